@@ -1,0 +1,48 @@
+//! Energetics: the energy change of an event.
+//!
+//! An [`EnergyModel`] answers one question in the hot loop: by how much does the energy
+//! change if these sites change species ([`EnergyModel::delta_energy`])? It is a pure
+//! function: no trial flips of the configuration (unlike SPPARKS `site_propensity`), so it
+//! can be called for any candidate event without side effects.
+//!
+//! The built-in model is [`BondCounting`]: on-site energies per (site kind, species), pair
+//! energies per shell and species pair, and coordination-dependent energies `E(n)` per
+//! species (the SPPARKS "nonlinear" form used for Au). See `potentials/README.md` for the
+//! file format.
+//!
+//! # Adding a model
+//! Implement [`EnergyModel`] in a new file (`delta_energy` must equal the difference of
+//! [`EnergyModel::total_energy`] before and after, which the property tests check), give it
+//! an `interaction_range`, add a key in the potential file reader and tests.
+
+mod bond_counting;
+
+pub use bond_counting::BondCounting;
+
+use crate::sites::SiteGraph;
+use crate::state::{Occupancy, SiteChange};
+
+/// An energy model. See the module documentation.
+pub trait EnergyModel {
+    /// Energy change [eV] if `changes` were applied to `occupancy` (in order). The changes
+    /// must be consistent (each `from` is the species on its site before it) and touch
+    /// distinct sites.
+    fn delta_energy(&self, graph: &SiteGraph, occupancy: &Occupancy, changes: &[SiteChange])
+    -> f64;
+
+    /// Energy attributed to one site [eV]: its on-site energy, half of its bonds and its
+    /// coordination energy. Summed over all sites this is the total energy. Computed from
+    /// the neighbour lists directly, not from cached counts, so that it checks them.
+    fn site_energy(&self, graph: &SiteGraph, occupancy: &Occupancy, site: crate::sites::SiteId)
+    -> f64;
+
+    /// Total energy [eV] of the configuration.
+    fn total_energy(&self, graph: &SiteGraph, occupancy: &Occupancy) -> f64 {
+        (0..graph.len())
+            .map(|s| {
+                #[allow(clippy::cast_possible_truncation)]
+                self.site_energy(graph, occupancy, crate::sites::SiteId(s as u32))
+            })
+            .sum()
+    }
+}

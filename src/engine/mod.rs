@@ -1,0 +1,765 @@
+//! The kMC engine: exact rejection-free kinetics under a time-dependent program.
+//!
+//! [`Simulation`] owns the configuration ([`Occupancy`]), the event table (per-site slot
+//! blocks and rate classes), the program (T(t), φ(t)), the random stream and the clock.
+//!
+//! # One step ([`Simulation::step`])
+//! 1. If the clock has reached the end of the current *window*, open the next one: a time
+//!    interval with no program breakpoint inside, over which every class gets its *bound*
+//!    rate k̄_c (its rate at the window's largest temperature and flux). When the program is
+//!    constant over the window (holds, beam on/off plateaus) the bound is the rate itself.
+//! 2. `R̄ = Σ_c n_c k̄_c`, recomputed from the class member counts (no drift). If `R̄ = 0`,
+//!    jump to the window end.
+//! 3. Draw `Δt = −ln(u₁)/R̄`. If `t + Δt` passes the window end, move the clock to the end
+//!    and discard the draw (exact: the process is memoryless), returning
+//!    [`StepOutcome::Boundary`].
+//! 4. Choose a class with probability `n_c k̄_c / R̄`, and, in a ramp window, accept it with
+//!    probability `k_c(T(t), φ(t)) / k̄_c` (thinning, Lewis & Shedler 1979): a rejected
+//!    candidate is a *null event* that leaves the configuration unchanged. This samples the
+//!    non-homogeneous process with rates that follow T(t) continuously, exactly.
+//! 5. Choose a member of the class uniformly, apply its site changes (the only mutation),
+//!    count it.
+//! 6. Refresh every owner site within [`EventCatalog::refresh_radius`] hops of a changed
+//!    site: recompute each of its slots, and move the ones whose class changed.
+//!
+//! Ramp windows are sized so that the thinning acceptance stays above ~95 % for the highest
+//! barrier present, which keeps the cost of a ramp within a few per cent of a hold.
+
+pub mod table;
+
+use std::sync::Arc;
+
+use crate::energy::{BondCounting, EnergyModel};
+use crate::error::{Error, Result};
+use crate::events::EventCatalog;
+use crate::model::{Action, Model, RateLaw};
+use crate::program::{Environment, Program};
+use crate::rates;
+use crate::rng::{self, Rng};
+use crate::sites::{SiteGraph, SiteId};
+use crate::solver::classes::{ClassId, ClassKey};
+use crate::state::{Occupancy, SpeciesId};
+use table::{EventTable, NO_BLOCK};
+
+/// Largest relative loss of rate over a ramp window for the highest barrier present; the
+/// thinning acceptance stays above `1 − RAMP_TOLERANCE`.
+const RAMP_TOLERANCE: f64 = 0.05;
+
+/// What one call of [`Simulation::step`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// An event of this rule was executed.
+    Event {
+        /// Rule index.
+        rule: u32,
+    },
+    /// A thinning candidate was rejected; the clock advanced, the configuration did not.
+    Null,
+    /// The clock reached a window end (program breakpoint, ramp window or the limit).
+    Boundary,
+}
+
+/// The current rate window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Window {
+    end: f64,
+    constant: bool,
+    bound: Environment,
+}
+
+/// Result of [`Simulation::audit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AuditReport {
+    /// Event slots checked.
+    pub slots_checked: u64,
+    /// Slots whose stored class differs from a recomputation from scratch.
+    pub mismatches: u64,
+    /// Sites whose cached neighbour counts differ from a recount.
+    pub count_mismatches: u64,
+}
+
+impl AuditReport {
+    /// True when nothing drifted.
+    #[must_use]
+    pub fn is_clean(&self) -> bool {
+        self.mismatches == 0 && self.count_mismatches == 0
+    }
+}
+
+/// A running kMC simulation. See the module documentation for one step.
+#[derive(Debug, Clone)]
+pub struct Simulation<E: EnergyModel = BondCounting> {
+    graph: Arc<SiteGraph>,
+    model: Arc<Model>,
+    energy: E,
+    catalog: EventCatalog,
+    occupancy: Occupancy,
+    table: EventTable,
+    program: Program,
+    rng: Rng,
+    time: f64,
+    window: Window,
+    executed: u64,
+    null_events: u64,
+    rule_counts: Vec<u64>,
+    /// `removed[domain * n_species + species]`: atoms that left into the vacuum sink.
+    removed: Vec<u64>,
+    /// `added[domain * n_species + species]`: atoms that arrived from a reservoir.
+    added: Vec<u64>,
+    stamp: Vec<u32>,
+    generation: u32,
+    frontier: Vec<SiteId>,
+    next_frontier: Vec<SiteId>,
+    owners: Vec<SiteId>,
+}
+
+impl Simulation<BondCounting> {
+    /// A simulation with the bond-counting energy of `model`.
+    ///
+    /// # Errors
+    /// See [`Simulation::with_energy`].
+    pub fn new(
+        graph: Arc<SiteGraph>,
+        model: Arc<Model>,
+        species: Vec<SpeciesId>,
+        program: Program,
+        rng: Rng,
+    ) -> Result<Self> {
+        let energy = BondCounting::new(&model.energy, model.species.len());
+        for shell in 0..graph.shell_count() {
+            #[allow(clippy::cast_possible_truncation)]
+            let shell = crate::sites::ShellId(shell as u8);
+            if let Some(len) = energy.shortest_table(shell) {
+                let max = (0..model.kinds.len())
+                    .map(|k| {
+                        #[allow(clippy::cast_possible_truncation)]
+                        graph.max_neighbors(crate::sites::KindId(k as u16), shell)
+                    })
+                    .max()
+                    .unwrap_or(0);
+                if len <= max {
+                    return Err(Error::build(
+                        format!("model `{}`", model.name),
+                        format!(
+                            "coordination table of shell `{}` has {len} entries but sites have up to {max} neighbours (needs {})",
+                            model.shells[shell.index()].name,
+                            max + 1
+                        ),
+                    ));
+                }
+            }
+        }
+        Self::with_energy(graph, model, energy, species, program, rng)
+    }
+}
+
+impl<E: EnergyModel> Simulation<E> {
+    /// A simulation of `model` on `graph` from the configuration `species`, under
+    /// `program`, drawing from `rng`, with energy model `energy`. Builds every event.
+    ///
+    /// # Errors
+    /// If the model is inconsistent, its shells do not match the graph's, a species is not
+    /// allowed on its site, or a rate is not finite at the program's start.
+    pub fn with_energy(
+        graph: Arc<SiteGraph>,
+        model: Arc<Model>,
+        energy: E,
+        species: Vec<SpeciesId>,
+        program: Program,
+        rng: Rng,
+    ) -> Result<Self> {
+        model.validate()?;
+        if graph.shell_count() != model.shells.len()
+            || graph
+                .shell_names()
+                .iter()
+                .zip(&model.shells)
+                .any(|(a, b)| *a != b.name)
+        {
+            return Err(Error::build(
+                "simulation",
+                "the site graph was built with other shells than the model's",
+            ));
+        }
+        if graph.kind_names().len() != model.kinds.len() {
+            return Err(Error::build(
+                "simulation",
+                "the site graph was built with other site kinds than the model's",
+            ));
+        }
+        for (s, sp) in species.iter().enumerate() {
+            let kind = graph.kinds()[s];
+            if sp.index() >= model.species.len() {
+                return Err(Error::build("simulation", format!("site {s}: species index out of range")));
+            }
+            if !sp.is_vacancy() && !model.kinds[kind.index()].allowed.contains(*sp) {
+                return Err(Error::build(
+                    "simulation",
+                    format!(
+                        "site {s}: species `{}` is not allowed on site kind `{}`",
+                        model.species.name(*sp),
+                        model.kinds[kind.index()].name
+                    ),
+                ));
+            }
+        }
+        let occupancy = Occupancy::new(&graph, species, model.species.len(), model.counted_shells())?;
+        let catalog = EventCatalog::new(&model, &graph);
+        let table = EventTable::new(graph.len(), catalog.max_layout_size());
+        let n_cells = graph.domain_names().len() * model.species.len();
+        let env = program.environment(0.0);
+        let mut sim = Self {
+            rule_counts: vec![0; model.rules.len()],
+            removed: vec![0; n_cells],
+            added: vec![0; n_cells],
+            stamp: vec![0; graph.len()],
+            generation: 0,
+            frontier: Vec::new(),
+            next_frontier: Vec::new(),
+            owners: Vec::new(),
+            graph,
+            model,
+            energy,
+            catalog,
+            occupancy,
+            table,
+            program,
+            rng,
+            time: 0.0,
+            window: Window {
+                end: 0.0,
+                constant: true,
+                bound: env,
+            },
+            executed: 0,
+            null_events: 0,
+        };
+        for s in 0..sim.graph.len() {
+            #[allow(clippy::cast_possible_truncation)]
+            sim.refresh_owner(SiteId(s as u32))?;
+        }
+        Ok(sim)
+    }
+
+    /// Simulated time [s].
+    #[must_use]
+    pub fn time(&self) -> f64 {
+        self.time
+    }
+
+    /// Events executed so far.
+    #[must_use]
+    pub fn executed(&self) -> u64 {
+        self.executed
+    }
+
+    /// Thinning candidates rejected so far.
+    #[must_use]
+    pub fn null_events(&self) -> u64 {
+        self.null_events
+    }
+
+    /// Events executed per rule, indexed like `model.rules`.
+    #[must_use]
+    pub fn rule_counts(&self) -> &[u64] {
+        &self.rule_counts
+    }
+
+    /// Atoms removed into the vacuum sink, `[domain][species]` flattened
+    /// (`domain * n_species + species`).
+    #[must_use]
+    pub fn removed(&self) -> &[u64] {
+        &self.removed
+    }
+
+    /// Atoms added from reservoirs, flattened like [`Self::removed`].
+    #[must_use]
+    pub fn added(&self) -> &[u64] {
+        &self.added
+    }
+
+    /// The site graph.
+    #[must_use]
+    pub fn graph(&self) -> &SiteGraph {
+        &self.graph
+    }
+
+    /// The model.
+    #[must_use]
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The energy model.
+    #[must_use]
+    pub fn energy(&self) -> &E {
+        &self.energy
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn occupancy(&self) -> &Occupancy {
+        &self.occupancy
+    }
+
+    /// The program.
+    #[must_use]
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// The environment (temperature, flux) at the current time.
+    #[must_use]
+    pub fn environment(&self) -> Environment {
+        self.program.environment(self.time)
+    }
+
+    /// Number of possible events now.
+    #[must_use]
+    pub fn event_count(&self) -> usize {
+        self.table.classes.event_count()
+    }
+
+    /// Number of rate classes created so far.
+    #[must_use]
+    pub fn class_count(&self) -> usize {
+        self.table.classes.len()
+    }
+
+    /// Total rate [s⁻¹] of all possible events at the current time.
+    #[must_use]
+    pub fn total_rate(&self) -> f64 {
+        let env = self.environment();
+        let classes = &self.table.classes;
+        classes
+            .ids()
+            .map(|c| {
+                let key = classes.key(c);
+                let law = &self.model.rules[key.rule as usize].law;
+                classes.members(c).len() as f64
+                    * rates::rate(law, classes.barrier(c), env.temperature, env.beam_flux)
+            })
+            .sum()
+    }
+
+    /// Possible events now, as (rule, barrier [eV], count) per non-empty class.
+    #[must_use]
+    pub fn class_summary(&self) -> Vec<(u32, f64, usize)> {
+        let classes = &self.table.classes;
+        classes
+            .ids()
+            .filter(|&c| !classes.members(c).is_empty())
+            .map(|c| (classes.key(c).rule, classes.barrier(c), classes.members(c).len()))
+            .collect()
+    }
+
+    /// Bytes held by the engine's per-site and per-event data (graph included).
+    #[must_use]
+    pub fn memory_bytes(&self) -> usize {
+        self.graph.memory_bytes()
+            + self.occupancy.memory_bytes()
+            + self.table.memory_bytes()
+            + self.stamp.capacity() * 4
+    }
+
+    /// The random stream (for checkpoints).
+    #[must_use]
+    pub fn rng(&self) -> &Rng {
+        &self.rng
+    }
+
+    fn class_rate(&self, rule: u32, barrier: f64, env: Environment) -> Result<f64> {
+        let law = &self.model.rules[rule as usize].law;
+        rates::checked_rate(law, barrier, env.temperature, env.beam_flux).map_err(|message| {
+            Error::Model {
+                event: self.model.rules[rule as usize].name.clone(),
+                site: u32::MAX,
+                message,
+            }
+        })
+    }
+
+    /// Recomputes every slot of `owner`'s block (see the module documentation, stage 6).
+    fn refresh_owner(&mut self, owner: SiteId) -> Result<()> {
+        let kind = self.graph.kind(owner);
+        let layout_id = self.catalog.layout_id(kind, self.occupancy.get(owner));
+        let mut block = self.table.block(owner.0);
+        if block != NO_BLOCK && self.table.block_layout(block) != layout_id {
+            // the owner changed species: none of its old events exist any more.
+            let old = self.catalog.layout(self.table.block_layout(block)).size;
+            for slot in 0..old {
+                if self.table.record(block, slot).class != ClassId::NONE {
+                    self.table.deactivate(block, slot);
+                }
+            }
+            self.table.release(owner.0);
+            block = NO_BLOCK;
+        }
+        if layout_id == EventCatalog::NONE {
+            return Ok(());
+        }
+        let n_entries = self.catalog.layout(layout_id).entries.len();
+        for e in 0..n_entries {
+            let entry = self.catalog.layout(layout_id).entries[e];
+            for local in 0..entry.slots {
+                let slot = entry.offset + local;
+                let classified = EventCatalog::classify(
+                    &self.model,
+                    &self.energy,
+                    &self.graph,
+                    &self.occupancy,
+                    owner,
+                    entry,
+                    local,
+                );
+                let new_class = match classified {
+                    None => ClassId::NONE,
+                    Some(c) => {
+                        let key = ClassKey {
+                            rule: c.rule,
+                            barrier_bits: c.barrier.to_bits(),
+                        };
+                        match self.table.classes.find(key) {
+                            Some(id) => id,
+                            None => {
+                                let rate = self.class_rate(c.rule, c.barrier, self.window.bound)?;
+                                self.table.classes.find_or_insert(key, c.barrier, rate).0
+                            }
+                        }
+                    }
+                };
+                let old_class = if block == NO_BLOCK {
+                    ClassId::NONE
+                } else {
+                    self.table.record(block, slot).class
+                };
+                if old_class == new_class {
+                    continue;
+                }
+                if old_class != ClassId::NONE {
+                    self.table.deactivate(block, slot);
+                }
+                if new_class != ClassId::NONE {
+                    if block == NO_BLOCK {
+                        block = self.table.allocate(owner.0, layout_id);
+                    }
+                    self.table.activate(owner.0, block, slot, new_class);
+                }
+            }
+        }
+        if block != NO_BLOCK && self.table.block_active(block) == 0 {
+            self.table.release(owner.0);
+        }
+        Ok(())
+    }
+
+    /// Collects the owner sites within the refresh radius of `changed` into `self.owners`.
+    fn collect_owners(&mut self, changed: &[SiteId]) {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.stamp.fill(0);
+            self.generation = 1;
+        }
+        let generation = self.generation;
+        self.owners.clear();
+        self.frontier.clear();
+        for &s in changed {
+            if self.stamp[s.index()] != generation {
+                self.stamp[s.index()] = generation;
+                self.frontier.push(s);
+                self.owners.push(s);
+            }
+        }
+        let radius = self.catalog.refresh_radius();
+        let n_shells = self.graph.shell_count();
+        for hop in 0..radius {
+            self.next_frontier.clear();
+            let last = hop + 1 == radius;
+            for i in 0..self.frontier.len() {
+                let s = self.frontier[i];
+                for shell in 0..n_shells {
+                    #[allow(clippy::cast_possible_truncation)]
+                    let shell = crate::sites::ShellId(shell as u8);
+                    for k in self.graph.neighbors(s, shell) {
+                        if self.stamp[k.index()] == generation {
+                            continue;
+                        }
+                        self.stamp[k.index()] = generation;
+                        let owns = self.table.block(k.0) != NO_BLOCK
+                            || self.catalog.layout_id(self.graph.kind(k), self.occupancy.get(k))
+                                != EventCatalog::NONE;
+                        if owns {
+                            self.owners.push(k);
+                        }
+                        if !last {
+                            self.next_frontier.push(k);
+                        }
+                    }
+                }
+            }
+            std::mem::swap(&mut self.frontier, &mut self.next_frontier);
+        }
+    }
+
+    /// Opens the rate window starting now and ending no later than `limit`.
+    fn open_window(&mut self, limit: f64) -> Result<()> {
+        let t = self.time;
+        let mut end = self
+            .program
+            .next_breakpoint_after(t)
+            .map_or(limit, |b| b.min(limit));
+        let constant = self.program.is_constant_on(t, end);
+        let bound = if constant {
+            self.program.environment(t)
+        } else {
+            end = end.min(t + self.ramp_window_length(t, end));
+            self.program.bounds_on(t, end).0
+        };
+        let unchanged = bound == self.window.bound;
+        self.window = Window {
+            end,
+            constant,
+            bound,
+        };
+        if !unchanged {
+            let ids: Vec<ClassId> = self.table.classes.ids().collect();
+            for c in ids {
+                let key = self.table.classes.key(c);
+                let rate = self.class_rate(key.rule, self.table.classes.barrier(c), bound)?;
+                self.table.classes.set_rate(c, rate);
+            }
+        }
+        Ok(())
+    }
+
+    /// Length of a ramp window from `t` (no breakpoint before `end`) such that the highest
+    /// barrier present loses at most [`RAMP_TOLERANCE`] of its rate across it.
+    fn ramp_window_length(&self, t: f64, end: f64) -> f64 {
+        let span = end - t;
+        if span <= 0.0 || !span.is_finite() {
+            return span.max(0.0);
+        }
+        let classes = &self.table.classes;
+        let max_barrier = classes
+            .ids()
+            .filter(|&c| !classes.members(c).is_empty())
+            .filter(|&c| {
+                matches!(
+                    self.model.rules[classes.key(c).rule as usize].law,
+                    RateLaw::Thermal { .. }
+                )
+            })
+            .map(|c| classes.barrier(c))
+            .fold(0.0f64, f64::max);
+        let mut length = span;
+        let a = self.program.environment(t);
+        let b = self.program.environment(end);
+        let slope_t = (b.temperature - a.temperature) / span;
+        if slope_t != 0.0 && max_barrier > 0.0 {
+            let d_inv = RAMP_TOLERANCE * crate::constants::BOLTZMANN_EV_PER_K / max_barrier;
+            let t_a = a.temperature;
+            let t_b = if slope_t > 0.0 {
+                let inv = 1.0 / t_a - d_inv;
+                if inv <= 0.0 { f64::INFINITY } else { 1.0 / inv }
+            } else {
+                1.0 / (1.0 / t_a + d_inv)
+            };
+            length = length.min((t_b - t_a) / slope_t);
+        }
+        let slope_f = (b.beam_flux - a.beam_flux) / span;
+        if slope_f != 0.0 {
+            let scale = a.beam_flux.max(b.beam_flux.max(a.beam_flux) * 1e-3);
+            length = length.min(RAMP_TOLERANCE * scale / slope_f.abs());
+        }
+        // never a zero-length window.
+        length.max(span * 1e-9).max(f64::MIN_POSITIVE)
+    }
+
+    /// One step towards `limit` (an absolute time [s]). See the module documentation.
+    ///
+    /// # Errors
+    /// If a rate becomes non-finite or negative (a model or program error).
+    pub fn step(&mut self, limit: f64) -> Result<StepOutcome> {
+        if self.time >= limit {
+            return Ok(StepOutcome::Boundary);
+        }
+        if self.time >= self.window.end || self.window.end > limit {
+            self.open_window(limit)?;
+        }
+        let total = self.table.classes.total();
+        if total <= 0.0 {
+            self.time = self.window.end;
+            return Ok(StepOutcome::Boundary);
+        }
+        let dt = -rng::uniform_open01(&mut self.rng).ln() / total;
+        if self.time + dt >= self.window.end {
+            self.time = self.window.end;
+            return Ok(StepOutcome::Boundary);
+        }
+        self.time += dt;
+        let target = (1.0 - rng::uniform_open01(&mut self.rng)) * total;
+        let class = self
+            .table
+            .classes
+            .select(target)
+            .expect("a positive total has a class with weight");
+        if !self.window.constant {
+            let env = self.program.environment(self.time);
+            let rule = self.table.classes.key(class).rule;
+            let actual = self.class_rate(rule, self.table.classes.barrier(class), env)?;
+            let bound = self.table.classes.rate(class);
+            if rng::uniform_open01(&mut self.rng) * bound > actual {
+                self.null_events += 1;
+                return Ok(StepOutcome::Null);
+            }
+        }
+        let members = self.table.classes.members(class);
+        let chosen = members[rng::uniform_index(&mut self.rng, members.len())];
+        let rule = self.execute(SiteId(chosen.site), chosen.slot)?;
+        Ok(StepOutcome::Event { rule })
+    }
+
+    /// Applies the event in `slot` of `owner` and refreshes the events around it.
+    fn execute(&mut self, owner: SiteId, slot: u32) -> Result<u32> {
+        let decoded =
+            self.catalog
+                .decode(&self.model, &self.graph, &self.occupancy, owner, slot);
+        self.occupancy.apply(&self.graph, decoded.changes());
+        self.executed += 1;
+        self.rule_counts[decoded.rule as usize] += 1;
+        let n_species = self.model.species.len();
+        match self.model.rules[decoded.rule as usize].action {
+            Action::Remove { site } => {
+                let d = self.graph.domain(owner).index();
+                self.removed[d * n_species + site.species.index()] += 1;
+            }
+            Action::Add { species, .. } => {
+                let d = self.graph.domain(owner).index();
+                self.added[d * n_species + species.index()] += 1;
+            }
+            Action::Swap { .. } => {}
+        }
+        let mut changed = [SiteId(0); 2];
+        let n = decoded.n_changes;
+        for (i, c) in decoded.changes().iter().enumerate() {
+            changed[i] = c.site;
+        }
+        self.collect_owners(&changed[..n]);
+        let owners = std::mem::take(&mut self.owners);
+        for &o in &owners {
+            self.refresh_owner(o)?;
+        }
+        self.owners = owners;
+        Ok(decoded.rule)
+    }
+
+    /// Runs until the clock reaches `time` [s] (absolute).
+    ///
+    /// # Errors
+    /// As [`Self::step`].
+    pub fn run_until(&mut self, time: f64) -> Result<()> {
+        while self.time < time {
+            self.step(time)?;
+        }
+        Ok(())
+    }
+
+    /// Executes `n` events (or stops at `time_limit`, whichever comes first).
+    ///
+    /// # Errors
+    /// As [`Self::step`].
+    pub fn run_events(&mut self, n: u64, time_limit: f64) -> Result<()> {
+        let stop = self.executed + n;
+        while self.executed < stop && self.time < time_limit {
+            self.step(time_limit)?;
+        }
+        Ok(())
+    }
+
+    /// Recomputes every event and neighbour count from scratch and compares with the
+    /// incrementally maintained state. A correct engine reports no mismatch, ever.
+    #[must_use]
+    pub fn audit(&self) -> AuditReport {
+        let mut report = AuditReport::default();
+        let fresh = Occupancy::new(
+            &self.graph,
+            self.occupancy.species().to_vec(),
+            self.model.species.len(),
+            self.occupancy.counted_shells().to_vec(),
+        );
+        if let Ok(fresh) = fresh {
+            for s in 0..self.graph.len() {
+                #[allow(clippy::cast_possible_truncation)]
+                let site = SiteId(s as u32);
+                for &shell in self.occupancy.counted_shells() {
+                    if fresh.counts(site, shell) != self.occupancy.counts(site, shell) {
+                        report.count_mismatches += 1;
+                    }
+                }
+            }
+        } else {
+            report.count_mismatches += 1;
+        }
+        for s in 0..self.graph.len() {
+            #[allow(clippy::cast_possible_truncation)]
+            let site = SiteId(s as u32);
+            let layout_id = self
+                .catalog
+                .layout_id(self.graph.kind(site), self.occupancy.get(site));
+            let block = self.table.block(site.0);
+            if layout_id == EventCatalog::NONE {
+                if block != NO_BLOCK {
+                    report.mismatches += 1;
+                }
+                continue;
+            }
+            if block != NO_BLOCK && self.table.block_layout(block) != layout_id {
+                report.mismatches += 1;
+                continue;
+            }
+            for entry in &self.catalog.layout(layout_id).entries {
+                for local in 0..entry.slots {
+                    report.slots_checked += 1;
+                    let slot = entry.offset + local;
+                    let expected = EventCatalog::classify(
+                        &self.model,
+                        &self.energy,
+                        &self.graph,
+                        &self.occupancy,
+                        site,
+                        *entry,
+                        local,
+                    )
+                    .map(|c| ClassKey {
+                        rule: c.rule,
+                        barrier_bits: c.barrier.to_bits(),
+                    });
+                    let stored = if block == NO_BLOCK {
+                        None
+                    } else {
+                        let r = self.table.record(block, slot);
+                        if r.class == ClassId::NONE {
+                            None
+                        } else {
+                            let members = self.table.classes.members(r.class);
+                            let at = members.get(r.position as usize);
+                            if at
+                                != Some(&crate::solver::classes::EventRef {
+                                    site: site.0,
+                                    slot,
+                                })
+                            {
+                                report.mismatches += 1;
+                            }
+                            Some(self.table.classes.key(r.class))
+                        }
+                    };
+                    if expected != stored {
+                        report.mismatches += 1;
+                    }
+                }
+            }
+        }
+        report
+    }
+}

@@ -1,0 +1,466 @@
+//! Event catalogue: which events a site owns, and what each one costs.
+//!
+//! Every event instance is *owned* by one site and lives in a numbered *slot* of that
+//! site's block. The [`EventCatalog`] fixes, for each (site kind, species) pair, the
+//! [`Layout`] of the block: one range of slots per applicable rule (one slot per neighbour
+//! in the rule's shell for swaps, one slot for single-site actions). Given an owner and a
+//! slot, [`EventCatalog::classify`] says whether the event is possible now and, if so, its
+//! barrier; [`EventCatalog::decode`] gives the site changes it makes.
+//!
+//! Ownership: the target of a swap owns it (the vacancy, for a hop), the site itself owns a
+//! removal or an addition. A site whose (kind, species) has no applicable rule owns no slot,
+//! which keeps the bookkeeping proportional to the number of possible events, not sites.
+//!
+//! The engine refreshes owners near every executed event ([`EventCatalog::refresh_radius`]).
+
+use crate::energy::EnergyModel;
+use crate::model::{Action, Condition, Model, RateLaw, SaddleTerm};
+use crate::sites::{KindId, ShellId, SiteGraph, SiteId};
+use crate::state::{Occupancy, SiteChange, SpeciesId};
+
+/// One rule's range of slots in a layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LayoutEntry {
+    /// Rule index.
+    pub rule: u32,
+    /// First slot.
+    pub offset: u32,
+    /// Number of slots.
+    pub slots: u32,
+}
+
+/// The slots owned by a site of one (kind, species).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Layout {
+    /// Rules and their slot ranges.
+    pub entries: Vec<LayoutEntry>,
+    /// Total slots.
+    pub size: u32,
+}
+
+/// A classified possible event: its rule and barrier.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Classified {
+    /// Rule index.
+    pub rule: u32,
+    /// Barrier [eV] (0 for athermal rules).
+    pub barrier: f64,
+}
+
+/// An event decoded into its effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodedEvent {
+    /// Rule index.
+    pub rule: u32,
+    /// Site changes (one or two).
+    pub changes: [SiteChange; 2],
+    /// How many of `changes` are used.
+    pub n_changes: usize,
+}
+
+impl DecodedEvent {
+    /// The site changes.
+    #[must_use]
+    pub fn changes(&self) -> &[SiteChange] {
+        &self.changes[..self.n_changes]
+    }
+}
+
+/// Static event bookkeeping derived from a model and a graph.
+#[derive(Debug, Clone)]
+pub struct EventCatalog {
+    layouts: Vec<Layout>,
+    /// `layout_of[kind * n_species + species]`, `u32::MAX` for none.
+    layout_of: Vec<u32>,
+    n_species: usize,
+    max_layout: u32,
+    refresh_radius: usize,
+}
+
+impl EventCatalog {
+    /// No layout.
+    pub const NONE: u32 = u32::MAX;
+
+    /// Builds the layouts for every (kind, species) of `model` on `graph`.
+    #[must_use]
+    pub fn new(model: &Model, graph: &SiteGraph) -> Self {
+        let n_species = model.species.len();
+        let n_kinds = model.kinds.len();
+        let mut layouts: Vec<Layout> = Vec::new();
+        let mut layout_of = vec![Self::NONE; n_kinds * n_species];
+        for kind in 0..n_kinds {
+            #[allow(clippy::cast_possible_truncation)]
+            let kind_id = KindId(kind as u16);
+            for species in 0..n_species {
+                #[allow(clippy::cast_possible_truncation)]
+                let species_id = SpeciesId(species as u8);
+                let mut layout = Layout::default();
+                for (r, rule) in model.rules.iter().enumerate() {
+                    let slots = match rule.action {
+                        Action::Swap { shell, target, .. } if target.matches(kind_id, species_id) => {
+                            graph.max_neighbors(kind_id, shell)
+                        }
+                        Action::Remove { site } if site.matches(kind_id, species_id) => 1,
+                        Action::Add { species: added, kind } if species_id.is_vacancy()
+                            && kind.is_none_or(|k| k == kind_id)
+                            && model.kinds[kind].allowed.contains(added) => 1,
+                        _ => 0,
+                    };
+                    if slots > 0 {
+                        #[allow(clippy::cast_possible_truncation)]
+                        layout.entries.push(LayoutEntry {
+                            rule: r as u32,
+                            offset: layout.size,
+                            slots: slots as u32,
+                        });
+                        #[allow(clippy::cast_possible_truncation)]
+                        {
+                            layout.size += slots as u32;
+                        }
+                    }
+                }
+                if layout.size > 0 {
+                    let id = if let Some(i) = layouts.iter().position(|l| *l == layout) {
+                        i
+                    } else {
+                        layouts.push(layout);
+                        layouts.len() - 1
+                    };
+                    #[allow(clippy::cast_possible_truncation)]
+                    {
+                        layout_of[kind * n_species + species] = id as u32;
+                    }
+                }
+            }
+        }
+        let max_layout = layouts.iter().map(|l| l.size).max().unwrap_or(0);
+        Self {
+            layouts,
+            layout_of,
+            n_species,
+            max_layout,
+            refresh_radius: model.interaction_range() + 1,
+        }
+    }
+
+    /// The layout id of a site of `kind` holding `species`, or [`Self::NONE`].
+    #[inline]
+    #[must_use]
+    pub fn layout_id(&self, kind: KindId, species: SpeciesId) -> u32 {
+        self.layout_of[kind.index() * self.n_species + species.index()]
+    }
+
+    /// A layout by id.
+    #[inline]
+    #[must_use]
+    pub fn layout(&self, id: u32) -> &Layout {
+        &self.layouts[id as usize]
+    }
+
+    /// The largest layout size (slots per block).
+    #[must_use]
+    pub fn max_layout_size(&self) -> u32 {
+        self.max_layout
+    }
+
+    /// Owners within this many hops of a changed site may have events whose rate changed.
+    #[must_use]
+    pub fn refresh_radius(&self) -> usize {
+        self.refresh_radius
+    }
+
+    /// The rule and local index of `slot` in layout `layout`.
+    #[inline]
+    #[must_use]
+    pub fn entry_of(&self, layout: u32, slot: u32) -> (LayoutEntry, u32) {
+        let l = &self.layouts[layout as usize];
+        let e = l
+            .entries
+            .iter()
+            .rev()
+            .find(|e| e.offset <= slot)
+            .copied()
+            .unwrap_or(l.entries[0]);
+        (e, slot - e.offset)
+    }
+
+    /// Decodes the event in `slot` of the block of `owner` into its site changes. The event
+    /// must be active (classified as possible in the current configuration).
+    #[must_use]
+    pub fn decode(
+        &self,
+        model: &Model,
+        graph: &SiteGraph,
+        occupancy: &Occupancy,
+        owner: SiteId,
+        slot: u32,
+    ) -> DecodedEvent {
+        let layout = self.layout_id(graph.kind(owner), occupancy.get(owner));
+        let (entry, local) = self.entry_of(layout, slot);
+        let rule = &model.rules[entry.rule as usize];
+        let here = occupancy.get(owner);
+        let none = SiteChange {
+            site: owner,
+            from: here,
+            to: here,
+        };
+        match rule.action {
+            Action::Swap { shell, mover, target } => {
+                let partner = graph.neighbor(owner, shell, local as usize);
+                DecodedEvent {
+                    rule: entry.rule,
+                    changes: [
+                        SiteChange {
+                            site: partner,
+                            from: mover.species,
+                            to: target.species,
+                        },
+                        SiteChange {
+                            site: owner,
+                            from: target.species,
+                            to: mover.species,
+                        },
+                    ],
+                    n_changes: 2,
+                }
+            }
+            Action::Remove { site } => DecodedEvent {
+                rule: entry.rule,
+                changes: [
+                    SiteChange {
+                        site: owner,
+                        from: site.species,
+                        to: SpeciesId::VACANCY,
+                    },
+                    none,
+                ],
+                n_changes: 1,
+            },
+            Action::Add { species, .. } => DecodedEvent {
+                rule: entry.rule,
+                changes: [
+                    SiteChange {
+                        site: owner,
+                        from: SpeciesId::VACANCY,
+                        to: species,
+                    },
+                    none,
+                ],
+                n_changes: 1,
+            },
+        }
+    }
+
+    /// Whether the event in slot `local` of `entry` owned by `owner` is possible now, and
+    /// its barrier. Pure: reads the configuration only.
+    #[inline]
+    #[must_use]
+    pub fn classify<E: EnergyModel>(
+        model: &Model,
+        energy: &E,
+        graph: &SiteGraph,
+        occupancy: &Occupancy,
+        owner: SiteId,
+        entry: LayoutEntry,
+        local: u32,
+    ) -> Option<Classified> {
+        let rule = &model.rules[entry.rule as usize];
+        let (changes, n, pair) = match rule.action {
+            Action::Swap { shell, mover, target } => {
+                if local as usize >= graph.neighbor_count(owner, shell) {
+                    return None;
+                }
+                let partner = graph.neighbor(owner, shell, local as usize);
+                let partner_kind = graph.kind(partner);
+                if !mover.matches(partner_kind, occupancy.get(partner)) {
+                    return None;
+                }
+                let kinds = &model.kinds;
+                if !kinds[graph.kind(owner).index()].allowed.contains(mover.species)
+                    || !kinds[partner_kind.index()].allowed.contains(target.species)
+                {
+                    return None;
+                }
+                (
+                    [
+                        SiteChange {
+                            site: partner,
+                            from: mover.species,
+                            to: target.species,
+                        },
+                        SiteChange {
+                            site: owner,
+                            from: target.species,
+                            to: mover.species,
+                        },
+                    ],
+                    2,
+                    Some((partner, shell)),
+                )
+            }
+            Action::Remove { .. } => {
+                let here = occupancy.get(owner);
+                (
+                    [
+                        SiteChange {
+                            site: owner,
+                            from: here,
+                            to: SpeciesId::VACANCY,
+                        },
+                        SiteChange {
+                            site: owner,
+                            from: here,
+                            to: here,
+                        },
+                    ],
+                    1,
+                    None,
+                )
+            }
+            Action::Add { species, .. } => (
+                [
+                    SiteChange {
+                        site: owner,
+                        from: SpeciesId::VACANCY,
+                        to: species,
+                    },
+                    SiteChange {
+                        site: owner,
+                        from: SpeciesId::VACANCY,
+                        to: SpeciesId::VACANCY,
+                    },
+                ],
+                1,
+                None,
+            ),
+        };
+        for condition in &rule.conditions {
+            if !condition_holds(graph, occupancy, condition, owner, pair) {
+                return None;
+            }
+        }
+        let barrier = match rule.law {
+            RateLaw::Beam { .. } => 0.0,
+            RateLaw::Thermal {
+                migration_energy,
+                barrier_rule,
+                reference_energy,
+                ..
+            } => {
+                let saddle: f64 = rule
+                    .saddle
+                    .iter()
+                    .map(|t| t.shift * f64::from(saddle_count(graph, occupancy, t, owner, pair)))
+                    .sum();
+                let delta_e = energy.delta_energy(graph, occupancy, &changes[..n]) + reference_energy;
+                barrier_rule.barrier(migration_energy + saddle, delta_e)
+            }
+        };
+        Some(Classified {
+            rule: entry.rule,
+            barrier,
+        })
+    }
+}
+
+/// Number of neighbours of `owner` (and of `pair.0`, for swaps) in `shell` holding a
+/// species accepted by `accept`, excluding the two event sites themselves.
+#[inline]
+fn environment_count(
+    graph: &SiteGraph,
+    occupancy: &Occupancy,
+    shell: ShellId,
+    owner: SiteId,
+    pair: Option<(SiteId, ShellId)>,
+    accept: impl Fn(SiteId, SpeciesId) -> bool,
+    cached: Option<&dyn Fn(&[u8]) -> u32>,
+) -> u32 {
+    if let (Some(from_counts), true) = (cached, occupancy.is_counted(shell)) {
+        let mut n = from_counts(occupancy.counts(owner, shell));
+        if let Some((partner, _)) = pair {
+            n += from_counts(occupancy.counts(partner, shell));
+            // the two event sites see each other when they are neighbours in this shell.
+            if graph.slot_of(owner, shell, partner).is_some() {
+                n -= u32::from(accept(partner, occupancy.get(partner)));
+                n -= u32::from(accept(owner, occupancy.get(owner)));
+            }
+        }
+        return n;
+    }
+    let mut n = 0;
+    let mut visit = |site: SiteId, other: Option<SiteId>| {
+        for k in graph.neighbors(site, shell) {
+            if Some(k) != other && accept(k, occupancy.get(k)) {
+                n += 1;
+            }
+        }
+    };
+    match pair {
+        Some((partner, _)) => {
+            visit(owner, Some(partner));
+            visit(partner, Some(owner));
+        }
+        None => visit(owner, None),
+    }
+    n
+}
+
+fn saddle_count(
+    graph: &SiteGraph,
+    occupancy: &Occupancy,
+    term: &SaddleTerm,
+    owner: SiteId,
+    pair: Option<(SiteId, ShellId)>,
+) -> u32 {
+    let species = term.species;
+    match term.kind {
+        None => environment_count(
+            graph,
+            occupancy,
+            term.shell,
+            owner,
+            pair,
+            |_, s| s == species,
+            Some(&|counts: &[u8]| u32::from(counts[species.index()])),
+        ),
+        Some(kind) => environment_count(
+            graph,
+            occupancy,
+            term.shell,
+            owner,
+            pair,
+            |site, s| s == species && graph.kind(site) == kind,
+            None,
+        ),
+    }
+}
+
+fn condition_holds(
+    graph: &SiteGraph,
+    occupancy: &Occupancy,
+    condition: &Condition,
+    owner: SiteId,
+    pair: Option<(SiteId, ShellId)>,
+) -> bool {
+    let set = condition.species;
+    let n = environment_count(
+        graph,
+        occupancy,
+        condition.shell,
+        owner,
+        pair,
+        |_, s| set.contains(s),
+        Some(&|counts: &[u8]| {
+            counts
+                .iter()
+                .enumerate()
+                .filter(|(z, _)| {
+                    #[allow(clippy::cast_possible_truncation)]
+                    set.contains(SpeciesId(*z as u8))
+                })
+                .map(|(_, &c)| u32::from(c))
+                .sum()
+        }),
+    );
+    n >= u32::from(condition.min) && n <= u32::from(condition.max)
+}

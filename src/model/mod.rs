@@ -1,0 +1,491 @@
+//! The compiled physical model: species, site kinds, shells, energy parameters and event
+//! rules.
+//!
+//! A [`Model`] is plain data, read from a potential file by [`crate::potential`] or built in
+//! code (tests, benchmarks). It is validated once by [`Model::validate`]; the engine then
+//! relies on its invariants. The model decides *what* can happen; [`crate::energy`] and
+//! [`crate::rates`] decide *how fast*.
+//!
+//! # Event rules
+//! A [`Rule`] is a template, not a list of events: the engine instantiates it on every site
+//! where it applies. Three actions cover the event classes of the mission:
+//! - [`Action::Swap`]: the species on two neighbouring sites exchange places. A hop is a swap
+//!   with a vacancy; a kick-out (Cu_i + Cd_Cd → Cu_Cd + Cd_i) is a swap of two atoms; a beam
+//!   displacement is a swap with an athermal rate.
+//! - [`Action::Remove`]: an atom leaves into the vacuum sink (evaporation, sputtering); it is
+//!   counted per species and domain.
+//! - [`Action::Add`]: an atom arrives from a reservoir on a vacant site (deposition).
+//!
+//! Each rule has a [`RateLaw`]: thermal (prefactor, migration energy, barrier rule, saddle
+//! terms) or beam (cross-section × electron flux). Every instance of a rule is *owned* by one
+//! site, on which the engine stores it: the target site for swaps, the site itself for
+//! single-site actions.
+//!
+//! # Adding an event type
+//! Add a variant to [`Action`], its owner/partner logic in [`crate::events`], its energy
+//! change in [`crate::energy`], its key in the potential file, and tests.
+
+use crate::error::{Error, Result};
+use crate::sites::{KindId, ShellId};
+use crate::state::{SpeciesId, SpeciesTable};
+
+/// A set of species as a bit mask (bit `i` = species `i`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct SpeciesSet(pub u64);
+
+impl SpeciesSet {
+    /// The empty set.
+    pub const EMPTY: SpeciesSet = SpeciesSet(0);
+
+    /// A set with one species.
+    #[must_use]
+    pub fn single(s: SpeciesId) -> Self {
+        SpeciesSet(1u64 << s.0)
+    }
+
+    /// A set from a list.
+    #[must_use]
+    pub fn from_species(list: &[SpeciesId]) -> Self {
+        SpeciesSet(list.iter().fold(0, |m, s| m | (1u64 << s.0)))
+    }
+
+    /// True when `s` is in the set.
+    #[inline]
+    #[must_use]
+    pub fn contains(self, s: SpeciesId) -> bool {
+        self.0 >> s.0 & 1 == 1
+    }
+
+    /// Adds a species.
+    pub fn insert(&mut self, s: SpeciesId) {
+        self.0 |= 1u64 << s.0;
+    }
+
+    /// Iterates over the members.
+    pub fn iter(self) -> impl Iterator<Item = SpeciesId> {
+        #[allow(clippy::cast_possible_truncation)]
+        (0..64u8).filter(move |i| self.0 >> i & 1 == 1).map(SpeciesId)
+    }
+}
+
+/// A site kind (sublattice) and the species allowed on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteKind {
+    /// Name, e.g. `Cd_site`.
+    pub name: String,
+    /// Species allowed on sites of this kind (the vacancy is always allowed).
+    pub allowed: SpeciesSet,
+}
+
+/// A neighbour shell: a named relation between site kinds by distance band.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shell {
+    /// Name, e.g. `nn`.
+    pub name: String,
+    /// Kind pairs and distance bands [Å].
+    pub pairs: Vec<ShellPair>,
+}
+
+/// One kind pair of a shell with its distance band [Å].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ShellPair {
+    /// The two site kinds (the relation is symmetric).
+    pub kinds: (KindId, KindId),
+    /// Smallest distance [Å].
+    pub min: f64,
+    /// Largest distance [Å].
+    pub max: f64,
+}
+
+/// Coordination-dependent energy of one species: `E(n)` from a table over the number `n` of
+/// neighbours in `shell` whose species is in `counted` (the SPPARKS "nonlinear" form).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoordinationTerm {
+    /// The species whose site energy this is.
+    pub species: SpeciesId,
+    /// The shell in which neighbours are counted.
+    pub shell: ShellId,
+    /// Which neighbour species count.
+    pub counted: SpeciesSet,
+    /// `table[n]` [eV] for `n = 0 ..= max neighbours`.
+    pub table: Vec<f64>,
+}
+
+/// Energy parameters of the bond-counting model.
+///
+/// E = Σ_sites onsite(kind, species) + Σ_shells Σ_bonds ε_shell(a, b) + Σ_sites E_species(n).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnergyParams {
+    /// `onsite[kind][species]` [eV].
+    pub onsite: Vec<Vec<f64>>,
+    /// Pair energies per shell: `bonds[i] = (shell, matrix)` with `matrix[a][b]` [eV],
+    /// symmetric. Each bond is counted once.
+    pub bonds: Vec<(ShellId, Vec<Vec<f64>>)>,
+    /// Coordination-dependent site energies.
+    pub coordination: Vec<CoordinationTerm>,
+}
+
+/// The species and optional site kind required at one end of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SiteMatch {
+    /// Species required.
+    pub species: SpeciesId,
+    /// Site kind required, or `None` for any kind.
+    pub kind: Option<KindId>,
+}
+
+impl SiteMatch {
+    /// True when a site of `kind` holding `species` matches.
+    #[inline]
+    #[must_use]
+    pub fn matches(&self, kind: KindId, species: SpeciesId) -> bool {
+        self.species == species && self.kind.is_none_or(|k| k == kind)
+    }
+}
+
+/// What an event does to the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// The species on the target site and on its neighbour `mover` (in `shell`) exchange.
+    /// The target site owns the event.
+    Swap {
+        /// Shell in which the two sites are neighbours.
+        shell: ShellId,
+        /// The moving species and where it starts.
+        mover: SiteMatch,
+        /// The species it exchanges with (the vacancy for a hop) and where that is.
+        target: SiteMatch,
+    },
+    /// The atom on the site leaves into the vacuum sink.
+    Remove {
+        /// The leaving species and its site kind.
+        site: SiteMatch,
+    },
+    /// An atom of `species` arrives on a vacant site of `kind` from a reservoir.
+    Add {
+        /// The arriving species.
+        species: SpeciesId,
+        /// The site kind, or any.
+        kind: Option<KindId>,
+    },
+}
+
+/// How the barrier follows from the migration energy `E_m` (including saddle terms) and the
+/// energy change `ΔE` of the event (physics.md §4). All forms except `Fixed` satisfy
+/// detailed balance: `E_fwd − E_bwd = ΔE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BarrierRule {
+    /// Kang–Weinberg / symmetric BEP: `E_m + ΔE/2`, clamped to `[max(0, ΔE), ∞)` and to
+    /// `ΔE` above `2 E_m` [Kang & Weinberg 1989].
+    KangWeinberg,
+    /// `E_m + max(0, ΔE)`: only uphill events pay the energy change.
+    Uphill,
+    /// `E_m`, whatever `ΔE` (for irreversible events such as evaporation with a measured
+    /// activation energy).
+    Fixed,
+}
+
+impl BarrierRule {
+    /// The barrier [eV] for migration energy `e_m` [eV] and energy change `delta_e` [eV].
+    #[inline]
+    #[must_use]
+    pub fn barrier(self, e_m: f64, delta_e: f64) -> f64 {
+        match self {
+            BarrierRule::KangWeinberg => {
+                if delta_e >= 2.0 * e_m {
+                    delta_e
+                } else if delta_e <= -2.0 * e_m {
+                    0.0
+                } else {
+                    e_m + 0.5 * delta_e
+                }
+            }
+            BarrierRule::Uphill => e_m + delta_e.max(0.0),
+            BarrierRule::Fixed => e_m,
+        }
+    }
+}
+
+/// A barrier shift per neighbour of a given species (and optionally site kind) in a shell,
+/// counted around both ends of a swap (excluding the two sites themselves) or around the
+/// site of a single-site event. Because the count is the same before and after a swap, the
+/// shift is the same for the forward and the reverse event and detailed balance holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SaddleTerm {
+    /// Shell in which neighbours are counted.
+    pub shell: ShellId,
+    /// Species counted.
+    pub species: SpeciesId,
+    /// Only neighbours on this site kind count, or all.
+    pub kind: Option<KindId>,
+    /// Barrier shift per neighbour [eV].
+    pub shift: f64,
+}
+
+/// A condition on the environment of an event: the number of neighbours with species in
+/// `species` in `shell` (counted as for [`SaddleTerm`]) must lie in `min ..= max`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Condition {
+    /// Shell in which neighbours are counted.
+    pub shell: ShellId,
+    /// Species counted.
+    pub species: SpeciesSet,
+    /// Smallest allowed count.
+    pub min: u16,
+    /// Largest allowed count.
+    pub max: u16,
+}
+
+/// How fast the instances of a rule fire.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RateLaw {
+    /// `k = prefactor · exp(−E_a / k_B T)`, `E_a = barrier_rule(E_m + saddle, ΔE + reference)`.
+    Thermal {
+        /// Attempt frequency ν [s⁻¹].
+        prefactor: f64,
+        /// Migration energy E_m [eV].
+        migration_energy: f64,
+        /// How ΔE enters the barrier.
+        barrier_rule: BarrierRule,
+        /// Energy added to ΔE [eV]: the energy of a removed atom in the vacuum (for
+        /// `Remove`) or minus the reservoir chemical potential (for `Add`). Zero for swaps.
+        reference_energy: f64,
+    },
+    /// `k = cross_section · φ(t)`, athermal (electron-beam events).
+    Beam {
+        /// Cross-section σ [Å²].
+        cross_section: f64,
+    },
+}
+
+/// An event template, instantiated on every site where it applies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    /// Name used in reports and output (unique).
+    pub name: String,
+    /// What the event does.
+    pub action: Action,
+    /// How fast it fires.
+    pub law: RateLaw,
+    /// Barrier shifts from the local environment (thermal laws only).
+    pub saddle: Vec<SaddleTerm>,
+    /// Conditions on the local environment.
+    pub conditions: Vec<Condition>,
+    /// Index of the rule this one was generated from as its reverse, if any.
+    pub reverse_of: Option<usize>,
+}
+
+/// The complete compiled model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    /// Name of the model (from the potential file).
+    pub name: String,
+    /// Species (vacancy first).
+    pub species: SpeciesTable,
+    /// Site kinds.
+    pub kinds: Vec<SiteKind>,
+    /// Neighbour shells.
+    pub shells: Vec<Shell>,
+    /// Energy parameters.
+    pub energy: EnergyParams,
+    /// Event rules.
+    pub rules: Vec<Rule>,
+}
+
+impl Model {
+    /// Looks a site kind up by name.
+    #[must_use]
+    pub fn find_kind(&self, name: &str) -> Option<KindId> {
+        self.kinds
+            .iter()
+            .position(|k| k.name == name)
+            .and_then(|i| u16::try_from(i).ok())
+            .map(KindId)
+    }
+
+    /// Looks a shell up by name.
+    #[must_use]
+    pub fn find_shell(&self, name: &str) -> Option<ShellId> {
+        self.shells
+            .iter()
+            .position(|s| s.name == name)
+            .and_then(|i| u8::try_from(i).ok())
+            .map(ShellId)
+    }
+
+    /// Looks a rule up by name.
+    #[must_use]
+    pub fn find_rule(&self, name: &str) -> Option<usize> {
+        self.rules.iter().position(|r| r.name == name)
+    }
+
+    /// The shells whose per-site neighbour counts the energy, saddle terms and conditions
+    /// read, in increasing order.
+    #[must_use]
+    pub fn counted_shells(&self) -> Vec<ShellId> {
+        let mut shells: Vec<ShellId> = self.energy.bonds.iter().map(|(s, _)| *s).collect();
+        shells.extend(self.energy.coordination.iter().map(|c| c.shell));
+        for rule in &self.rules {
+            shells.extend(rule.saddle.iter().map(|t| t.shell));
+            shells.extend(rule.conditions.iter().map(|c| c.shell));
+        }
+        shells.sort_unstable();
+        shells.dedup();
+        shells
+    }
+
+    /// How many hops away from a changed site an event's rate can change: 1 for bond
+    /// energies, saddle terms and conditions, 2 with coordination terms (the coordination of
+    /// a neighbour's neighbour changes). The engine refreshes owners within this range + 1.
+    #[must_use]
+    pub fn interaction_range(&self) -> usize {
+        if self.energy.coordination.is_empty() {
+            1
+        } else {
+            2
+        }
+    }
+
+    /// Adds the reverse of every swap rule whose two ends are on different site kinds, so
+    /// that each hop or exchange has its reverse with the same migration energy, prefactor
+    /// and saddle terms (detailed balance). Rules whose reverse is themselves (same kinds,
+    /// or any kind) are left alone. Call once, before [`Self::validate`].
+    pub fn add_reverse_rules(&mut self) {
+        let n = self.rules.len();
+        for i in 0..n {
+            let rule = &self.rules[i];
+            if rule.reverse_of.is_some() {
+                continue;
+            }
+            if let Action::Swap {
+                shell,
+                mover,
+                target,
+            } = rule.action
+            {
+                if mover.kind == target.kind {
+                    continue;
+                }
+                let mut reverse = rule.clone();
+                reverse.name = format!("{}~reverse", rule.name);
+                reverse.action = Action::Swap {
+                    shell,
+                    mover: SiteMatch {
+                        species: mover.species,
+                        kind: target.kind,
+                    },
+                    target: SiteMatch {
+                        species: target.species,
+                        kind: mover.kind,
+                    },
+                };
+                reverse.reverse_of = Some(i);
+                self.rules.push(reverse);
+            }
+        }
+    }
+
+    /// Checks the internal consistency of the model.
+    ///
+    /// # Errors
+    /// Names the rule, term or kind that is inconsistent: indices out of range, a swap of a
+    /// species with itself, species not allowed on the kinds a rule moves them to, negative
+    /// or non-finite parameters, coordination tables too short, asymmetric bond matrices.
+    pub fn validate(&self) -> Result<()> {
+        let ns = self.species.len();
+        let nk = self.kinds.len();
+        let nsh = self.shells.len();
+        let err = |what: &str, msg: String| Err(Error::build(format!("model `{}`: {what}", self.name), msg));
+        let species_ok = |s: SpeciesId| s.index() < ns;
+        let kind_ok = |k: Option<KindId>| k.is_none_or(|k| k.index() < nk);
+        if self.energy.onsite.len() != nk || self.energy.onsite.iter().any(|r| r.len() != ns) {
+            return err("energy", "onsite table must be kinds × species".into());
+        }
+        for (shell, m) in &self.energy.bonds {
+            if shell.index() >= nsh || m.len() != ns || m.iter().any(|r| r.len() != ns) {
+                return err("energy", "bond matrix must be species × species on a valid shell".into());
+            }
+            for a in 0..ns {
+                for b in 0..ns {
+                    if m[a][b] != m[b][a] || !m[a][b].is_finite() {
+                        return err("energy", format!("bond matrix of shell `{}` is not symmetric and finite", self.shells[shell.index()].name));
+                    }
+                }
+            }
+        }
+        for c in &self.energy.coordination {
+            if !species_ok(c.species) || c.shell.index() >= nsh || c.table.iter().any(|v| !v.is_finite()) {
+                return err("energy", "coordination term out of range or not finite".into());
+            }
+        }
+        let mut names: Vec<&str> = self.rules.iter().map(|r| r.name.as_str()).collect();
+        names.sort_unstable();
+        if names.windows(2).any(|w| w[0] == w[1]) {
+            return err("rules", "rule names must be unique".into());
+        }
+        for rule in &self.rules {
+            let what = format!("rule `{}`", rule.name);
+            match rule.action {
+                Action::Swap { shell, mover, target } => {
+                    if shell.index() >= nsh || !species_ok(mover.species) || !species_ok(target.species) || !kind_ok(mover.kind) || !kind_ok(target.kind) {
+                        return err(&what, "species, kind or shell out of range".into());
+                    }
+                    if mover.species == target.species {
+                        return err(&what, "a swap needs two different species".into());
+                    }
+                    for (from, to) in [(mover, target), (target, mover)] {
+                        if let Some(k) = to.kind {
+                            if !self.kinds[k.index()].allowed.contains(from.species) {
+                                return err(&what, format!("species `{}` is not allowed on site kind `{}`", self.species.name(from.species), self.kinds[k.index()].name));
+                            }
+                        }
+                    }
+                }
+                Action::Remove { site } => {
+                    if !species_ok(site.species) || !kind_ok(site.kind) || site.species.is_vacancy() {
+                        return err(&what, "remove needs a non-vacancy species and a valid kind".into());
+                    }
+                }
+                Action::Add { species, kind } => {
+                    if !species_ok(species) || !kind_ok(kind) || species.is_vacancy() {
+                        return err(&what, "add needs a non-vacancy species and a valid kind".into());
+                    }
+                    if let Some(k) = kind {
+                        if !self.kinds[k.index()].allowed.contains(species) {
+                            return err(&what, format!("species `{}` is not allowed on site kind `{}`", self.species.name(species), self.kinds[k.index()].name));
+                        }
+                    }
+                }
+            }
+            match rule.law {
+                RateLaw::Thermal { prefactor, migration_energy, reference_energy, .. } => {
+                    if !(prefactor.is_finite() && prefactor > 0.0) {
+                        return err(&what, format!("prefactor must be positive and finite, got {prefactor}"));
+                    }
+                    if !(migration_energy.is_finite() && reference_energy.is_finite()) {
+                        return err(&what, "energies must be finite".into());
+                    }
+                }
+                RateLaw::Beam { cross_section } => {
+                    if !(cross_section.is_finite() && cross_section >= 0.0) {
+                        return err(&what, format!("cross-section must be finite and ≥ 0, got {cross_section}"));
+                    }
+                    if !rule.saddle.is_empty() {
+                        return err(&what, "saddle terms apply to thermal events only".into());
+                    }
+                }
+            }
+            for t in &rule.saddle {
+                if t.shell.index() >= nsh || !species_ok(t.species) || !kind_ok(t.kind) || !t.shift.is_finite() {
+                    return err(&what, "saddle term out of range or not finite".into());
+                }
+            }
+            for c in &rule.conditions {
+                if c.shell.index() >= nsh || c.min > c.max {
+                    return err(&what, "condition shell out of range or min > max".into());
+                }
+            }
+        }
+        Ok(())
+    }
+}
