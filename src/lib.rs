@@ -49,12 +49,19 @@
 )]
 
 pub mod constants;
+pub mod energy;
 pub mod error;
+pub mod events;
+pub mod input;
 pub mod lattice;
+pub mod model;
+pub mod potential;
 pub mod program;
+pub mod rates;
 pub mod rng;
 pub mod sites;
 pub mod solver;
+pub mod state;
 pub mod units;
 
 pub use error::{Error, Result};

@@ -103,7 +103,7 @@ impl EventCatalog {
                         Action::Remove { site } if site.matches(kind_id, species_id) => 1,
                         Action::Add { species: added, kind } if species_id.is_vacancy()
                             && kind.is_none_or(|k| k == kind_id)
-                            && model.kinds[kind].allowed.contains(added) => 1,
+                            && model.kinds[kind_id.index()].allowed.contains(added) => 1,
                         _ => 0,
                     };
                     if slots > 0 {

@@ -348,13 +348,14 @@ impl Model {
 
     /// Adds the reverse of every swap rule whose two ends are on different site kinds, so
     /// that each hop or exchange has its reverse with the same migration energy, prefactor
-    /// and saddle terms (detailed balance). Rules whose reverse is themselves (same kinds,
-    /// or any kind) are left alone. Call once, before [`Self::validate`].
-    pub fn add_reverse_rules(&mut self) {
+    /// and saddle terms (detailed balance). Only rules `i` with `wanted(i)` get one; rules
+    /// whose reverse is themselves (same kinds, or any kind) are left alone. Call once,
+    /// before [`Self::validate`].
+    pub fn add_reverse_rules(&mut self, wanted: impl Fn(usize) -> bool) {
         let n = self.rules.len();
         for i in 0..n {
             let rule = &self.rules[i];
-            if rule.reverse_of.is_some() {
+            if rule.reverse_of.is_some() || !wanted(i) {
                 continue;
             }
             if let Action::Swap {

@@ -1,0 +1,278 @@
+//! Shared machinery for reading TOML input files (potentials, scenarios).
+//!
+//! - [`Source`] keeps a file's path and text, and turns byte spans into line/column
+//!   [`Location`]s for error messages.
+//! - [`Quantity`] is a number with a unit as written in a file (`"0.65 eV"`), kept with its
+//!   span, converted to internal units by [`Source::quantity`] only when the dimension is
+//!   known, so that a bad unit is reported at its line and key.
+//! - [`Source::parse`] deserialises with serde and converts `toml` errors into
+//!   [`Error::Input`] with location, key and, for a misspelt key, a suggestion
+//!   (`did you mean \`temperature\`?`).
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Location, Result};
+use crate::units::{Dimension, parse_quantity};
+
+/// A value as written in a file, with the byte range it came from.
+pub type Spanned<T> = toml::Spanned<T>;
+
+/// A quantity as written: a string with a unit, or a bare number (dimensionless only).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum QuantityText {
+    /// A bare number.
+    Number(f64),
+    /// A string such as `"0.65 eV"`.
+    Text(String),
+}
+
+/// A quantity with its location in the file.
+pub type Quantity = Spanned<QuantityText>;
+
+/// An input file: path and text.
+#[derive(Debug, Clone)]
+pub struct Source {
+    path: PathBuf,
+    text: String,
+}
+
+impl Source {
+    /// Reads a file.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            text,
+        })
+    }
+
+    /// A source from text, named `path` in messages.
+    #[must_use]
+    pub fn from_text(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            text: text.into(),
+        }
+    }
+
+    /// The path.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The text.
+    #[must_use]
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The 1-based line and column of a byte offset.
+    #[must_use]
+    pub fn location(&self, offset: usize) -> Location {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Location {
+            path: self.path.clone(),
+            line,
+            column,
+        }
+    }
+
+    /// An input error at `span` for `key`.
+    #[must_use]
+    pub fn error(&self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Input {
+            location: self.location(span.start),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// An input error with no precise span (whole file).
+    #[must_use]
+    pub fn file_error(&self, key: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::Input {
+            location: Location {
+                path: self.path.clone(),
+                line: 0,
+                column: 0,
+            },
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Deserialises the whole file.
+    ///
+    /// # Errors
+    /// [`Error::Input`] with the location, the key (when `toml` names it) and a suggestion
+    /// for misspelt keys.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T> {
+        toml::from_str(&self.text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            let message = e.message().trim().to_string();
+            let key = key_at(&self.text, offset);
+            let message = match suggestion(&message) {
+                Some(s) => format!("{message}; did you mean `{s}`?"),
+                None => message,
+            };
+            Error::Input {
+                location: self.location(offset),
+                key,
+                message,
+            }
+        })
+    }
+
+    /// Converts a quantity to internal units of `dimension`.
+    ///
+    /// # Errors
+    /// [`Error::Input`] at the quantity's location, naming `key`.
+    pub fn quantity(&self, q: &Quantity, dimension: Dimension, key: &str) -> Result<f64> {
+        let result = match q.get_ref() {
+            QuantityText::Text(t) => parse_quantity(t, dimension),
+            QuantityText::Number(v) => {
+                if dimension == Dimension::Dimensionless {
+                    if v.is_finite() {
+                        Ok(*v)
+                    } else {
+                        Err(Error::Units {
+                            text: v.to_string(),
+                            message: "not a finite number".into(),
+                        })
+                    }
+                } else {
+                    Err(Error::Units {
+                        text: v.to_string(),
+                        message: format!(
+                            "a unit is required: expected {} written as a string",
+                            dimension.expectation()
+                        ),
+                    })
+                }
+            }
+        };
+        result.map_err(|e| match e {
+            Error::Units { text, message } => {
+                self.error(q.span(), key, format!("invalid quantity `{text}`: {message}"))
+            }
+            other => other,
+        })
+    }
+}
+
+/// The key whose value starts at or before `offset`: the last `name =` on that line, or the
+/// last table header before it.
+fn key_at(text: &str, offset: usize) -> String {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    let line = &text[line_start..line_end];
+    if let Some(eq) = line.find('=') {
+        let key = line[..eq].trim().trim_start_matches('{').trim();
+        let key = key.rsplit(['{', ',']).next().unwrap_or(key).trim();
+        if !key.is_empty() && !key.starts_with('[') {
+            return key.to_string();
+        }
+    }
+    for l in text[..line_start].lines().rev() {
+        let l = l.trim();
+        if l.starts_with('[') {
+            return l.trim_matches(|c| c == '[' || c == ']').to_string();
+        }
+    }
+    String::from("(top level)")
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`" (or "unknown variant"),
+/// the closest expected name, if it is close enough to be a likely misspelling.
+#[must_use]
+pub fn suggestion(message: &str) -> Option<String> {
+    let unknown = message
+        .strip_prefix("unknown field `")
+        .or_else(|| message.strip_prefix("unknown variant `"))?;
+    let end = unknown.find('`')?;
+    let word = &unknown[..end];
+    let rest = &unknown[end..];
+    let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    closest(word, &expected)
+}
+
+/// The candidate closest to `word` by edit distance, if within a third of its length
+/// (at least 1, at most 3).
+#[must_use]
+pub fn closest(word: &str, candidates: &[&str]) -> Option<String> {
+    let limit = (word.chars().count() / 3).clamp(1, 3);
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_string())
+}
+
+/// Levenshtein distance between two strings (by characters).
+#[must_use]
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_location_counts_lines_and_columns() {
+        let s = Source::from_text("x.toml", "a = 1\nbb = 2\n");
+        let l = s.location(8);
+        assert_eq!((l.line, l.column), (2, 3));
+    }
+
+    #[test]
+    fn input_suggestion_finds_misspelt_key() {
+        let m = "unknown field `tempreature`, expected one of `temperature`, `time`";
+        assert_eq!(suggestion(m).as_deref(), Some("temperature"));
+        assert_eq!(suggestion("unknown field `zzzz`, expected `a`"), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn input_quantity_without_unit_is_rejected_with_location() {
+        #[derive(Deserialize)]
+        struct T {
+            #[allow(dead_code)]
+            e: Quantity,
+        }
+        let s = Source::from_text("p.toml", "\ne = 0.65\n");
+        let t: T = s.parse().unwrap();
+        let err = s.quantity(&t.e, Dimension::Energy, "e").unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("p.toml:2:5: key `e`"), "{text}");
+        assert!(text.contains("unit is required"), "{text}");
+    }
+}
