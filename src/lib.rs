@@ -49,6 +49,7 @@
 )]
 
 pub mod constants;
+pub mod engine;
 pub mod energy;
 pub mod error;
 pub mod events;
