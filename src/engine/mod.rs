@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 use crate::energy::{BondCounting, EnergyModel};
 use crate::error::{Error, Result};
-use crate::events::EventCatalog;
+use crate::events::{DecodedEvent, EventCatalog};
 use crate::model::{Action, Model, RateLaw};
 use crate::program::{Environment, Program};
 use crate::rates;
@@ -111,6 +111,7 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     frontier: Vec<SiteId>,
     next_frontier: Vec<SiteId>,
     owners: Vec<SiteId>,
+    last_event: Option<DecodedEvent>,
 }
 
 impl Simulation<BondCounting> {
@@ -217,6 +218,7 @@ impl<E: EnergyModel> Simulation<E> {
             frontier: Vec::new(),
             next_frontier: Vec::new(),
             owners: Vec::new(),
+            last_event: None,
             graph,
             model,
             energy,
@@ -360,6 +362,12 @@ impl<E: EnergyModel> Simulation<E> {
             + self.occupancy.memory_bytes()
             + self.table.memory_bytes()
             + self.stamp.capacity() * 4
+    }
+
+    /// The last executed event (rule and site changes), if any.
+    #[must_use]
+    pub fn last_event(&self) -> Option<&DecodedEvent> {
+        self.last_event.as_ref()
     }
 
     /// The random stream (for checkpoints).
@@ -625,6 +633,7 @@ impl<E: EnergyModel> Simulation<E> {
             self.catalog
                 .decode(&self.model, &self.graph, &self.occupancy, owner, slot);
         self.occupancy.apply(&self.graph, decoded.changes());
+        self.last_event = Some(decoded);
         self.executed += 1;
         self.rule_counts[decoded.rule as usize] += 1;
         let n_species = self.model.species.len();

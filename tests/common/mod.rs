@@ -1,0 +1,137 @@
+//! Shared helpers of the integration tests: small hand-built graphs (independent of the
+//! lattice builders) and models from potential text.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use nanokmc::input::Source;
+use nanokmc::potential::{self, Potential};
+use nanokmc::sites::{DomainId, GraphNames, KindId, SimulationBox, SiteGraph, SiteGraphBuilder, SiteId};
+
+/// Fixed seeds of the statistical tests.
+pub const SEEDS: [u64; 3] = [20_261_122, 7, 1_234_567];
+
+/// Compiles potential text (named `test.toml` in messages).
+pub fn potential(text: &str) -> Potential {
+    potential::compile(&Source::from_text("test.toml", text)).expect("test potential compiles")
+}
+
+/// A graph from explicit sites and one neighbour list per site per shell.
+pub fn graph(
+    positions: Vec<[f64; 3]>,
+    kinds: Vec<u16>,
+    kind_names: &[&str],
+    shell_names: &[&str],
+    lists: &[Vec<Vec<u32>>],
+    periodic: [bool; 3],
+    edges: [f64; 3],
+) -> Arc<SiteGraph> {
+    let n = positions.len();
+    let names = GraphNames {
+        shells: shell_names.iter().map(|s| s.to_string()).collect(),
+        kinds: kind_names.iter().map(|s| s.to_string()).collect(),
+        domains: vec!["all".into()],
+    };
+    let simulation_box = SimulationBox {
+        origin: [0.0; 3],
+        edges: [[edges[0], 0.0, 0.0], [0.0, edges[1], 0.0], [0.0, 0.0, edges[2]]],
+        periodic,
+    };
+    let mut b = SiteGraphBuilder::new(
+        positions,
+        kinds.into_iter().map(KindId).collect(),
+        vec![DomainId(0); n],
+        names,
+        simulation_box,
+    )
+    .unwrap();
+    for (s, shells) in lists.iter().enumerate() {
+        let shells: Vec<Vec<SiteId>> =
+            shells.iter().map(|l| l.iter().map(|&i| SiteId(i)).collect()).collect();
+        b.set_neighbors(SiteId(s as u32), &shells).unwrap();
+    }
+    Arc::new(b.finish().unwrap())
+}
+
+/// A periodic fcc crystal of `l`×`l`×`l` conventional cells (lattice constant 1, all
+/// sites kind 0 named `fcc`), with the nearest-neighbour shell `nn` (12 neighbours) and,
+/// if `second`, the second-neighbour shell `nnn` (6 neighbours). Built by hand on the
+/// doubled integer grid, independently of `nanokmc::lattice`.
+pub fn fcc_periodic(l: usize, second: bool) -> Arc<SiteGraph> {
+    let m = 2 * l as i64; // points (x, y, z) on 0..2l with x + y + z even
+    let mut index = std::collections::HashMap::new();
+    let mut points = Vec::new();
+    for x in 0..m {
+        for y in 0..m {
+            for z in 0..m {
+                if (x + y + z) % 2 == 0 {
+                    index.insert((x, y, z), points.len() as u32);
+                    points.push((x, y, z));
+                }
+            }
+        }
+    }
+    let mut nn_vectors = Vec::new();
+    for (a, b) in [(0, 1), (0, 2), (1, 2)] {
+        for sa in [-1, 1] {
+            for sb in [-1, 1] {
+                let mut v = [0i64; 3];
+                v[a] = sa;
+                v[b] = sb;
+                nn_vectors.push(v);
+            }
+        }
+    }
+    let nnn_vectors: Vec<[i64; 3]> = (0..3)
+        .flat_map(|a| [-2i64, 2].map(move |s| {
+            let mut v = [0; 3];
+            v[a] = s;
+            v
+        }))
+        .collect();
+    let wrap = |c: i64| c.rem_euclid(m);
+    let lists: Vec<Vec<Vec<u32>>> = points
+        .iter()
+        .map(|&(x, y, z)| {
+            let find = |vs: &[[i64; 3]]| -> Vec<u32> {
+                vs.iter()
+                    .map(|v| index[&(wrap(x + v[0]), wrap(y + v[1]), wrap(z + v[2]))])
+                    .collect()
+            };
+            if second { vec![find(&nn_vectors), find(&nnn_vectors)] } else { vec![find(&nn_vectors)] }
+        })
+        .collect();
+    let positions = points
+        .iter()
+        .map(|&(x, y, z)| [x as f64 * 0.5, y as f64 * 0.5, z as f64 * 0.5])
+        .collect();
+    let shells: &[&str] = if second { &["nn", "nnn"] } else { &["nn"] };
+    graph(
+        positions,
+        vec![0; points.len()],
+        &["fcc"],
+        shells,
+        &lists,
+        [true; 3],
+        [l as f64; 3],
+    )
+}
+
+/// Minimum-image displacement from `a` to `b` in a cubic periodic box of edge `edge`.
+pub fn min_image(a: [f64; 3], b: [f64; 3], edge: f64) -> [f64; 3] {
+    let mut d = [0.0; 3];
+    for i in 0..3 {
+        let mut x = b[i] - a[i];
+        x -= edge * (x / edge).round();
+        d[i] = x;
+    }
+    d
+}
+
+/// Mean and standard error of the mean.
+pub fn mean_sem(x: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / n;
+    let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, (var / n).sqrt())
+}
