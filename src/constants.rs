@@ -20,14 +20,14 @@
 //! - [BIPM 2019] The International System of Units (SI), 9th edition (2019), for the
 //!   non-SI units accepted for use with the SI (Å, barn, minute, hour).
 
-/// Boltzmann constant k_B [eV K⁻¹]. CODATA 2018 (exact in the 2019 SI: 1.380649e-23 J K⁻¹
+/// Boltzmann constant `k_B` [eV K⁻¹]. CODATA 2018 (exact in the 2019 SI: 1.380649e-23 J K⁻¹
 /// divided by e).
 pub const BOLTZMANN_EV_PER_K: f64 = 8.617_333_262e-5;
 
 /// Elementary charge e [C]. CODATA 2018 (exact in the 2019 SI).
 pub const ELEMENTARY_CHARGE_C: f64 = 1.602_176_634e-19;
 
-/// Avogadro constant N_A [mol⁻¹]. CODATA 2018 (exact in the 2019 SI).
+/// Avogadro constant `N_A` [mol⁻¹]. CODATA 2018 (exact in the 2019 SI).
 pub const AVOGADRO_PER_MOL: f64 = 6.022_140_76e23;
 
 /// Planck constant h [eV s]. CODATA 2018 (exact in the 2019 SI: 6.62607015e-34 J s
@@ -40,21 +40,21 @@ pub const REDUCED_PLANCK_EV_S: f64 = 6.582_119_569e-16;
 /// Speed of light in vacuum c [m s⁻¹]. CODATA 2018 (exact).
 pub const SPEED_OF_LIGHT_M_PER_S: f64 = 299_792_458.0;
 
-/// Electron rest energy m_e c² [keV]. CODATA 2018: 0.510 998 950 00(15) MeV.
+/// Electron rest energy `m_e` c² [keV]. CODATA 2018: 0.510 998 950 00(15) `MeV`.
 pub const ELECTRON_REST_ENERGY_KEV: f64 = 510.998_95;
 
-/// Electron rest energy m_e c² [eV]. CODATA 2018, see [`ELECTRON_REST_ENERGY_KEV`].
+/// Electron rest energy `m_e` c² [eV]. CODATA 2018, see [`ELECTRON_REST_ENERGY_KEV`].
 pub const ELECTRON_REST_ENERGY_EV: f64 = ELECTRON_REST_ENERGY_KEV * 1e3;
 
-/// Electron mass m_e [u]. CODATA 2018: 5.485 799 090 65(16) × 10⁻⁴ u.
+/// Electron mass `m_e` [u]. CODATA 2018: 5.485 799 090 65(16) × 10⁻⁴ u.
 pub const ELECTRON_MASS_U: f64 = 5.485_799_090_65e-4;
 
-/// Atomic mass constant energy equivalent m_u c² [keV]. CODATA 2018:
-/// 931.494 102 42(28) MeV. Used for the maximum energy transfer of a beam electron to a
+/// Atomic mass constant energy equivalent `m_u` c² [keV]. CODATA 2018:
+/// 931.494 102 42(28) `MeV`. Used for the maximum energy transfer of a beam electron to a
 /// nucleus of mass M [u].
 pub const ATOMIC_MASS_ENERGY_KEV: f64 = 931_494.102_42;
 
-/// Atomic mass constant m_u = 1 u [kg]. CODATA 2018: 1.660 539 066 60(50) × 10⁻²⁷ kg.
+/// Atomic mass constant `m_u` = 1 u [kg]. CODATA 2018: 1.660 539 066 60(50) × 10⁻²⁷ kg.
 pub const ATOMIC_MASS_KG: f64 = 1.660_539_066_60e-27;
 
 /// Bohr radius a₀ [Å]. CODATA 2018: 0.529 177 210 903(80) Å.
@@ -63,7 +63,7 @@ pub const BOHR_RADIUS_A: f64 = 0.529_177_210_903;
 /// Fine-structure constant α [dimensionless]. CODATA 2018: 7.297 352 5693(11) × 10⁻³.
 pub const FINE_STRUCTURE: f64 = 7.297_352_569_3e-3;
 
-/// Energy of one kJ mol⁻¹ per particle [eV]: 10³ / (N_A e) = 0.010 364 269 656… eV.
+/// Energy of one kJ mol⁻¹ per particle [eV]: 10³ / (`N_A` e) = 0.010 364 269 656… eV.
 /// Derived from CODATA 2018 exact constants.
 pub const EV_PER_KJ_PER_MOL: f64 = 1e3 / (AVOGADRO_PER_MOL * ELEMENTARY_CHARGE_C);
 

@@ -11,7 +11,7 @@
 //! serves unbiased picks among `n` candidates (analysis, initial configurations).
 //!
 //! # Streams
-//! [`stream`]`(seed, replica)` seeds with `seed_from_u64(seed)` (SplitMix64 expansion of the
+//! [`stream`]`(seed, replica)` seeds with `seed_from_u64(seed)` (`SplitMix64` expansion of the
 //! 64-bit seed into the 256-bit state) and then calls `jump()` `replica` times. Each jump
 //! advances the state by 2¹²⁸ outputs, so replicas are non-overlapping sub-sequences of one
 //! period-(2²⁵⁶ − 1) sequence as long as each uses fewer than 2¹²⁸ numbers. Replica 0 is
@@ -126,6 +126,9 @@ pub fn exponential(rng: &mut Rng, rate: f64) -> f64 {
 }
 
 #[cfg(test)]
+// exact float comparisons in these tests check values that are exactly representable
+// (breakpoints, jumps, small sums); inexact values are compared with approx.
+#[allow(clippy::float_cmp)]
 mod tests {
     use super::*;
 

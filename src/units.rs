@@ -9,7 +9,7 @@
 //! | dimension | internal unit | accepted units |
 //! |---|---|---|
 //! | [`Dimension::Energy`] | eV | `eV`, `meV`, `keV`, `kJ/mol`, `kcal/mol` |
-//! | [`Dimension::Temperature`] | K | `K`, `C`, `°C`, `degC`, or any energy unit (k_B T) |
+//! | [`Dimension::Temperature`] | K | `K`, `C`, `°C`, `degC`, or any energy unit (`k_B` T) |
 //! | [`Dimension::Time`] | s | `s`, `ms`, `us`, `µs`, `ns`, `ps`, `fs`, `min`, `h` |
 //! | [`Dimension::Length`] | Å | `A`, `Å`, `nm`, `pm` |
 //! | [`Dimension::Rate`] | s⁻¹ | `Hz`, `kHz`, `MHz`, `GHz`, `THz`, and `/t`, `1/t`, `t^-1`, `t⁻¹` for any time unit `t` |
@@ -22,8 +22,8 @@
 //! Greek letter `μ` (U+03BC) are accepted, and both `Å` (U+00C5) and the ångström sign
 //! (U+212B).
 //!
-//! A temperature may be written as an energy, `"0.025 eV"`, meaning T = E / k_B. This is
-//! used by reduced-unit benchmark models (for example an Ising model with J/k_BT = 1.3),
+//! A temperature may be written as an energy, `"0.025 eV"`, meaning T = E / `k_B`. This is
+//! used by reduced-unit benchmark models (for example an Ising model with J/(`k_B` T) = 1.3),
 //! where temperatures and bond energies are given in the same energy unit.
 //!
 //! Current densities `A/cm^2` are converted to electron fluxes with
@@ -245,10 +245,8 @@ fn rate_unit(unit: &str) -> Option<f64> {
         rest.trim_start()
     } else if let Some(rest) = unit.strip_suffix("^-1") {
         rest
-    } else if let Some(rest) = unit.strip_suffix("⁻¹") {
-        rest
     } else {
-        return None;
+        unit.strip_suffix("⁻¹")?
     };
     time_unit(time).map(|seconds| 1.0 / seconds)
 }
@@ -353,8 +351,8 @@ fn units_error(text: &str, message: impl Into<String>) -> Error {
 /// Leading and trailing white space is ignored. [`Dimension::Dimensionless`] takes a bare
 /// number and no unit.
 ///
-/// A temperature may be given as an energy E, meaning T = E / k_B (reduced-unit benchmark
-/// models): `"4 eV"` is 4 / k_B ≈ 46 418 K.
+/// A temperature may be given as an energy E, meaning T = E / `k_B` (reduced-unit benchmark
+/// models): `"4 eV"` is 4 / `k_B` ≈ 46 418 K.
 ///
 /// # Errors
 /// [`Error::Units`] when
@@ -492,6 +490,9 @@ pub fn format_quantity(value: f64, dimension: Dimension) -> String {
 }
 
 #[cfg(test)]
+// exact float comparisons in these tests check values that are exactly representable
+// (breakpoints, jumps, small sums); inexact values are compared with approx.
+#[allow(clippy::float_cmp)]
 mod tests {
     use super::*;
     use approx::assert_relative_eq;

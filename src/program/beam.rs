@@ -96,6 +96,9 @@ pub fn beam_windows(windows: &[BeamWindow]) -> Result<Schedule> {
 }
 
 #[cfg(test)]
+// exact float comparisons in these tests check values that are exactly representable
+// (breakpoints, jumps, small sums); inexact values are compared with approx.
+#[allow(clippy::float_cmp)]
 mod tests {
     use super::*;
 

@@ -71,6 +71,8 @@ impl Schedule {
     /// assert_eq!(s.value_at(20.0), 300.0);
     /// # Ok::<(), nanokmc::Error>(())
     /// ```
+    // exact comparison: equal times are the definition of a jump.
+    #[allow(clippy::float_cmp)]
     pub fn from_points(points: Vec<(f64, f64)>) -> Result<Self> {
         if points.is_empty() {
             return Err(schedule_error("a schedule needs at least one point".into()));
@@ -202,6 +204,7 @@ impl Schedule {
     /// True when the value is the same at every time of `[t0, t1)` [s] (see
     /// [`Schedule::range_on`]).
     #[must_use]
+    #[allow(clippy::float_cmp)] // constant means bitwise the same value, not approximately.
     pub fn is_constant_on(&self, t0: f64, t1: f64) -> bool {
         let (min, max) = self.range_on(t0, t1);
         min == max
@@ -221,6 +224,8 @@ impl Schedule {
 /// Appends `(t, v)` to a point list being built, merging what would break the schedule
 /// invariants: an exact repeat is dropped, and a third point at the same time replaces
 /// the second (a jump followed by another jump at the same time is one jump).
+// exact comparison: points at the same time are a jump; equal values merge.
+#[allow(clippy::float_cmp)]
 pub(crate) fn push_point(points: &mut Vec<(f64, f64)>, t: f64, v: f64) {
     if points.last() == Some(&(t, v)) {
         return;
@@ -237,6 +242,9 @@ pub(crate) fn push_point(points: &mut Vec<(f64, f64)>, t: f64, v: f64) {
 }
 
 #[cfg(test)]
+// exact float comparisons in these tests check values that are exactly representable
+// (breakpoints, jumps, small sums); inexact values are compared with approx.
+#[allow(clippy::float_cmp)]
 mod tests {
     use super::*;
     use approx::assert_relative_eq;

@@ -137,6 +137,9 @@ pub fn temperature_steps(initial: f64, steps: &[Step]) -> Result<Schedule> {
 }
 
 #[cfg(test)]
+// exact float comparisons in these tests check values that are exactly representable
+// (breakpoints, jumps, small sums); inexact values are compared with approx.
+#[allow(clippy::float_cmp)]
 mod tests {
     use super::*;
     use approx::assert_relative_eq;
