@@ -272,6 +272,7 @@ struct FilePotential {
     #[serde(default)]
     phases: Vec<FilePhase>,
     site_kinds: Vec<FileKind>,
+    #[serde(default)]
     shells: Vec<FileShell>,
     #[serde(default)]
     energy: FileEnergy,
