@@ -187,7 +187,12 @@ pub struct DomainSpec {
 impl DomainSpec {
     /// A domain centred at the origin, unrotated, with the lattice origin at the centre and
     /// no margin.
-    pub fn new(name: impl Into<String>, crystal: Crystal, kinds: Vec<KindId>, shape: Shape) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        crystal: Crystal,
+        kinds: Vec<KindId>,
+        shape: Shape,
+    ) -> Self {
         Self {
             name: name.into(),
             crystal,
@@ -212,7 +217,10 @@ impl DomainSpec {
             .chain(&self.lattice_origin)
             .any(|x| !x.is_finite())
         {
-            return Err(Error::build(context, "center and lattice_origin must be finite"));
+            return Err(Error::build(
+                context,
+                "center and lattice_origin must be finite",
+            ));
         }
         let r = self.rotation;
         for i in 0..3 {
@@ -250,9 +258,21 @@ impl DomainSpec {
         let mut fmax = [f64::NEG_INFINITY; 3];
         for corner in 0..8 {
             let c = [
-                if corner & 1 == 0 { lo[0] - m } else { hi[0] + m },
-                if corner & 2 == 0 { lo[1] - m } else { hi[1] + m },
-                if corner & 4 == 0 { lo[2] - m } else { hi[2] + m },
+                if corner & 1 == 0 {
+                    lo[0] - m
+                } else {
+                    hi[0] + m
+                },
+                if corner & 2 == 0 {
+                    lo[1] - m
+                } else {
+                    hi[1] + m
+                },
+                if corner & 4 == 0 {
+                    lo[2] - m
+                } else {
+                    hi[2] + m
+                },
             ];
             let rel = [
                 c[0] - self.lattice_origin[0],
@@ -279,7 +299,10 @@ impl DomainSpec {
         let cells: f64 = range.iter().map(|(a, b)| (b - a + 1) as f64).product();
         #[allow(clippy::cast_precision_loss)]
         if cells * self.crystal.basis.len() as f64 > 4.0e9 {
-            return Err(Error::build(context, "the domain would have more than 4e9 lattice points"));
+            return Err(Error::build(
+                context,
+                "the domain would have more than 4e9 lattice points",
+            ));
         }
         let origin = [
             offset[0] + self.center[0] + self.lattice_origin[0],
@@ -307,7 +330,11 @@ impl DomainSpec {
                         let inside = self.shape.contains(in_shape);
                         if inside || (m > 0.0 && self.shape.contains_inflated(in_shape, m)) {
                             out.push(Candidate {
-                                position: [origin[0] + lab[0], origin[1] + lab[1], origin[2] + lab[2]],
+                                position: [
+                                    origin[0] + lab[0],
+                                    origin[1] + lab[1],
+                                    origin[2] + lab[2],
+                                ],
                                 role: u16::try_from(b).unwrap_or(u16::MAX),
                                 inside,
                             });
@@ -353,7 +380,12 @@ pub struct Segment {
 
 impl Segment {
     /// An unrotated segment.
-    pub fn new(name: impl Into<String>, crystal: Crystal, kinds: Vec<KindId>, thickness: f64) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        crystal: Crystal,
+        kinds: Vec<KindId>,
+        thickness: f64,
+    ) -> Self {
         Self {
             name: name.into(),
             crystal,
@@ -513,7 +545,9 @@ fn row_count(context: &str, length: f64, step: f64, periodic: bool) -> Result<us
     if n == 0 || (periodic && (n as f64 * step - length).abs() > 1e-6 * length) {
         return Err(Error::build(
             context,
-            format!("extent {length} is not a positive multiple of the row spacing {step} along a periodic axis"),
+            format!(
+                "extent {length} is not a positive multiple of the row spacing {step} along a periodic axis"
+            ),
         ));
     }
     Ok(n)
@@ -543,7 +577,10 @@ impl SubstrateSpec {
                 let nx = row_count(&context, ex, spacing, periodic[0])?;
                 let ny = row_count(&context, ey, row, periodic[1])?;
                 if lattice == PlanarLattice::Triangular && periodic[1] && ny % 2 == 1 {
-                    return Err(Error::build(&context, "a periodic triangular layer needs an even number of rows"));
+                    return Err(Error::build(
+                        &context,
+                        "a periodic triangular layer needs an even number of rows",
+                    ));
                 }
                 let mut out = Vec::with_capacity(nx * ny);
                 for j in 0..ny {
@@ -571,10 +608,21 @@ impl SubstrateSpec {
                 seed,
             } => {
                 positive(&context, "mean_spacing", mean_spacing)?;
-                if !(min_distance.is_finite() && min_distance >= 0.0 && min_distance < mean_spacing) {
-                    return Err(Error::build(&context, "min_distance must be in [0, mean_spacing)"));
+                if !(min_distance.is_finite() && min_distance >= 0.0 && min_distance < mean_spacing)
+                {
+                    return Err(Error::build(
+                        &context,
+                        "min_distance must be in [0, mean_spacing)",
+                    ));
                 }
-                amorphous_layer(&context, [ex, ey], mean_spacing, min_distance, seed, periodic)
+                amorphous_layer(
+                    &context,
+                    [ex, ey],
+                    mean_spacing,
+                    min_distance,
+                    seed,
+                    periodic,
+                )
             }
         }
     }
@@ -611,7 +659,11 @@ fn amorphous_layer(
             (unit_random(&mut rng) - 0.5) * extent[0],
             (unit_random(&mut rng) - 0.5) * extent[1],
         ];
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_possible_wrap
+        )]
         let c = [
             (((p[0] + 0.5 * extent[0]) / width[0]) as usize).min(cells[0] - 1) as i64,
             (((p[1] + 0.5 * extent[1]) / width[1]) as usize).min(cells[1] - 1) as i64,
@@ -654,7 +706,8 @@ fn amorphous_layer(
         }
         if free {
             #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
-            grid[c[0] as usize * cells[1] + c[1] as usize].push(u32::try_from(points.len()).unwrap_or(u32::MAX));
+            grid[c[0] as usize * cells[1] + c[1] as usize]
+                .push(u32::try_from(points.len()).unwrap_or(u32::MAX));
             points.push(p);
         }
     }
@@ -685,6 +738,15 @@ pub struct Assembly {
     /// Smallest distance between sites of different domains [Å] (e.g. 0.8 × the shortest
     /// bond); closer sites are dropped as described in the module documentation.
     pub min_separation: f64,
+}
+
+/// A domain being placed: its candidates and which of them are accepted.
+struct Placed<'a> {
+    name: String,
+    spec: &'a DomainSpec,
+    offset: [f64; 3],
+    candidates: Vec<Candidate>,
+    accepted: Vec<bool>,
 }
 
 /// A kiddo k-d tree over placed sites, remembering each site's domain.
@@ -729,27 +791,29 @@ impl Assembly {
             return Err(Error::build(context, "box_padding must be finite and >= 0"));
         }
         if !(self.min_separation.is_finite() && self.min_separation >= 0.0) {
-            return Err(Error::build(context, "min_separation must be finite and >= 0"));
+            return Err(Error::build(
+                context,
+                "min_separation must be finite and >= 0",
+            ));
         }
         if self.periodic[2] {
             return Err(Error::build(context, "z cannot be periodic"));
         }
         if (self.periodic[0] || self.periodic[1]) && self.substrate.is_none() {
-            return Err(Error::build(context, "periodic x or y needs a substrate, whose extent sets the box"));
+            return Err(Error::build(
+                context,
+                "periodic x or y needs a substrate, whose extent sets the box",
+            ));
         }
 
         // Stage 1: candidates of every domain.
-        struct Placed<'a> {
-            name: String,
-            spec: &'a DomainSpec,
-            offset: [f64; 3],
-            candidates: Vec<Candidate>,
-            accepted: Vec<bool>,
-        }
         let mut domains: Vec<Placed> = Vec::new();
         for (particle, offset) in &self.particles {
             if offset.iter().any(|x| !x.is_finite()) {
-                return Err(Error::build(context, format!("particle `{}` offset must be finite", particle.name)));
+                return Err(Error::build(
+                    context,
+                    format!("particle `{}` offset must be finite", particle.name),
+                ));
             }
             for spec in &particle.domains {
                 let name = format!("{}/{}", particle.name, spec.name);
@@ -757,7 +821,13 @@ impl Assembly {
                 spec.validate(&dcontext)?;
                 let candidates = spec.candidates(*offset, &dcontext)?;
                 let accepted = vec![false; candidates.len()];
-                domains.push(Placed { name, spec, offset: *offset, candidates, accepted });
+                domains.push(Placed {
+                    name,
+                    spec,
+                    offset: *offset,
+                    candidates,
+                    accepted,
+                });
             }
         }
         let n_domains = domains.len() + usize::from(self.substrate.is_some());
@@ -809,7 +879,9 @@ impl Assembly {
                 if tree.near_other(p, substrate_id, self.min_separation) {
                     return Err(Error::build(
                         format!("substrate `{}`", s.name),
-                        format!("site at {p:?} is closer than min_separation to a particle: raise the particles"),
+                        format!(
+                            "site at {p:?} is closer than min_separation to a particle: raise the particles"
+                        ),
                     ));
                 }
                 substrate_sites.push(p);
@@ -852,12 +924,21 @@ impl Assembly {
             inside: Vec::new(),
             roles: Vec::new(),
             domain_names: Vec::new(),
-            simulation_box: SimulationBox { origin: [0.0; 3], edges: [[0.0; 3]; 3], periodic: self.periodic },
+            simulation_box: SimulationBox {
+                origin: [0.0; 3],
+                edges: [[0.0; 3]; 3],
+                periodic: self.periodic,
+            },
         };
         for (d, placed) in domains.iter().enumerate() {
             let id = DomainId(u16::try_from(d).unwrap_or(u16::MAX));
             list.domain_names.push(placed.name.clone());
-            for (c, _) in placed.candidates.iter().zip(&placed.accepted).filter(|(_, a)| **a) {
+            for (c, _) in placed
+                .candidates
+                .iter()
+                .zip(&placed.accepted)
+                .filter(|(_, a)| **a)
+            {
                 list.positions.push(c.position);
                 list.kinds.push(placed.spec.kinds[usize::from(c.role)]);
                 list.domains.push(id);
@@ -901,7 +982,9 @@ impl Assembly {
                 if lo[k] < origin[k] - 1e-9 || hi[k] >= origin[k] + extent {
                     return Err(Error::build(
                         context,
-                        format!("sites extend beyond the periodic box along axis {k}: enlarge the substrate"),
+                        format!(
+                            "sites extend beyond the periodic box along axis {k}: enlarge the substrate"
+                        ),
                     ));
                 }
             } else {
@@ -937,7 +1020,13 @@ mod tests {
         let radius = 30.0;
         let domain = DomainSpec::new("au", c, vec![KindId(0); 4], Shape::Sphere { radius });
         let assembly = Assembly {
-            particles: vec![(ParticleSpec { name: "p".into(), domains: vec![domain] }, [0.0; 3])],
+            particles: vec![(
+                ParticleSpec {
+                    name: "p".into(),
+                    domains: vec![domain],
+                },
+                [0.0; 3],
+            )],
             substrate: None,
             box_padding: 5.0,
             periodic: [false; 3],
@@ -953,9 +1042,26 @@ mod tests {
     fn sandwich(margin: f64) -> ParticleSpec {
         let cdse = Crystal::wurtzite(4.299, 7.01, 0.375).unwrap();
         let cu3p = Crystal::cu3p(6.959, 7.143).unwrap();
-        let cdse_kinds = vec![KindId(0), KindId(0), KindId(1), KindId(1), KindId(2), KindId(2), KindId(3), KindId(3)];
-        let cu3p_kinds: Vec<KindId> = cu3p.basis.iter().map(|b| if b.role == "p" { KindId(4) } else { KindId(5) }).collect();
-        let section = Shape::HexRod { radius: 15.0, length: 60.0, tip: Tip::Flat };
+        let cdse_kinds = vec![
+            KindId(0),
+            KindId(0),
+            KindId(1),
+            KindId(1),
+            KindId(2),
+            KindId(2),
+            KindId(3),
+            KindId(3),
+        ];
+        let cu3p_kinds: Vec<KindId> = cu3p
+            .basis
+            .iter()
+            .map(|b| if b.role == "p" { KindId(4) } else { KindId(5) })
+            .collect();
+        let section = Shape::HexRod {
+            radius: 15.0,
+            length: 60.0,
+            tip: Tip::Flat,
+        };
         stacked_particle(
             "sandwich",
             &section,
@@ -980,17 +1086,33 @@ mod tests {
             min_separation,
         };
         let list = assembly.build().unwrap();
-        assert_eq!(list.domain_names, vec!["sandwich/cdse_bottom", "sandwich/cu3p", "sandwich/cdse_top"]);
+        assert_eq!(
+            list.domain_names,
+            vec!["sandwich/cdse_bottom", "sandwich/cu3p", "sandwich/cdse_top"]
+        );
         for d in 0..3 {
-            let inside = (0..list.len()).filter(|&i| list.domains[i].index() == d && list.inside[i]).count();
-            let margin = (0..list.len()).filter(|&i| list.domains[i].index() == d && !list.inside[i]).count();
-            assert!(inside > 100 && margin > 10, "domain {d}: {inside} inside, {margin} margin");
+            let inside = (0..list.len())
+                .filter(|&i| list.domains[i].index() == d && list.inside[i])
+                .count();
+            let margin = (0..list.len())
+                .filter(|&i| list.domains[i].index() == d && !list.inside[i])
+                .count();
+            assert!(
+                inside > 100 && margin > 10,
+                "domain {d}: {inside} inside, {margin} margin"
+            );
         }
-        let tree: ImmutableKdTree<f64, u32, 3, 32> = ImmutableKdTree::new_from_slice(&list.positions);
+        let tree: ImmutableKdTree<f64, u32, 3, 32> =
+            ImmutableKdTree::new_from_slice(&list.positions);
         for (i, p) in list.positions.iter().enumerate() {
-            for n in tree.within_unsorted::<SquaredEuclidean>(p, min_separation * min_separation * 0.999) {
+            for n in
+                tree.within_unsorted::<SquaredEuclidean>(p, min_separation * min_separation * 0.999)
+            {
                 let j = n.item as usize;
-                assert!(j == i || list.domains[j] == list.domains[i], "sites {i} and {j} too close");
+                assert!(
+                    j == i || list.domains[j] == list.domains[i],
+                    "sites {i} and {j} too close"
+                );
             }
         }
     }
@@ -1002,7 +1124,11 @@ mod tests {
             kind: KindId(0),
             z: 0.0,
             extent: [40.0, 30.0],
-            layout: SubstrateLayout::Amorphous { mean_spacing: 2.5, min_distance: 1.6, seed },
+            layout: SubstrateLayout::Amorphous {
+                mean_spacing: 2.5,
+                min_distance: 1.6,
+                seed,
+            },
         };
         let a = spec(7).sites([true, true]).unwrap();
         let b = spec(7).sites([true, true]).unwrap();
@@ -1018,7 +1144,14 @@ mod tests {
                 assert!(d[0].hypot(d[1]) >= 1.6);
             }
         }
-        let dense = SubstrateSpec { layout: SubstrateLayout::Amorphous { mean_spacing: 1.0, min_distance: 0.99, seed: 1 }, ..spec(1) };
+        let dense = SubstrateSpec {
+            layout: SubstrateLayout::Amorphous {
+                mean_spacing: 1.0,
+                min_distance: 0.99,
+                seed: 1,
+            },
+            ..spec(1)
+        };
         assert!(dense.sites([false, false]).is_err());
     }
 
@@ -1029,7 +1162,10 @@ mod tests {
             kind: KindId(6),
             z: -33.0,
             extent: [60.0, 60.0 * 0.5 * 3f64.sqrt()],
-            layout: SubstrateLayout::Regular { spacing: 2.5, lattice: PlanarLattice::Triangular },
+            layout: SubstrateLayout::Regular {
+                spacing: 2.5,
+                lattice: PlanarLattice::Triangular,
+            },
         };
         let assembly = Assembly {
             particles: vec![(sandwich(2.0), [0.0; 3])],
@@ -1040,7 +1176,10 @@ mod tests {
         };
         let list = assembly.build().unwrap();
         assert_eq!(list.domain_names.len(), 4);
-        assert_eq!(list.domains.iter().filter(|d| d.index() == 3).count(), 24 * 24);
+        assert_eq!(
+            list.domains.iter().filter(|d| d.index() == 3).count(),
+            24 * 24
+        );
         assert!(list.positions.iter().all(|p| p[2] >= -33.0));
     }
 }

@@ -176,7 +176,10 @@ fn same_fractional(p: [f64; 3], q: [f64; 3]) -> bool {
 ///
 /// # Errors
 /// If an operation cannot be parsed.
-pub fn expand_wyckoff(representatives: &[(&str, [f64; 3])], ops: &[&str]) -> Result<Vec<BasisSite>> {
+pub fn expand_wyckoff(
+    representatives: &[(&str, [f64; 3])],
+    ops: &[&str],
+) -> Result<Vec<BasisSite>> {
     let ops: Vec<SymmetryOperation> = ops
         .iter()
         .map(|op| SymmetryOperation::parse(op))
@@ -292,17 +295,18 @@ impl Crystal {
                     format!("basis site `{}` has non-finite coordinates", b.role),
                 ));
             }
-            let frac = [wrap_unit(b.frac[0]), wrap_unit(b.frac[1]), wrap_unit(b.frac[2])];
+            let frac = [
+                wrap_unit(b.frac[0]),
+                wrap_unit(b.frac[1]),
+                wrap_unit(b.frac[2]),
+            ];
             if wrapped.iter().any(|w| same_fractional(w.frac, frac)) {
                 return Err(Error::build(
                     &context,
                     format!("basis site `{}` at {frac:?} coincides with another", b.role),
                 ));
             }
-            wrapped.push(BasisSite {
-                role: b.role,
-                frac,
-            });
+            wrapped.push(BasisSite { role: b.role, frac });
         }
         Ok(Self {
             name,
@@ -605,7 +609,14 @@ mod tests {
         assert!(Crystal::wurtzite(4.3, 7.0, 0.7).is_err());
         assert!(Crystal::cu3p(f64::INFINITY, 7.0).is_err());
         assert!(Crystal::pnma_a2bx4(9.76, 0.0, 12.97).is_err());
-        assert!(Crystal::general("flat", [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0]], vec![site("s", [0.0; 3])]).is_err());
+        assert!(
+            Crystal::general(
+                "flat",
+                [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0]],
+                vec![site("s", [0.0; 3])]
+            )
+            .is_err()
+        );
     }
 
     #[test]

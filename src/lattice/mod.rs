@@ -17,6 +17,9 @@
 //! [`Shape`]; a new way of arranging domains is a function in `assembly.rs` that returns
 //! a [`ParticleSpec`] (see [`stacked_particle`]).
 
+// Chemical formulas (CdSe, Cu₃P, Cs₂ZnX₄) in the docs are not code.
+#![allow(clippy::doc_markdown)]
+
 pub mod assembly;
 pub mod crystal;
 pub mod shape;

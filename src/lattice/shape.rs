@@ -53,7 +53,10 @@ impl Plane {
         if !(n.is_finite() && n > 0.0 && self.distance.is_finite()) {
             return Err(Error::build(
                 "polyhedron",
-                format!("plane {:?}, {} is invalid: the normal must be non-zero and finite", self.normal, self.distance),
+                format!(
+                    "plane {:?}, {} is invalid: the normal must be non-zero and finite",
+                    self.normal, self.distance
+                ),
             ));
         }
         Ok(Self {
@@ -194,7 +197,10 @@ impl Shape {
             }
             Shape::Polyhedron { planes } => {
                 if planes.is_empty() {
-                    return Err(Error::build("shape `polyhedron`", "needs at least one plane"));
+                    return Err(Error::build(
+                        "shape `polyhedron`",
+                        "needs at least one plane",
+                    ));
                 }
                 for p in planes {
                     p.normalized()?;
@@ -203,7 +209,10 @@ impl Shape {
             }
             Shape::Intersection { parts } => {
                 if parts.is_empty() {
-                    return Err(Error::build("shape `intersection`", "needs at least one part"));
+                    return Err(Error::build(
+                        "shape `intersection`",
+                        "needs at least one part",
+                    ));
                 }
                 parts.iter().try_for_each(Shape::validate)
             }
@@ -265,14 +274,19 @@ impl Shape {
                 [-0.5 * size[0], -0.5 * size[1], -0.5 * size[2]],
                 [0.5 * size[0], 0.5 * size[1], 0.5 * size[2]],
             ),
-            Shape::Slab { thickness } => ([-inf, -inf, -0.5 * thickness], [inf, inf, 0.5 * thickness]),
+            Shape::Slab { thickness } => {
+                ([-inf, -inf, -0.5 * thickness], [inf, inf, 0.5 * thickness])
+            }
             Shape::HexRod { radius, length, .. } => {
                 let x = radius * 0.5 * 3f64.sqrt();
                 ([-x, -radius, -0.5 * length], [x, *radius, 0.5 * length])
             }
             Shape::Platelet { radius, thickness } => {
                 let x = radius * 0.5 * 3f64.sqrt();
-                ([-x, -radius, -0.5 * thickness], [x, *radius, 0.5 * thickness])
+                (
+                    [-x, -radius, -0.5 * thickness],
+                    [x, *radius, 0.5 * thickness],
+                )
             }
             Shape::Polyhedron { planes } => polyhedron_bounds(planes),
             Shape::Intersection { parts } => {
@@ -327,8 +341,14 @@ fn point_group_images(v: [f64; 3], group: PointGroup) -> Vec<[f64; 3]> {
     let mut out = Vec::new();
     match group {
         PointGroup::Cubic => {
-            const PERMUTATIONS: [[usize; 3]; 6] =
-                [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+            const PERMUTATIONS: [[usize; 3]; 6] = [
+                [0, 1, 2],
+                [0, 2, 1],
+                [1, 0, 2],
+                [1, 2, 0],
+                [2, 0, 1],
+                [2, 1, 0],
+            ];
             for perm in PERMUTATIONS {
                 for signs in 0..8 {
                     let mut w = [0.0; 3];
@@ -388,7 +408,9 @@ fn polyhedron_bounds(planes: &[Plane]) -> ([f64; 3], [f64; 3]) {
     }
     for p in &unit {
         for a in 0..3 {
-            let others = (0..3).filter(|&b| b != a).all(|b| p.normal[b].abs() < 1e-12);
+            let others = (0..3)
+                .filter(|&b| b != a)
+                .all(|b| p.normal[b].abs() < 1e-12);
             if others && p.normal[a] > 0.0 {
                 hi[a] = hi[a].min(p.distance / p.normal[a]);
             } else if others && p.normal[a] < 0.0 {
@@ -450,14 +472,41 @@ mod tests {
     #[test]
     fn shape_invalid_lengths_are_rejected() {
         assert!(Shape::Sphere { radius: -1.0 }.validate().is_err());
-        assert!(Shape::Box { size: [1.0, f64::NAN, 1.0] }.validate().is_err());
-        assert!(Shape::Polyhedron { planes: vec![Plane { normal: [0.0; 3], distance: 1.0 }] }.validate().is_err());
-        assert!(Shape::HexRod { radius: 5.0, length: 20.0, tip: Tip::Rounded }.validate().is_ok());
+        assert!(
+            Shape::Box {
+                size: [1.0, f64::NAN, 1.0]
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            Shape::Polyhedron {
+                planes: vec![Plane {
+                    normal: [0.0; 3],
+                    distance: 1.0
+                }]
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            Shape::HexRod {
+                radius: 5.0,
+                length: 20.0,
+                tip: Tip::Rounded
+            }
+            .validate()
+            .is_ok()
+        );
     }
 
     #[test]
     fn hex_rod_containment_is_hexagonally_symmetric() {
-        let rod = Shape::HexRod { radius: 10.0, length: 40.0, tip: Tip::Flat };
+        let rod = Shape::HexRod {
+            radius: 10.0,
+            length: 40.0,
+            tip: Tip::Flat,
+        };
         // Vertices on ±y at distance 10, faces normal to ±x at the apothem 8.66.
         assert!(rod.contains([0.0, 9.99, 0.0]));
         assert!(!rod.contains([9.0, 0.0, 0.0]));
@@ -476,8 +525,16 @@ mod tests {
 
     #[test]
     fn hex_rod_rounded_tip_is_inside_flat_one() {
-        let flat = Shape::HexRod { radius: 10.0, length: 40.0, tip: Tip::Flat };
-        let round = Shape::HexRod { radius: 10.0, length: 40.0, tip: Tip::Rounded };
+        let flat = Shape::HexRod {
+            radius: 10.0,
+            length: 40.0,
+            tip: Tip::Flat,
+        };
+        let round = Shape::HexRod {
+            radius: 10.0,
+            length: 40.0,
+            tip: Tip::Rounded,
+        };
         assert!(round.contains([0.0, 0.0, 19.9]));
         assert!(!round.contains([8.0, 0.0, 19.0]));
         assert!(flat.contains([8.0, 0.0, 19.0]));
@@ -486,22 +543,45 @@ mod tests {
 
     #[test]
     fn polyhedron_cube_octahedron_has_14_planes_and_bounds() {
-        let s = Shape::polyhedron_from_families(&[([1.0, 1.0, 1.0], 10.0), ([1.0, 0.0, 0.0], 8.0)], PointGroup::Cubic).unwrap();
-        let Shape::Polyhedron { planes } = &s else { panic!("polyhedron expected") };
+        let s = Shape::polyhedron_from_families(
+            &[([1.0, 1.0, 1.0], 10.0), ([1.0, 0.0, 0.0], 8.0)],
+            PointGroup::Cubic,
+        )
+        .unwrap();
+        let Shape::Polyhedron { planes } = &s else {
+            panic!("polyhedron expected")
+        };
         assert_eq!(planes.len(), 14);
         let (lo, hi) = s.bounding_box();
         assert_relative_eq!(hi[0], 8.0, epsilon = 1e-9);
         assert_relative_eq!(lo[2], -8.0, epsilon = 1e-9);
         assert!(s.contains([7.9, 0.0, 0.0]));
         assert!(!s.contains([6.0, 6.0, 6.0]));
-        let hex = Shape::polyhedron_from_families(&[([1.0, 0.0, 0.0], 5.0), ([0.0, 0.0, 1.0], 3.0)], PointGroup::Hexagonal).unwrap();
-        let Shape::Polyhedron { planes } = &hex else { panic!("polyhedron expected") };
+        let hex = Shape::polyhedron_from_families(
+            &[([1.0, 0.0, 0.0], 5.0), ([0.0, 0.0, 1.0], 3.0)],
+            PointGroup::Hexagonal,
+        )
+        .unwrap();
+        let Shape::Polyhedron { planes } = &hex else {
+            panic!("polyhedron expected")
+        };
         assert_eq!(planes.len(), 8);
     }
 
     #[test]
     fn polyhedron_open_uses_axis_planes_for_bounds() {
-        let s = Shape::Polyhedron { planes: vec![Plane { normal: [0.0, 0.0, 2.0], distance: 3.0 }, Plane { normal: [0.0, 0.0, -1.0], distance: 1.0 }] };
+        let s = Shape::Polyhedron {
+            planes: vec![
+                Plane {
+                    normal: [0.0, 0.0, 2.0],
+                    distance: 3.0,
+                },
+                Plane {
+                    normal: [0.0, 0.0, -1.0],
+                    distance: 1.0,
+                },
+            ],
+        };
         let (lo, hi) = s.bounding_box();
         assert_relative_eq!(hi[2], 3.0);
         assert_relative_eq!(lo[2], -1.0);
@@ -514,8 +594,21 @@ mod tests {
         struct Wrapper {
             shape: Shape,
         }
-        let w: Wrapper = toml::from_str("shape = { type = \"hex_rod\", radius = 20.0, length = 80.0, tip = \"rounded\" }").unwrap();
-        assert_eq!(w.shape, Shape::HexRod { radius: 20.0, length: 80.0, tip: Tip::Rounded });
-        assert!(toml::from_str::<Wrapper>("shape = { type = \"sphere\", radius = 2.0, colour = 1 }").is_err());
+        let w: Wrapper = toml::from_str(
+            "shape = { type = \"hex_rod\", radius = 20.0, length = 80.0, tip = \"rounded\" }",
+        )
+        .unwrap();
+        assert_eq!(
+            w.shape,
+            Shape::HexRod {
+                radius: 20.0,
+                length: 80.0,
+                tip: Tip::Rounded
+            }
+        );
+        assert!(
+            toml::from_str::<Wrapper>("shape = { type = \"sphere\", radius = 2.0, colour = 1 }")
+                .is_err()
+        );
     }
 }

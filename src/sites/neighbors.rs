@@ -83,26 +83,40 @@ impl ShellTable {
                 if a >= kind_count || b >= kind_count {
                     return Err(Error::build(
                         context,
-                        format!("shell `{}` uses kind index {} without a name", shell.name, a.max(b)),
+                        format!(
+                            "shell `{}` uses kind index {} without a name",
+                            shell.name,
+                            a.max(b)
+                        ),
                     ));
                 }
-                if !(pair.min.is_finite() && pair.max.is_finite() && pair.min >= 0.0 && pair.max > 0.0 && pair.min <= pair.max) {
+                if !(pair.min.is_finite()
+                    && pair.max.is_finite()
+                    && pair.min >= 0.0
+                    && pair.max > 0.0
+                    && pair.min <= pair.max)
+                {
                     return Err(Error::build(
                         context,
-                        format!("shell `{}` has an invalid band [{}, {}]: need 0 <= min <= max, max > 0", shell.name, pair.min, pair.max),
+                        format!(
+                            "shell `{}` has an invalid band [{}, {}]: need 0 <= min <= max, max > 0",
+                            shell.name, pair.min, pair.max
+                        ),
                     ));
                 }
                 cutoff = cutoff.max(pair.max);
                 for index in [a * kind_count + b, b * kind_count + a] {
                     let list: &mut Vec<(u8, f64, f64)> = &mut bands[index];
-                    if let Some(&(other, _, _)) = list.iter().find(|&&(s, lo, hi)| {
-                        s != shell_id && pair.min <= hi && lo <= pair.max
-                    }) {
+                    if let Some(&(other, _, _)) = list
+                        .iter()
+                        .find(|&&(s, lo, hi)| s != shell_id && pair.min <= hi && lo <= pair.max)
+                    {
                         return Err(Error::build(
                             context,
                             format!(
                                 "kind pair ({a}, {b}) has overlapping bands in shells `{}` and `{}`",
-                                shells[usize::from(other)].name, shell.name
+                                shells[usize::from(other)].name,
+                                shell.name
                             ),
                         ));
                     }
@@ -141,6 +155,8 @@ struct Periodicity {
     face: [f64; 3],
 }
 
+// Loops run over the three axes and index several per-axis arrays at once.
+#[allow(clippy::needless_range_loop)]
 impl Periodicity {
     fn new(simulation_box: &SimulationBox, cutoff: f64) -> Result<Option<Self>> {
         if !simulation_box.periodic.iter().any(|&p| p) {
@@ -150,7 +166,10 @@ impl Periodicity {
         let edges = simulation_box.edges;
         let volume = determinant(edges).abs();
         if !(volume.is_finite() && volume > 0.0) {
-            return Err(Error::build(context, "a periodic box needs three independent edge vectors"));
+            return Err(Error::build(
+                context,
+                "a periodic box needs three independent edge vectors",
+            ));
         }
         let mut face = [0.0; 3];
         for i in 0..3 {
@@ -187,7 +206,11 @@ impl Periodicity {
     fn fractional(&self, p: [f64; 3]) -> [f64; 3] {
         mat_vec(
             self.to_fractional,
-            [p[0] - self.origin[0], p[1] - self.origin[1], p[2] - self.origin[2]],
+            [
+                p[0] - self.origin[0],
+                p[1] - self.origin[1],
+                p[2] - self.origin[2],
+            ],
         )
     }
 
@@ -248,7 +271,11 @@ struct BlockLists {
 /// If a shell band is invalid or overlaps a band of another shell for the same kind pair,
 /// a kind has no name, a periodic box is thinner than twice the largest cutoff, or the
 /// [`SiteGraphBuilder`] rejects the sites.
-pub fn build_graph(sites: SiteList, shells: &[ShellSpec], kind_names: Vec<String>) -> Result<SiteGraph> {
+pub fn build_graph(
+    sites: SiteList,
+    shells: &[ShellSpec],
+    kind_names: Vec<String>,
+) -> Result<SiteGraph> {
     let table = ShellTable::new(shells, kind_names.len())?;
     let periodicity = Periodicity::new(&sites.simulation_box, table.cutoff)?;
     let SiteList {
@@ -260,7 +287,9 @@ pub fn build_graph(sites: SiteList, shells: &[ShellSpec], kind_names: Vec<String
         ..
     } = sites;
     if let Some(geometry) = &periodicity {
-        positions.iter_mut().for_each(|p| geometry.wrap(p));
+        for p in &mut positions {
+            geometry.wrap(p);
+        }
     }
     let names = GraphNames {
         shells: shells.iter().map(|s| s.name.clone()).collect(),
@@ -274,43 +303,47 @@ pub fn build_graph(sites: SiteList, shells: &[ShellSpec], kind_names: Vec<String
         (n > 0 && table.cutoff > 0.0).then(|| ImmutableKdTree::new_from_slice(builder.positions()));
     let radius2 = table.cutoff * table.cutoff * (1.0 + 1e-12);
 
-    let search_block = |positions: &[[f64; 3]], kinds: &[KindId], start: usize, end: usize| -> BlockLists {
-        let mut lists = BlockLists {
-            counts: Vec::with_capacity((end - start) * n_shells),
-            neighbors: Vec::new(),
-        };
-        let mut per_shell: Vec<Vec<u32>> = vec![Vec::new(); n_shells];
-        let mut queries: Vec<[f64; 3]> = Vec::with_capacity(8);
-        for s in start..end {
-            per_shell.iter_mut().for_each(Vec::clear);
-            if let Some(tree) = &tree {
-                let p = positions[s];
-                match &periodicity {
-                    Some(geometry) => geometry.queries(p, &mut queries),
-                    None => {
+    let search_block =
+        |positions: &[[f64; 3]], kinds: &[KindId], start: usize, end: usize| -> BlockLists {
+            let mut lists = BlockLists {
+                counts: Vec::with_capacity((end - start) * n_shells),
+                neighbors: Vec::new(),
+            };
+            let mut per_shell: Vec<Vec<u32>> = vec![Vec::new(); n_shells];
+            let mut queries: Vec<[f64; 3]> = Vec::with_capacity(8);
+            for s in start..end {
+                per_shell.iter_mut().for_each(Vec::clear);
+                if let Some(tree) = &tree {
+                    let p = positions[s];
+                    if let Some(geometry) = &periodicity {
+                        geometry.queries(p, &mut queries);
+                    } else {
                         queries.clear();
                         queries.push(p);
                     }
-                }
-                for (q_index, q) in queries.iter().enumerate() {
-                    for found in tree.within_unsorted::<SquaredEuclidean>(q, radius2) {
-                        let t = found.item as usize;
-                        if t == s && q_index == 0 {
-                            continue;
-                        }
-                        if let Some(shell) = table.classify(kinds[s], kinds[t], found.distance.sqrt()) {
-                            per_shell[usize::from(shell)].push(found.item);
+                    for (q_index, q) in queries.iter().enumerate() {
+                        for found in tree.within_unsorted::<SquaredEuclidean>(q, radius2) {
+                            let t = found.item as usize;
+                            if t == s && q_index == 0 {
+                                continue;
+                            }
+                            if let Some(shell) =
+                                table.classify(kinds[s], kinds[t], found.distance.sqrt())
+                            {
+                                per_shell[usize::from(shell)].push(found.item);
+                            }
                         }
                     }
                 }
+                for list in &per_shell {
+                    lists
+                        .counts
+                        .push(u32::try_from(list.len()).unwrap_or(u32::MAX));
+                    lists.neighbors.extend_from_slice(list);
+                }
             }
-            for list in &per_shell {
-                lists.counts.push(u32::try_from(list.len()).unwrap_or(u32::MAX));
-                lists.neighbors.extend_from_slice(list);
-            }
-        }
-        lists
-    };
+            lists
+        };
 
     let mut scratch: Vec<Vec<SiteId>> = vec![Vec::new(); n_shells];
     let mut chunk_start = 0;
@@ -331,7 +364,11 @@ pub fn build_graph(sites: SiteList, shells: &[ShellSpec], kind_names: Vec<String
                 for (shell, list) in scratch.iter_mut().enumerate() {
                     let count = lists.counts[local * n_shells + shell] as usize;
                     list.clear();
-                    list.extend(lists.neighbors[cursor..cursor + count].iter().map(|&t| SiteId(t)));
+                    list.extend(
+                        lists.neighbors[cursor..cursor + count]
+                            .iter()
+                            .map(|&t| SiteId(t)),
+                    );
                     cursor += count;
                 }
                 // s < n <= u32::MAX, checked by SiteGraphBuilder::new.
@@ -356,7 +393,11 @@ mod tests {
             name: name.into(),
             pairs: pairs
                 .iter()
-                .map(|&(a, b, min, max)| ShellPair { kinds: (KindId(a), KindId(b)), min, max })
+                .map(|&(a, b, min, max)| ShellPair {
+                    kinds: (KindId(a), KindId(b)),
+                    min,
+                    max,
+                })
                 .collect(),
         }
     }
@@ -369,7 +410,9 @@ mod tests {
     fn kinds_by_role(c: &Crystal, roles: &[&str]) -> Vec<KindId> {
         c.basis
             .iter()
-            .map(|b| KindId(u16::try_from(roles.iter().position(|r| *r == b.role).unwrap()).unwrap()))
+            .map(|b| {
+                KindId(u16::try_from(roles.iter().position(|r| *r == b.role).unwrap()).unwrap())
+            })
             .collect()
     }
 
@@ -395,7 +438,13 @@ mod tests {
             (Crystal::fcc(4.0).unwrap(), [4, 4, 4], 2.5, 3.0, 12),
             (Crystal::bcc(3.2).unwrap(), [4, 4, 4], 2.5, 3.0, 8),
             (Crystal::simple_cubic(3.0).unwrap(), [5, 5, 5], 2.5, 3.5, 6),
-            (Crystal::hcp(3.0, 3.0 * (8.0f64 / 3.0).sqrt()).unwrap(), [4, 4, 3], 2.8, 3.2, 12),
+            (
+                Crystal::hcp(3.0, 3.0 * (8.0f64 / 3.0).sqrt()).unwrap(),
+                [4, 4, 3],
+                2.8,
+                3.2,
+                12,
+            ),
         ];
         for (crystal, repeats, min, max, z) in cases {
             let kinds = vec![KindId(0); crystal.basis.len()];
@@ -447,7 +496,10 @@ mod tests {
         let c = Crystal::antifluorite(5.859).unwrap();
         let kinds = kinds_by_role(&c, &["anion", "tet", "oct"]);
         let list = periodic_crystal(&c, [3, 3, 3], &kinds, "cu2se").unwrap();
-        let shells = [shell("bond", &[(1, 0, 2.2, 2.8)]), shell("oct", &[(2, 0, 2.85, 3.1)])];
+        let shells = [
+            shell("bond", &[(1, 0, 2.2, 2.8)]),
+            shell("oct", &[(2, 0, 2.85, 3.1)]),
+        ];
         let g = build_graph(list, &shells, names(3)).unwrap();
         assert!(all_equal(&counts(&g, 0, 1, 0), 4), "tet: 4 anions");
         assert!(all_equal(&counts(&g, 0, 0, 1), 8), "anion: 8 tet");
@@ -457,7 +509,11 @@ mod tests {
     #[test]
     fn build_graph_cu3p_and_pnma_have_bonded_neighbours() {
         let c = Crystal::cu3p(6.959, 7.143).unwrap();
-        let kinds: Vec<KindId> = c.basis.iter().map(|b| KindId(u16::from(b.role == "p"))).collect();
+        let kinds: Vec<KindId> = c
+            .basis
+            .iter()
+            .map(|b| KindId(u16::from(b.role == "p")))
+            .collect();
         let list = periodic_crystal(&c, [2, 2, 2], &kinds, "cu3p").unwrap();
         let g = build_graph(list, &[shell("bond", &[(1, 0, 2.2, 2.6)])], names(2)).unwrap();
         let per_p = counts(&g, 0, 1, 0);
@@ -472,7 +528,13 @@ mod tests {
         let kinds: Vec<KindId> = c
             .basis
             .iter()
-            .map(|b| KindId(match b.role.as_str() { "a1" | "a2" => 0, "b" => 1, _ => 2 }))
+            .map(|b| {
+                KindId(match b.role.as_str() {
+                    "a1" | "a2" => 0,
+                    "b" => 1,
+                    _ => 2,
+                })
+            })
             .collect();
         let list = periodic_crystal(&c, [1, 1, 1], &kinds, "cs2zncl4").unwrap();
         let g = build_graph(list, &[shell("zn_x", &[(1, 2, 1.5, 2.5)])], names(3)).unwrap();
@@ -483,9 +545,15 @@ mod tests {
     fn build_graph_invalid_shells_are_rejected() {
         let c = Crystal::fcc(4.0).unwrap();
         let list = || periodic_crystal(&c, [3, 3, 3], &[KindId(0); 4], "bulk").unwrap();
-        let overlapping = [shell("a", &[(0, 0, 2.0, 3.0)]), shell("b", &[(0, 0, 2.9, 4.1)])];
+        let overlapping = [
+            shell("a", &[(0, 0, 2.0, 3.0)]),
+            shell("b", &[(0, 0, 2.9, 4.1)]),
+        ];
         assert!(build_graph(list(), &overlapping, names(1)).is_err());
-        let disjoint = [shell("a", &[(0, 0, 2.0, 3.0)]), shell("b", &[(0, 0, 3.5, 4.1)])];
+        let disjoint = [
+            shell("a", &[(0, 0, 2.0, 3.0)]),
+            shell("b", &[(0, 0, 3.5, 4.1)]),
+        ];
         let g = build_graph(list(), &disjoint, names(1)).unwrap();
         assert_eq!(g.neighbor_count(SiteId(0), ShellId(1)), 6);
         assert!(build_graph(list(), &[shell("a", &[(0, 1, 2.0, 3.0)])], names(1)).is_err());
@@ -515,10 +583,18 @@ mod tests {
         let cdse = Crystal::wurtzite(4.299, 7.01, 0.375).unwrap();
         let cu3p = Crystal::cu3p(6.959, 7.143).unwrap();
         let cdse_kinds = kinds_by_role(&cdse, &["anion", "cation", "tet_empty", "oct"]);
-        let cu3p_kinds: Vec<KindId> = cu3p.basis.iter().map(|b| KindId(if b.role == "p" { 4 } else { 5 })).collect();
+        let cu3p_kinds: Vec<KindId> = cu3p
+            .basis
+            .iter()
+            .map(|b| KindId(if b.role == "p" { 4 } else { 5 }))
+            .collect();
         let particle = stacked_particle(
             "sandwich",
-            &Shape::HexRod { radius: 12.0, length: 45.0, tip: Tip::Rounded },
+            &Shape::HexRod {
+                radius: 12.0,
+                length: 45.0,
+                tip: Tip::Rounded,
+            },
             vec![
                 Segment::new("cdse_bottom", cdse.clone(), cdse_kinds.clone(), 15.0),
                 Segment::new("cu3p", cu3p, cu3p_kinds, 15.0),
@@ -527,11 +603,26 @@ mod tests {
             2.5,
         )
         .unwrap();
-        let list = Assembly { particles: vec![(particle, [0.0; 3])], substrate: None, box_padding: 5.0, periodic: [false; 3], min_separation: 1.5 }
-            .build()
-            .unwrap();
+        let list = Assembly {
+            particles: vec![(particle, [0.0; 3])],
+            substrate: None,
+            box_padding: 5.0,
+            periodic: [false; 3],
+            min_separation: 1.5,
+        }
+        .build()
+        .unwrap();
         let n = list.len();
-        let shells = [shell("bond", &[(1, 0, 2.3, 2.9), (2, 0, 2.3, 2.9), (5, 4, 2.2, 2.6), (5, 0, 2.2, 2.9), (1, 4, 2.2, 2.9)])];
+        let shells = [shell(
+            "bond",
+            &[
+                (1, 0, 2.3, 2.9),
+                (2, 0, 2.3, 2.9),
+                (5, 4, 2.2, 2.6),
+                (5, 0, 2.2, 2.9),
+                (1, 4, 2.2, 2.9),
+            ],
+        )];
         let g = build_graph(list, &shells, names(6)).unwrap();
         assert_eq!(g.len(), n);
         assert_eq!(g.domain_names().len(), 3);
