@@ -7,7 +7,8 @@
 //! - [`shape`]: [`Shape`] = regions (sphere, box, slab, hexagonal rod or platelet,
 //!   polyhedron, intersections) that cut particles out of a crystal.
 //! - [`assembly`]: domains (crystal × shape × placement), particles (stacks of domains),
-//!   a substrate layer and the periodic benchmark box, producing a [`SiteList`].
+//!   the substrate and the periodic benchmark box, producing a [`SiteList`].
+//! - [`substrate`]: a regular or amorphous 2-D layer of support sites.
 //!
 //! A [`SiteList`] is then turned into a [`crate::sites::SiteGraph`] by
 //! [`crate::sites::neighbors::build_graph`], which finds the neighbour shells by distance.
@@ -23,6 +24,7 @@
 pub mod assembly;
 pub mod crystal;
 pub mod shape;
+pub mod substrate;
 
 pub use assembly::{
     Assembly, DomainSpec, ParticleSpec, PlanarLattice, Segment, SiteList, SubstrateLayout,
