@@ -226,7 +226,7 @@ impl DomainSpec {
             for j in 0..3 {
                 let d: f64 = (0..3).map(|k| r[i][k] * r[j][k]).sum();
                 let expected = if i == j { 1.0 } else { 0.0 };
-                if !(d - expected).abs().lt(&1e-6) {
+                if d.is_nan() || (d - expected).abs() >= 1e-6 {
                     return Err(Error::build(context, "rotation must be orthonormal"));
                 }
             }

@@ -32,8 +32,9 @@ pub enum Tip {
     Rounded,
 }
 
-/// A half-space `normal · p ≤ distance` [Å]. The normal is normalised by
-/// [`Shape::validate`] users through [`Plane::normalized`].
+/// A half-space `normal · p ≤ distance`, with `distance` [Å] measured along the unit
+/// normal. The normal need not have unit length: containment divides by its norm, and
+/// [`Plane::normalized`] returns the unit-normal form.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Plane {
