@@ -858,6 +858,41 @@ mod tests {
     }
 
     #[test]
+    fn assembly_unbounded_shape_or_bad_rotation_is_rejected() {
+        let c = Crystal::fcc(4.0).unwrap();
+        let build = |domain: DomainSpec| {
+            Assembly {
+                particles: vec![(
+                    ParticleSpec {
+                        name: "p".into(),
+                        domains: vec![domain],
+                    },
+                    [0.0; 3],
+                )],
+                substrate: None,
+                box_padding: 1.0,
+                periodic: [false; 3],
+                min_separation: 1.0,
+            }
+            .build()
+        };
+        let slab = DomainSpec::new(
+            "d",
+            c.clone(),
+            vec![KindId(0); 4],
+            Shape::Slab { thickness: 5.0 },
+        );
+        assert!(build(slab).is_err());
+        let mut skew = DomainSpec::new("d", c, vec![KindId(0); 4], Shape::Sphere { radius: 5.0 });
+        skew.rotation = [[1.0, 0.1, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+        assert!(build(skew.clone()).is_err());
+        skew.rotation = IDENTITY;
+        skew.margin = 2.0;
+        let list = build(skew).unwrap();
+        assert!(list.inside.iter().any(|i| !i) && list.inside.iter().any(|i| *i));
+    }
+
+    #[test]
     fn assembly_particle_on_periodic_substrate_builds() {
         let substrate = SubstrateSpec {
             name: "carbon".into(),

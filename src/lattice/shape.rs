@@ -590,6 +590,32 @@ mod tests {
     }
 
     #[test]
+    fn box_slab_platelet_containment_and_bounds() {
+        let b = Shape::Box {
+            size: [2.0, 4.0, 6.0],
+        };
+        assert!(b.contains([1.0, -2.0, 3.0]));
+        assert!(!b.contains([1.01, 0.0, 0.0]));
+        assert!(b.contains_inflated([1.4, 0.0, 0.0], 0.5));
+        let slab = Shape::Slab { thickness: 4.0 };
+        assert!(slab.contains([1e6, -1e6, 2.0]));
+        assert!(!slab.contains([0.0, 0.0, 2.1]));
+        assert!(slab.bounding_box().0[0].is_infinite());
+        let disk = Shape::Platelet {
+            radius: 10.0,
+            thickness: 2.0,
+        };
+        assert!(disk.contains([0.0, 9.9, 0.9]));
+        assert!(!disk.contains([0.0, 9.9, 1.1]));
+        let cut = Shape::Intersection {
+            parts: vec![slab, Shape::Sphere { radius: 5.0 }],
+        };
+        let (lo, hi) = cut.bounding_box();
+        assert_eq!((lo, hi), ([-5.0, -5.0, -2.0], [5.0, 5.0, 2.0]));
+        assert!(cut.contains([4.0, 0.0, 1.0]) && !cut.contains([0.0, 0.0, 3.0]));
+    }
+
+    #[test]
     fn shape_deserializes_from_tagged_table() {
         #[derive(Deserialize)]
         struct Wrapper {
