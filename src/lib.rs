@@ -49,8 +49,8 @@
 )]
 
 pub mod constants;
-pub mod engine;
 pub mod energy;
+pub mod engine;
 pub mod error;
 pub mod events;
 pub mod input;

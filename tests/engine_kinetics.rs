@@ -103,11 +103,17 @@ fn engine_two_events_mean_waiting_time_is_inverse_total_rate() {
     }
     let (mean, sem) = mean_sem(&waits);
     let exact = 1.0 / (k1 + k2);
-    assert!((mean - exact).abs() < 4.0 * sem, "mean {mean} vs {exact} ± {sem}");
+    assert!(
+        (mean - exact).abs() < 4.0 * sem,
+        "mean {mean} vs {exact} ± {sem}"
+    );
     let p = k1 / (k1 + k2);
     let frac = left as f64 / n as f64;
     let sigma = (p * (1.0 - p) / n as f64).sqrt();
-    assert!((frac - p).abs() < 4.0 * sigma, "left fraction {frac} vs {p}");
+    assert!(
+        (frac - p).abs() < 4.0 * sigma,
+        "left fraction {frac} vs {p}"
+    );
 }
 
 /// A vacancy with six atom neighbours on six site kinds, each hop with its own barrier: the
@@ -252,7 +258,10 @@ fn engine_two_site_equilibrium_occupancy_is_boltzmann() {
     }
     let (mean, sem) = mean_sem(&ratios);
     let exact = (-0.1 / (BOLTZMANN_EV_PER_K * t)).exp();
-    assert!((mean - exact).abs() < 4.0 * sem + 1e-3 * exact, "{mean} ± {sem} vs {exact}");
+    assert!(
+        (mean - exact).abs() < 4.0 * sem + 1e-3 * exact,
+        "{mean} ± {sem} vs {exact}"
+    );
 }
 
 /// One atom on an otherwise empty periodic fcc lattice (a = 1 Å), hop rate k to each of the
@@ -319,7 +328,10 @@ fn engine_random_walk_msd_is_6dt_on_fcc() {
     }
     let (mean, sem) = mean_sem(&msd);
     let exact = 6.0 * k * t_end;
-    assert!((mean - exact).abs() < 4.0 * sem, "MSD {mean} ± {sem} vs {exact}");
+    assert!(
+        (mean - exact).abs() < 4.0 * sem,
+        "MSD {mean} ± {sem} vs {exact}"
+    );
 }
 
 /// One atom that evaporates with a fixed barrier (1.0 eV, ν = 1e13 /s) while T rises
@@ -346,7 +358,15 @@ fn engine_first_passage_under_linear_ramp_matches_analytic() {
         barrier_rule = "fixed"
         "#,
     );
-    let g = graph(vec![[0.0; 3]], vec![0], &["s"], &[], &[vec![]], [false; 3], [1.0; 3]);
+    let g = graph(
+        vec![[0.0; 3]],
+        vec![0],
+        &["s"],
+        &[],
+        &[vec![]],
+        [false; 3],
+        [1.0; 3],
+    );
     let model = Arc::new(pot.model);
     let program = Program::new(
         Schedule::from_points(vec![(0.0, 250.0), (250.0, 500.0)]).unwrap(),

@@ -167,7 +167,8 @@ impl EnergyModel for BondCounting {
                     if graph.slot_of(c.site, bonds.shell, earlier.site).is_some() {
                         // the earlier site was counted with its old species; it now holds
                         // its new one.
-                        delta += bonds.get(c.to, earlier.to) - bonds.get(c.from, earlier.to)
+                        delta += bonds.get(c.to, earlier.to)
+                            - bonds.get(c.from, earlier.to)
                             - (bonds.get(c.to, earlier.from) - bonds.get(c.from, earlier.from));
                     }
                 }

@@ -33,8 +33,12 @@ pub trait EnergyModel {
     /// Energy attributed to one site [eV]: its on-site energy, half of its bonds and its
     /// coordination energy. Summed over all sites this is the total energy. Computed from
     /// the neighbour lists directly, not from cached counts, so that it checks them.
-    fn site_energy(&self, graph: &SiteGraph, occupancy: &Occupancy, site: crate::sites::SiteId)
-    -> f64;
+    fn site_energy(
+        &self,
+        graph: &SiteGraph,
+        occupancy: &Occupancy,
+        site: crate::sites::SiteId,
+    ) -> f64;
 
     /// Total energy [eV] of the configuration.
     fn total_energy(&self, graph: &SiteGraph, occupancy: &Occupancy) -> f64 {

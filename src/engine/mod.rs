@@ -191,7 +191,10 @@ impl<E: EnergyModel> Simulation<E> {
         for (s, sp) in species.iter().enumerate() {
             let kind = graph.kinds()[s];
             if sp.index() >= model.species.len() {
-                return Err(Error::build("simulation", format!("site {s}: species index out of range")));
+                return Err(Error::build(
+                    "simulation",
+                    format!("site {s}: species index out of range"),
+                ));
             }
             if !sp.is_vacancy() && !model.kinds[kind.index()].allowed.contains(*sp) {
                 return Err(Error::build(
@@ -204,7 +207,8 @@ impl<E: EnergyModel> Simulation<E> {
                 ));
             }
         }
-        let occupancy = Occupancy::new(&graph, species, model.species.len(), model.counted_shells())?;
+        let occupancy =
+            Occupancy::new(&graph, species, model.species.len(), model.counted_shells())?;
         let catalog = EventCatalog::new(&model, &graph);
         let table = EventTable::new(graph.len(), catalog.max_layout_size());
         let n_cells = graph.domain_names().len() * model.species.len();
@@ -351,7 +355,13 @@ impl<E: EnergyModel> Simulation<E> {
         classes
             .ids()
             .filter(|&c| !classes.members(c).is_empty())
-            .map(|c| (classes.key(c).rule, classes.barrier(c), classes.members(c).len()))
+            .map(|c| {
+                (
+                    classes.key(c).rule,
+                    classes.barrier(c),
+                    classes.members(c).len(),
+                )
+            })
             .collect()
     }
 
@@ -494,7 +504,9 @@ impl<E: EnergyModel> Simulation<E> {
                         }
                         self.stamp[k.index()] = generation;
                         let owns = self.table.block(k.0) != NO_BLOCK
-                            || self.catalog.layout_id(self.graph.kind(k), self.occupancy.get(k))
+                            || self
+                                .catalog
+                                .layout_id(self.graph.kind(k), self.occupancy.get(k))
                                 != EventCatalog::NONE;
                         if owns {
                             self.owners.push(k);
@@ -629,9 +641,9 @@ impl<E: EnergyModel> Simulation<E> {
 
     /// Applies the event in `slot` of `owner` and refreshes the events around it.
     fn execute(&mut self, owner: SiteId, slot: u32) -> Result<u32> {
-        let decoded =
-            self.catalog
-                .decode(&self.model, &self.graph, &self.occupancy, owner, slot);
+        let decoded = self
+            .catalog
+            .decode(&self.model, &self.graph, &self.occupancy, owner, slot);
         self.occupancy.apply(&self.graph, decoded.changes());
         self.last_event = Some(decoded);
         self.executed += 1;
@@ -752,11 +764,7 @@ impl<E: EnergyModel> Simulation<E> {
                         } else {
                             let members = self.table.classes.members(r.class);
                             let at = members.get(r.position as usize);
-                            if at
-                                != Some(&crate::solver::classes::EventRef {
-                                    site: site.0,
-                                    slot,
-                                })
+                            if at != Some(&crate::solver::classes::EventRef { site: site.0, slot })
                             {
                                 report.mismatches += 1;
                             }

@@ -97,13 +97,21 @@ impl EventCatalog {
                 let mut layout = Layout::default();
                 for (r, rule) in model.rules.iter().enumerate() {
                     let slots = match rule.action {
-                        Action::Swap { shell, target, .. } if target.matches(kind_id, species_id) => {
+                        Action::Swap { shell, target, .. }
+                            if target.matches(kind_id, species_id) =>
+                        {
                             graph.max_neighbors(kind_id, shell)
                         }
                         Action::Remove { site } if site.matches(kind_id, species_id) => 1,
-                        Action::Add { species: added, kind } if species_id.is_vacancy()
+                        Action::Add {
+                            species: added,
+                            kind,
+                        } if species_id.is_vacancy()
                             && kind.is_none_or(|k| k == kind_id)
-                            && model.kinds[kind_id.index()].allowed.contains(added) => 1,
+                            && model.kinds[kind_id.index()].allowed.contains(added) =>
+                        {
+                            1
+                        }
                         _ => 0,
                     };
                     if slots > 0 {
@@ -205,7 +213,11 @@ impl EventCatalog {
             to: here,
         };
         match rule.action {
-            Action::Swap { shell, mover, target } => {
+            Action::Swap {
+                shell,
+                mover,
+                target,
+            } => {
                 let partner = graph.neighbor(owner, shell, local as usize);
                 DecodedEvent {
                     rule: entry.rule,
@@ -266,7 +278,11 @@ impl EventCatalog {
     ) -> Option<Classified> {
         let rule = &model.rules[entry.rule as usize];
         let (changes, n, pair) = match rule.action {
-            Action::Swap { shell, mover, target } => {
+            Action::Swap {
+                shell,
+                mover,
+                target,
+            } => {
                 if local as usize >= graph.neighbor_count(owner, shell) {
                     return None;
                 }
@@ -276,7 +292,9 @@ impl EventCatalog {
                     return None;
                 }
                 let kinds = &model.kinds;
-                if !kinds[graph.kind(owner).index()].allowed.contains(mover.species)
+                if !kinds[graph.kind(owner).index()]
+                    .allowed
+                    .contains(mover.species)
                     || !kinds[partner_kind.index()].allowed.contains(target.species)
                 {
                     return None;
@@ -352,7 +370,8 @@ impl EventCatalog {
                     .iter()
                     .map(|t| t.shift * f64::from(saddle_count(graph, occupancy, t, owner, pair)))
                     .sum();
-                let delta_e = energy.delta_energy(graph, occupancy, &changes[..n]) + reference_energy;
+                let delta_e =
+                    energy.delta_energy(graph, occupancy, &changes[..n]) + reference_energy;
                 barrier_rule.barrier(migration_energy + saddle, delta_e)
             }
         };

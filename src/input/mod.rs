@@ -94,7 +94,12 @@ impl Source {
 
     /// An input error at `span` for `key`.
     #[must_use]
-    pub fn error(&self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) -> Error {
+    pub fn error(
+        &self,
+        span: Range<usize>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Error {
         Error::Input {
             location: self.location(span.start),
             key: key.into(),
@@ -167,9 +172,11 @@ impl Source {
             }
         };
         result.map_err(|e| match e {
-            Error::Units { text, message } => {
-                self.error(q.span(), key, format!("invalid quantity `{text}`: {message}"))
-            }
+            Error::Units { text, message } => self.error(
+                q.span(),
+                key,
+                format!("invalid quantity `{text}`: {message}"),
+            ),
             other => other,
         })
     }

@@ -26,6 +26,7 @@
 //! change in [`crate::energy`], its key in the potential file, and tests.
 
 use crate::error::{Error, Result};
+pub use crate::sites::neighbors::{ShellPair, ShellSpec};
 use crate::sites::{KindId, ShellId};
 use crate::state::{SpeciesId, SpeciesTable};
 
@@ -64,7 +65,9 @@ impl SpeciesSet {
     /// Iterates over the members.
     pub fn iter(self) -> impl Iterator<Item = SpeciesId> {
         #[allow(clippy::cast_possible_truncation)]
-        (0..64u8).filter(move |i| self.0 >> i & 1 == 1).map(SpeciesId)
+        (0..64u8)
+            .filter(move |i| self.0 >> i & 1 == 1)
+            .map(SpeciesId)
     }
 }
 
@@ -75,26 +78,6 @@ pub struct SiteKind {
     pub name: String,
     /// Species allowed on sites of this kind (the vacancy is always allowed).
     pub allowed: SpeciesSet,
-}
-
-/// A neighbour shell: a named relation between site kinds by distance band.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Shell {
-    /// Name, e.g. `nn`.
-    pub name: String,
-    /// Kind pairs and distance bands [Å].
-    pub pairs: Vec<ShellPair>,
-}
-
-/// One kind pair of a shell with its distance band [Å].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ShellPair {
-    /// The two site kinds (the relation is symmetric).
-    pub kinds: (KindId, KindId),
-    /// Smallest distance [Å].
-    pub min: f64,
-    /// Largest distance [Å].
-    pub max: f64,
 }
 
 /// Coordination-dependent energy of one species: `E(n)` from a table over the number `n` of
@@ -285,7 +268,7 @@ pub struct Model {
     /// Site kinds.
     pub kinds: Vec<SiteKind>,
     /// Neighbour shells.
-    pub shells: Vec<Shell>,
+    pub shells: Vec<ShellSpec>,
     /// Energy parameters.
     pub energy: EnergyParams,
     /// Event rules.
@@ -396,7 +379,9 @@ impl Model {
         let ns = self.species.len();
         let nk = self.kinds.len();
         let nsh = self.shells.len();
-        let err = |what: &str, msg: String| Err(Error::build(format!("model `{}`: {what}", self.name), msg));
+        let err = |what: &str, msg: String| {
+            Err(Error::build(format!("model `{}`: {what}", self.name), msg))
+        };
         let species_ok = |s: SpeciesId| s.index() < ns;
         let kind_ok = |k: Option<KindId>| k.is_none_or(|k| k.index() < nk);
         if self.energy.onsite.len() != nk || self.energy.onsite.iter().any(|r| r.len() != ns) {
@@ -404,19 +389,34 @@ impl Model {
         }
         for (shell, m) in &self.energy.bonds {
             if shell.index() >= nsh || m.len() != ns || m.iter().any(|r| r.len() != ns) {
-                return err("energy", "bond matrix must be species × species on a valid shell".into());
+                return err(
+                    "energy",
+                    "bond matrix must be species × species on a valid shell".into(),
+                );
             }
             for a in 0..ns {
                 for b in 0..ns {
                     if m[a][b] != m[b][a] || !m[a][b].is_finite() {
-                        return err("energy", format!("bond matrix of shell `{}` is not symmetric and finite", self.shells[shell.index()].name));
+                        return err(
+                            "energy",
+                            format!(
+                                "bond matrix of shell `{}` is not symmetric and finite",
+                                self.shells[shell.index()].name
+                            ),
+                        );
                     }
                 }
             }
         }
         for c in &self.energy.coordination {
-            if !species_ok(c.species) || c.shell.index() >= nsh || c.table.iter().any(|v| !v.is_finite()) {
-                return err("energy", "coordination term out of range or not finite".into());
+            if !species_ok(c.species)
+                || c.shell.index() >= nsh
+                || c.table.iter().any(|v| !v.is_finite())
+            {
+                return err(
+                    "energy",
+                    "coordination term out of range or not finite".into(),
+                );
             }
         }
         let mut names: Vec<&str> = self.rules.iter().map(|r| r.name.as_str()).collect();
@@ -427,8 +427,17 @@ impl Model {
         for rule in &self.rules {
             let what = format!("rule `{}`", rule.name);
             match rule.action {
-                Action::Swap { shell, mover, target } => {
-                    if shell.index() >= nsh || !species_ok(mover.species) || !species_ok(target.species) || !kind_ok(mover.kind) || !kind_ok(target.kind) {
+                Action::Swap {
+                    shell,
+                    mover,
+                    target,
+                } => {
+                    if shell.index() >= nsh
+                        || !species_ok(mover.species)
+                        || !species_ok(target.species)
+                        || !kind_ok(mover.kind)
+                        || !kind_ok(target.kind)
+                    {
                         return err(&what, "species, kind or shell out of range".into());
                     }
                     if mover.species == target.species {
@@ -437,31 +446,60 @@ impl Model {
                     for (from, to) in [(mover, target), (target, mover)] {
                         if let Some(k) = to.kind {
                             if !self.kinds[k.index()].allowed.contains(from.species) {
-                                return err(&what, format!("species `{}` is not allowed on site kind `{}`", self.species.name(from.species), self.kinds[k.index()].name));
+                                return err(
+                                    &what,
+                                    format!(
+                                        "species `{}` is not allowed on site kind `{}`",
+                                        self.species.name(from.species),
+                                        self.kinds[k.index()].name
+                                    ),
+                                );
                             }
                         }
                     }
                 }
                 Action::Remove { site } => {
-                    if !species_ok(site.species) || !kind_ok(site.kind) || site.species.is_vacancy() {
-                        return err(&what, "remove needs a non-vacancy species and a valid kind".into());
+                    if !species_ok(site.species) || !kind_ok(site.kind) || site.species.is_vacancy()
+                    {
+                        return err(
+                            &what,
+                            "remove needs a non-vacancy species and a valid kind".into(),
+                        );
                     }
                 }
                 Action::Add { species, kind } => {
                     if !species_ok(species) || !kind_ok(kind) || species.is_vacancy() {
-                        return err(&what, "add needs a non-vacancy species and a valid kind".into());
+                        return err(
+                            &what,
+                            "add needs a non-vacancy species and a valid kind".into(),
+                        );
                     }
                     if let Some(k) = kind {
                         if !self.kinds[k.index()].allowed.contains(species) {
-                            return err(&what, format!("species `{}` is not allowed on site kind `{}`", self.species.name(species), self.kinds[k.index()].name));
+                            return err(
+                                &what,
+                                format!(
+                                    "species `{}` is not allowed on site kind `{}`",
+                                    self.species.name(species),
+                                    self.kinds[k.index()].name
+                                ),
+                            );
                         }
                     }
                 }
             }
             match rule.law {
-                RateLaw::Thermal { prefactor, migration_energy, reference_energy, .. } => {
+                RateLaw::Thermal {
+                    prefactor,
+                    migration_energy,
+                    reference_energy,
+                    ..
+                } => {
                     if !(prefactor.is_finite() && prefactor > 0.0) {
-                        return err(&what, format!("prefactor must be positive and finite, got {prefactor}"));
+                        return err(
+                            &what,
+                            format!("prefactor must be positive and finite, got {prefactor}"),
+                        );
                     }
                     if !(migration_energy.is_finite() && reference_energy.is_finite()) {
                         return err(&what, "energies must be finite".into());
@@ -469,7 +507,10 @@ impl Model {
                 }
                 RateLaw::Beam { cross_section } => {
                     if !(cross_section.is_finite() && cross_section >= 0.0) {
-                        return err(&what, format!("cross-section must be finite and ≥ 0, got {cross_section}"));
+                        return err(
+                            &what,
+                            format!("cross-section must be finite and ≥ 0, got {cross_section}"),
+                        );
                     }
                     if !rule.saddle.is_empty() {
                         return err(&what, "saddle terms apply to thermal events only".into());
@@ -477,7 +518,11 @@ impl Model {
                 }
             }
             for t in &rule.saddle {
-                if t.shell.index() >= nsh || !species_ok(t.species) || !kind_ok(t.kind) || !t.shift.is_finite() {
+                if t.shell.index() >= nsh
+                    || !species_ok(t.species)
+                    || !kind_ok(t.kind)
+                    || !t.shift.is_finite()
+                {
                     return err(&what, "saddle term out of range or not finite".into());
                 }
             }

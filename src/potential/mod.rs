@@ -14,15 +14,31 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::input::{Quantity, Source, Spanned};
+use crate::lattice::{Crystal, SiteList};
 use crate::model::{
     Action, BarrierRule, Condition, CoordinationTerm, EnergyParams, Model, RateLaw, Rule,
-    SaddleTerm, Shell, ShellPair, SiteKind, SiteMatch, SpeciesSet,
+    SaddleTerm, ShellPair, ShellSpec, SiteKind, SiteMatch, SpeciesSet,
 };
+use crate::sites::SiteGraph;
+use crate::sites::neighbors::build_graph;
 use crate::sites::{KindId, ShellId};
 use crate::state::{Species, SpeciesId, SpeciesTable};
 use crate::units::Dimension;
+
+/// Structure names known to [`Phase::crystal`].
+pub const STRUCTURES: [&str; 9] = [
+    "fcc",
+    "bcc",
+    "simple_cubic",
+    "hcp",
+    "wurtzite",
+    "zinc_blende",
+    "antifluorite",
+    "cu3p",
+    "pnma_a2bx4",
+];
 
 /// A crystal phase: a structure name, its lattice constants [Å] (and internal parameters)
 /// and the site kind of each basis role.
@@ -43,6 +59,86 @@ pub struct Phase {
 }
 
 impl Phase {
+    /// Builds the crystal of this phase with its lattice constants.
+    ///
+    /// # Errors
+    /// If the structure name is unknown, a required parameter (`a`, `c`, `u`, `b`) is
+    /// missing, or the builder rejects the values.
+    pub fn crystal(&self) -> Result<Crystal> {
+        let context = format!("phase `{}`", self.name);
+        let need = |name: &str| {
+            self.parameter(name).ok_or_else(|| {
+                Error::build(
+                    &context,
+                    format!("structure `{}` needs parameter `{name}`", self.structure),
+                )
+            })
+        };
+        match self.structure.as_str() {
+            "fcc" => Crystal::fcc(need("a")?),
+            "bcc" => Crystal::bcc(need("a")?),
+            "simple_cubic" => Crystal::simple_cubic(need("a")?),
+            "hcp" => Crystal::hcp(need("a")?, need("c")?),
+            "wurtzite" => Crystal::wurtzite(need("a")?, need("c")?, need("u")?),
+            "zinc_blende" => Crystal::zinc_blende(need("a")?),
+            "antifluorite" => Crystal::antifluorite(need("a")?),
+            "cu3p" => Crystal::cu3p(need("a")?, need("c")?),
+            "pnma_a2bx4" => Crystal::pnma_a2bx4(need("a")?, need("b")?, need("c")?),
+            other => Err(Error::build(
+                context,
+                format!(
+                    "unknown structure `{other}` (known: {})",
+                    STRUCTURES.join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// The site kind of every basis site of `crystal` (built by [`Self::crystal`]), in
+    /// basis order.
+    ///
+    /// # Errors
+    /// If a basis role has no site kind in `roles`.
+    pub fn basis_kinds(&self, crystal: &Crystal) -> Result<Vec<KindId>> {
+        crystal
+            .basis
+            .iter()
+            .map(|b| {
+                self.roles
+                    .iter()
+                    .find(|(r, _)| *r == b.role)
+                    .map(|(_, k)| *k)
+                    .ok_or_else(|| {
+                        Error::build(
+                            format!("phase `{}`", self.name),
+                            format!(
+                                "basis role `{}` of structure `{}` has no site kind in `roles` (roles of this structure: {})",
+                                b.role,
+                                self.structure,
+                                crystal.roles().join(", ")
+                            ),
+                        )
+                    })
+            })
+            .collect()
+    }
+
+    /// The species filling every basis site of `crystal` in the ideal crystal (vacancy for
+    /// roles not in `fill`), in basis order.
+    #[must_use]
+    pub fn basis_fill(&self, crystal: &Crystal) -> Vec<SpeciesId> {
+        crystal
+            .basis
+            .iter()
+            .map(|b| {
+                self.fill
+                    .iter()
+                    .find(|(r, _)| *r == b.role)
+                    .map_or(SpeciesId::VACANCY, |(_, s)| *s)
+            })
+            .collect()
+    }
+
     /// A parameter by name.
     #[must_use]
     pub fn parameter(&self, name: &str) -> Option<f64> {
@@ -69,6 +165,15 @@ pub struct Potential {
 }
 
 impl Potential {
+    /// Builds the site graph of `sites` with this potential's shells and site kinds.
+    ///
+    /// # Errors
+    /// As [`crate::sites::neighbors::build_graph`].
+    pub fn build_graph(&self, sites: SiteList) -> Result<SiteGraph> {
+        let kind_names = self.model.kinds.iter().map(|k| k.name.clone()).collect();
+        build_graph(sites, &self.model.shells, kind_names)
+    }
+
     /// A phase by name.
     #[must_use]
     pub fn phase(&self, name: &str) -> Option<&Phase> {
@@ -305,7 +410,12 @@ struct Compiler<'a> {
 }
 
 impl Compiler<'_> {
-    fn species(&self, table: &SpeciesTable, name: &Spanned<String>, key: &str) -> Result<SpeciesId> {
+    fn species(
+        &self,
+        table: &SpeciesTable,
+        name: &Spanned<String>,
+        key: &str,
+    ) -> Result<SpeciesId> {
         table.find(name.get_ref()).ok_or_else(|| {
             let names: Vec<&str> = table.iter().map(|(_, s)| s.name.as_str()).collect();
             let hint = crate::input::closest(name.get_ref(), &names)
@@ -314,23 +424,40 @@ impl Compiler<'_> {
             self.source.error(
                 name.span(),
                 key,
-                format!("unknown species `{}` (declared: {}){hint}", name.get_ref(), names.join(", ")),
+                format!(
+                    "unknown species `{}` (declared: {}){hint}",
+                    name.get_ref(),
+                    names.join(", ")
+                ),
             )
         })
     }
 
-    fn find<'n>(&self, names: &'n [String], name: &Spanned<String>, key: &str, what: &str) -> Result<usize> {
-        names.iter().position(|n| n == name.get_ref()).ok_or_else(|| {
-            let list: Vec<&str> = names.iter().map(String::as_str).collect();
-            let hint = crate::input::closest(name.get_ref(), &list)
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_default();
-            self.source.error(
-                name.span(),
-                key,
-                format!("unknown {what} `{}` (declared: {}){hint}", name.get_ref(), list.join(", ")),
-            )
-        })
+    fn find<'n>(
+        &self,
+        names: &'n [String],
+        name: &Spanned<String>,
+        key: &str,
+        what: &str,
+    ) -> Result<usize> {
+        names
+            .iter()
+            .position(|n| n == name.get_ref())
+            .ok_or_else(|| {
+                let list: Vec<&str> = names.iter().map(String::as_str).collect();
+                let hint = crate::input::closest(name.get_ref(), &list)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                self.source.error(
+                    name.span(),
+                    key,
+                    format!(
+                        "unknown {what} `{}` (declared: {}){hint}",
+                        name.get_ref(),
+                        list.join(", ")
+                    ),
+                )
+            })
     }
 
     #[allow(clippy::too_many_lines)]
@@ -346,7 +473,10 @@ impl Compiler<'_> {
             };
             species.push(Species {
                 name: s.name.get_ref().clone(),
-                element: s.element.clone().unwrap_or_else(|| s.name.get_ref().clone()),
+                element: s
+                    .element
+                    .clone()
+                    .unwrap_or_else(|| s.name.get_ref().clone()),
                 mass,
             });
         }
@@ -356,11 +486,19 @@ impl Compiler<'_> {
         })?;
 
         // site kinds
-        let kind_names: Vec<String> = file.site_kinds.iter().map(|k| k.name.get_ref().clone()).collect();
+        let kind_names: Vec<String> = file
+            .site_kinds
+            .iter()
+            .map(|k| k.name.get_ref().clone())
+            .collect();
         let mut kinds = Vec::new();
         for (i, k) in file.site_kinds.iter().enumerate() {
             if kind_names[..i].contains(k.name.get_ref()) {
-                return Err(src.error(k.name.span(), format!("site_kinds[{i}].name"), "site kind declared twice"));
+                return Err(src.error(
+                    k.name.span(),
+                    format!("site_kinds[{i}].name"),
+                    "site kind declared twice",
+                ));
             }
             let mut allowed = SpeciesSet::EMPTY;
             allowed.insert(SpeciesId::VACANCY);
@@ -375,11 +513,19 @@ impl Compiler<'_> {
         let kind_id = |i: usize| KindId(u16::try_from(i).unwrap_or(u16::MAX));
 
         // shells
-        let shell_names: Vec<String> = file.shells.iter().map(|s| s.name.get_ref().clone()).collect();
+        let shell_names: Vec<String> = file
+            .shells
+            .iter()
+            .map(|s| s.name.get_ref().clone())
+            .collect();
         let mut shells = Vec::new();
         for (i, s) in file.shells.iter().enumerate() {
             if shell_names[..i].contains(s.name.get_ref()) {
-                return Err(src.error(s.name.span(), format!("shells[{i}].name"), "shell declared twice"));
+                return Err(src.error(
+                    s.name.span(),
+                    format!("shells[{i}].name"),
+                    "shell declared twice",
+                ));
             }
             let mut pairs = Vec::new();
             for (j, p) in s.pairs.iter().enumerate() {
@@ -387,7 +533,14 @@ impl Compiler<'_> {
                 let [a, b] = p.kinds.get_ref();
                 let find_kind = |n: &String| {
                     kind_names.iter().position(|k| k == n).ok_or_else(|| {
-                        src.error(p.kinds.span(), format!("{key}.kinds"), format!("unknown site kind `{n}` (declared: {})", kind_names.join(", ")))
+                        src.error(
+                            p.kinds.span(),
+                            format!("{key}.kinds"),
+                            format!(
+                                "unknown site kind `{n}` (declared: {})",
+                                kind_names.join(", ")
+                            ),
+                        )
                     })
                 };
                 let (a, b) = (find_kind(a)?, find_kind(b)?);
@@ -397,7 +550,11 @@ impl Compiler<'_> {
                 };
                 let max = src.quantity(&p.max, Dimension::Length, &format!("{key}.max"))?;
                 if !(max > min && min >= 0.0) {
-                    return Err(src.error(p.max.span(), format!("{key}.max"), format!("need 0 ≤ min < max, got min = {min} Å, max = {max} Å")));
+                    return Err(src.error(
+                        p.max.span(),
+                        format!("{key}.max"),
+                        format!("need 0 ≤ min < max, got min = {min} Å, max = {max} Å"),
+                    ));
                 }
                 pairs.push(ShellPair {
                     kinds: (kind_id(a), kind_id(b)),
@@ -405,7 +562,7 @@ impl Compiler<'_> {
                     max,
                 });
             }
-            shells.push(Shell {
+            shells.push(ShellSpec {
                 name: s.name.get_ref().clone(),
                 pairs,
             });
@@ -427,16 +584,30 @@ impl Compiler<'_> {
                 ("u", &p.u, Dimension::Dimensionless),
             ] {
                 if let Some(q) = q {
-                    parameters.push((name.to_string(), src.quantity(q, dim, &format!("{key}.{name}"))?));
+                    parameters.push((
+                        name.to_string(),
+                        src.quantity(q, dim, &format!("{key}.{name}"))?,
+                    ));
                 }
             }
             let mut roles = Vec::new();
             for (role, kind) in p.roles.get_ref() {
                 let Some(kind) = kind.as_str() else {
-                    return Err(src.error(p.roles.span(), format!("{key}.roles.{role}"), "expected a site kind name"));
+                    return Err(src.error(
+                        p.roles.span(),
+                        format!("{key}.roles.{role}"),
+                        "expected a site kind name",
+                    ));
                 };
                 let Some(k) = kind_names.iter().position(|n| n == kind) else {
-                    return Err(src.error(p.roles.span(), format!("{key}.roles.{role}"), format!("unknown site kind `{kind}` (declared: {})", kind_names.join(", "))));
+                    return Err(src.error(
+                        p.roles.span(),
+                        format!("{key}.roles.{role}"),
+                        format!(
+                            "unknown site kind `{kind}` (declared: {})",
+                            kind_names.join(", ")
+                        ),
+                    ));
                 };
                 roles.push((role.clone(), kind_id(k)));
             }
@@ -444,17 +615,40 @@ impl Compiler<'_> {
             if let Some(f) = &p.fill {
                 for (role, sp) in f.get_ref() {
                     let Some(sp) = sp.as_str() else {
-                        return Err(src.error(f.span(), format!("{key}.fill.{role}"), "expected a species name"));
+                        return Err(src.error(
+                            f.span(),
+                            format!("{key}.fill.{role}"),
+                            "expected a species name",
+                        ));
                     };
                     if !roles.iter().any(|(r, _)| r == role) {
-                        return Err(src.error(f.span(), format!("{key}.fill.{role}"), format!("role `{role}` is not listed in `roles`")));
+                        return Err(src.error(
+                            f.span(),
+                            format!("{key}.fill.{role}"),
+                            format!("role `{role}` is not listed in `roles`"),
+                        ));
                     }
                     let Some(id) = table.find(sp) else {
-                        return Err(src.error(f.span(), format!("{key}.fill.{role}"), format!("unknown species `{sp}`")));
+                        return Err(src.error(
+                            f.span(),
+                            format!("{key}.fill.{role}"),
+                            format!("unknown species `{sp}`"),
+                        ));
                     };
-                    let kind = roles.iter().find(|(r, _)| r == role).map(|(_, k)| *k).unwrap_or(KindId(0));
+                    let kind = roles
+                        .iter()
+                        .find(|(r, _)| r == role)
+                        .map(|(_, k)| *k)
+                        .unwrap_or(KindId(0));
                     if !kinds[kind.index()].allowed.contains(id) {
-                        return Err(src.error(f.span(), format!("{key}.fill.{role}"), format!("species `{sp}` is not allowed on site kind `{}`", kinds[kind.index()].name)));
+                        return Err(src.error(
+                            f.span(),
+                            format!("{key}.fill.{role}"),
+                            format!(
+                                "species `{sp}` is not allowed on site kind `{}`",
+                                kinds[kind.index()].name
+                            ),
+                        ));
                     }
                     fill.push((role.clone(), id));
                 }
@@ -475,15 +669,25 @@ impl Compiler<'_> {
             let key = format!("energy.onsite[{i}]");
             let s = self.species(&table, &o.species, &format!("{key}.species"))?;
             let k = self.find(&kind_names, &o.kind, &format!("{key}.kind"), "site kind")?;
-            onsite[k][s.index()] = src.quantity(&o.value, Dimension::Energy, &format!("{key}.value"))?;
+            onsite[k][s.index()] =
+                src.quantity(&o.value, Dimension::Energy, &format!("{key}.value"))?;
         }
         let mut bonds: Vec<(ShellId, Vec<Vec<f64>>)> = Vec::new();
         for (i, b) in file.energy.bonds.iter().enumerate() {
             let key = format!("energy.bonds[{i}]");
-            let shell = shell_id(self.find(&shell_names, &b.shell, &format!("{key}.shell"), "shell")?);
+            let shell =
+                shell_id(self.find(&shell_names, &b.shell, &format!("{key}.shell"), "shell")?);
             let [x, y] = b.species.get_ref();
-            let x = self.species(&table, &Spanned::new(b.species.span(), x.clone()), &format!("{key}.species"))?;
-            let y = self.species(&table, &Spanned::new(b.species.span(), y.clone()), &format!("{key}.species"))?;
+            let x = self.species(
+                &table,
+                &Spanned::new(b.species.span(), x.clone()),
+                &format!("{key}.species"),
+            )?;
+            let y = self.species(
+                &table,
+                &Spanned::new(b.species.span(), y.clone()),
+                &format!("{key}.species"),
+            )?;
             let value = src.quantity(&b.value, Dimension::Energy, &format!("{key}.value"))?;
             let m = if let Some((_, m)) = bonds.iter_mut().find(|(s, _)| *s == shell) {
                 m
@@ -498,7 +702,8 @@ impl Compiler<'_> {
         for (i, c) in file.energy.coordination.iter().enumerate() {
             let key = format!("energy.coordination[{i}]");
             let s = self.species(&table, &c.species, &format!("{key}.species"))?;
-            let shell = shell_id(self.find(&shell_names, &c.shell, &format!("{key}.shell"), "shell")?);
+            let shell =
+                shell_id(self.find(&shell_names, &c.shell, &format!("{key}.shell"), "shell")?);
             let mut counted = SpeciesSet::EMPTY;
             for n in &c.counted {
                 counted.insert(self.species(&table, n, &format!("{key}.counted"))?);
@@ -534,9 +739,15 @@ impl Compiler<'_> {
             },
             rules,
         };
-        let reversible: Vec<bool> = file.events.iter().map(|e| e.reversible.unwrap_or(true)).collect();
+        let reversible: Vec<bool> = file
+            .events
+            .iter()
+            .map(|e| e.reversible.unwrap_or(true))
+            .collect();
         model.add_reverse_rules(|i| reversible[i]);
-        model.validate().map_err(|e| src.file_error("events", e.to_string()))?;
+        model
+            .validate()
+            .map_err(|e| src.file_error("events", e.to_string()))?;
         Ok(Potential {
             model,
             phases,
@@ -569,15 +780,37 @@ impl Compiler<'_> {
         let from = kind_opt(&e.from, "from")?;
         let to = kind_opt(&e.to, "to")?;
         let event_type = *e.kind.get_ref();
-        let needs_shell = matches!(event_type, EventType::Hop | EventType::Exchange | EventType::BeamDisplace);
+        let needs_shell = matches!(
+            event_type,
+            EventType::Hop | EventType::Exchange | EventType::BeamDisplace
+        );
         let shell = match (&e.shell, needs_shell) {
-            (Some(s), true) => Some(ShellId(u8::try_from(self.find(shell_names, s, &format!("{key}.shell"), "shell")?).unwrap_or(u8::MAX))),
-            (None, true) => return Err(src.error(e.name.span(), format!("{key}.shell"), "this event type needs `shell`: the neighbour relation it moves along")),
-            (Some(s), false) => return Err(src.error(s.span(), format!("{key}.shell"), "only hop, exchange and beam_displace events take `shell`")),
+            (Some(s), true) => Some(ShellId(
+                u8::try_from(self.find(shell_names, s, &format!("{key}.shell"), "shell")?)
+                    .unwrap_or(u8::MAX),
+            )),
+            (None, true) => {
+                return Err(src.error(
+                    e.name.span(),
+                    format!("{key}.shell"),
+                    "this event type needs `shell`: the neighbour relation it moves along",
+                ));
+            }
+            (Some(s), false) => {
+                return Err(src.error(
+                    s.span(),
+                    format!("{key}.shell"),
+                    "only hop, exchange and beam_displace events take `shell`",
+                ));
+            }
             (None, false) => None,
         };
         if species.is_vacancy() {
-            return Err(src.error(e.species.span(), format!("{key}.species"), "the moving species cannot be `Vac`"));
+            return Err(src.error(
+                e.species.span(),
+                format!("{key}.species"),
+                "the moving species cannot be `Vac`",
+            ));
         }
         let beam = matches!(event_type, EventType::BeamDisplace | EventType::BeamRemove);
         let reject = |q: &Option<Quantity>, name: &str, why: &str| -> Result<()> {
@@ -587,26 +820,58 @@ impl Compiler<'_> {
             }
         };
         let law = if beam {
-            reject(&e.prefactor, "prefactor", "beam events are athermal: they take `cross_section`, not `prefactor`")?;
-            reject(&e.migration_energy, "migration_energy", "beam events are athermal: they take `cross_section`, not `migration_energy`")?;
+            reject(
+                &e.prefactor,
+                "prefactor",
+                "beam events are athermal: they take `cross_section`, not `prefactor`",
+            )?;
+            reject(
+                &e.migration_energy,
+                "migration_energy",
+                "beam events are athermal: they take `cross_section`, not `migration_energy`",
+            )?;
             let Some(q) = &e.cross_section else {
-                return Err(src.error(e.name.span(), format!("{key}.cross_section"), "beam events need `cross_section`, e.g. \"100 barn\""));
+                return Err(src.error(
+                    e.name.span(),
+                    format!("{key}.cross_section"),
+                    "beam events need `cross_section`, e.g. \"100 barn\"",
+                ));
             };
             RateLaw::Beam {
-                cross_section: src.quantity(q, Dimension::CrossSection, &format!("{key}.cross_section"))?,
+                cross_section: src.quantity(
+                    q,
+                    Dimension::CrossSection,
+                    &format!("{key}.cross_section"),
+                )?,
             }
         } else {
-            reject(&e.cross_section, "cross_section", "only beam events take `cross_section`")?;
+            reject(
+                &e.cross_section,
+                "cross_section",
+                "only beam events take `cross_section`",
+            )?;
             let Some(p) = &e.prefactor else {
-                return Err(src.error(e.name.span(), format!("{key}.prefactor"), "thermal events need `prefactor`, e.g. \"1e13 /s\""));
+                return Err(src.error(
+                    e.name.span(),
+                    format!("{key}.prefactor"),
+                    "thermal events need `prefactor`, e.g. \"1e13 /s\"",
+                ));
             };
             let Some(m) = &e.migration_energy else {
-                return Err(src.error(e.name.span(), format!("{key}.migration_energy"), "thermal events need `migration_energy`, e.g. \"0.65 eV\""));
+                return Err(src.error(
+                    e.name.span(),
+                    format!("{key}.migration_energy"),
+                    "thermal events need `migration_energy`, e.g. \"0.65 eV\"",
+                ));
             };
             let reference_energy = match &e.reference_energy {
                 Some(q) => {
                     if matches!(event_type, EventType::Hop | EventType::Exchange) {
-                        return Err(src.error(q.span(), format!("{key}.reference_energy"), "only remove and add events take `reference_energy`"));
+                        return Err(src.error(
+                            q.span(),
+                            format!("{key}.reference_energy"),
+                            "only remove and add events take `reference_energy`",
+                        ));
                     }
                     src.quantity(q, Dimension::Energy, &format!("{key}.reference_energy"))?
                 }
@@ -614,7 +879,11 @@ impl Compiler<'_> {
             };
             RateLaw::Thermal {
                 prefactor: src.quantity(p, Dimension::Rate, &format!("{key}.prefactor"))?,
-                migration_energy: src.quantity(m, Dimension::Energy, &format!("{key}.migration_energy"))?,
+                migration_energy: src.quantity(
+                    m,
+                    Dimension::Energy,
+                    &format!("{key}.migration_energy"),
+                )?,
                 barrier_rule: match e.barrier_rule.unwrap_or(FileBarrierRule::KangWeinberg) {
                     FileBarrierRule::KangWeinberg => BarrierRule::KangWeinberg,
                     FileBarrierRule::Uphill => BarrierRule::Uphill,
@@ -624,16 +893,27 @@ impl Compiler<'_> {
             }
         };
         if beam && e.barrier_rule.is_some() {
-            return Err(src.error(e.name.span(), format!("{key}.barrier_rule"), "beam events have no barrier"));
+            return Err(src.error(
+                e.name.span(),
+                format!("{key}.barrier_rule"),
+                "beam events have no barrier",
+            ));
         }
         let action = match event_type {
             EventType::Hop | EventType::BeamDisplace => {
                 if let Some(p) = &e.partner {
-                    return Err(src.error(p.span(), format!("{key}.with"), "hops move into vacancies; use `type = \"exchange\"` to swap two species"));
+                    return Err(src.error(
+                        p.span(),
+                        format!("{key}.with"),
+                        "hops move into vacancies; use `type = \"exchange\"` to swap two species",
+                    ));
                 }
                 Action::Swap {
                     shell: shell.unwrap_or(ShellId(0)),
-                    mover: SiteMatch { species, kind: from },
+                    mover: SiteMatch {
+                        species,
+                        kind: from,
+                    },
                     target: SiteMatch {
                         species: SpeciesId::VACANCY,
                         kind: to,
@@ -642,15 +922,26 @@ impl Compiler<'_> {
             }
             EventType::Exchange => {
                 let Some(p) = &e.partner else {
-                    return Err(src.error(e.name.span(), format!("{key}.with"), "an exchange needs `with`: the species it swaps places with"));
+                    return Err(src.error(
+                        e.name.span(),
+                        format!("{key}.with"),
+                        "an exchange needs `with`: the species it swaps places with",
+                    ));
                 };
                 let partner = self.species(table, p, &format!("{key}.with"))?;
                 if partner == species {
-                    return Err(src.error(p.span(), format!("{key}.with"), "an exchange needs two different species"));
+                    return Err(src.error(
+                        p.span(),
+                        format!("{key}.with"),
+                        "an exchange needs two different species",
+                    ));
                 }
                 Action::Swap {
                     shell: shell.unwrap_or(ShellId(0)),
-                    mover: SiteMatch { species, kind: from },
+                    mover: SiteMatch {
+                        species,
+                        kind: from,
+                    },
                     target: SiteMatch {
                         species: partner,
                         kind: to,
@@ -659,15 +950,26 @@ impl Compiler<'_> {
             }
             EventType::Remove | EventType::BeamRemove => {
                 if let Some(t) = &e.to {
-                    return Err(src.error(t.span(), format!("{key}.to"), "a removal has no destination site; use `from` for the site kind"));
+                    return Err(src.error(
+                        t.span(),
+                        format!("{key}.to"),
+                        "a removal has no destination site; use `from` for the site kind",
+                    ));
                 }
                 Action::Remove {
-                    site: SiteMatch { species, kind: from },
+                    site: SiteMatch {
+                        species,
+                        kind: from,
+                    },
                 }
             }
             EventType::Add => {
                 if let Some(f) = &e.from {
-                    return Err(src.error(f.span(), format!("{key}.from"), "an addition comes from a reservoir; use `to` for the site kind"));
+                    return Err(src.error(
+                        f.span(),
+                        format!("{key}.from"),
+                        "an addition comes from a reservoir; use `to` for the site kind",
+                    ));
                 }
                 Action::Add { species, kind: to }
             }
@@ -676,7 +978,15 @@ impl Compiler<'_> {
         for (j, t) in e.saddle.iter().enumerate() {
             let k = format!("{key}.saddle[{j}]");
             saddle.push(SaddleTerm {
-                shell: ShellId(u8::try_from(self.find(shell_names, &t.shell, &format!("{k}.shell"), "shell")?).unwrap_or(u8::MAX)),
+                shell: ShellId(
+                    u8::try_from(self.find(
+                        shell_names,
+                        &t.shell,
+                        &format!("{k}.shell"),
+                        "shell",
+                    )?)
+                    .unwrap_or(u8::MAX),
+                ),
                 species: self.species(table, &t.species, &format!("{k}.species"))?,
                 kind: kind_opt(&t.kind, &format!("saddle[{j}].kind"))?,
                 shift: src.quantity(&t.shift, Dimension::Energy, &format!("{k}.shift"))?,
@@ -695,14 +1005,26 @@ impl Compiler<'_> {
                 return Err(src.error(c.shell.span(), k, format!("min ({min}) > max ({max})")));
             }
             conditions.push(Condition {
-                shell: ShellId(u8::try_from(self.find(shell_names, &c.shell, &format!("{k}.shell"), "shell")?).unwrap_or(u8::MAX)),
+                shell: ShellId(
+                    u8::try_from(self.find(
+                        shell_names,
+                        &c.shell,
+                        &format!("{k}.shell"),
+                        "shell",
+                    )?)
+                    .unwrap_or(u8::MAX),
+                ),
                 species: set,
                 min,
                 max,
             });
         }
         if beam && !saddle.is_empty() {
-            return Err(src.error(e.name.span(), format!("{key}.saddle"), "saddle terms apply to thermal events only"));
+            return Err(src.error(
+                e.name.span(),
+                format!("{key}.saddle"),
+                "saddle terms apply to thermal events only",
+            ));
         }
         Ok(Rule {
             name: e.name.get_ref().clone(),

@@ -403,7 +403,11 @@ impl SiteGraphBuilder {
         if shells.len() != n_shells {
             return Err(Error::build(
                 "site graph",
-                format!("site {} has {} shells, expected {n_shells}", site.0, shells.len()),
+                format!(
+                    "site {} has {} shells, expected {n_shells}",
+                    site.0,
+                    shells.len()
+                ),
             ));
         }
         if site.index() >= n || self.assigned[site.index()] {

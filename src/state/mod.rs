@@ -164,11 +164,7 @@ impl Occupancy {
         if species.len() != graph.len() {
             return Err(Error::build(
                 "occupancy",
-                format!(
-                    "{} species given for {} sites",
-                    species.len(),
-                    graph.len()
-                ),
+                format!("{} species given for {} sites", species.len(), graph.len()),
             ));
         }
         if let Some(s) = species.iter().find(|s| s.index() >= n_species) {

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use nanokmc::input::Source;
 use nanokmc::potential::{self, Potential};
-use nanokmc::sites::{DomainId, GraphNames, KindId, SimulationBox, SiteGraph, SiteGraphBuilder, SiteId};
+use nanokmc::sites::{
+    DomainId, GraphNames, KindId, SimulationBox, SiteGraph, SiteGraphBuilder, SiteId,
+};
 
 /// Fixed seeds of the statistical tests.
 pub const SEEDS: [u64; 3] = [20_261_122, 7, 1_234_567];
@@ -34,7 +36,11 @@ pub fn graph(
     };
     let simulation_box = SimulationBox {
         origin: [0.0; 3],
-        edges: [[edges[0], 0.0, 0.0], [0.0, edges[1], 0.0], [0.0, 0.0, edges[2]]],
+        edges: [
+            [edges[0], 0.0, 0.0],
+            [0.0, edges[1], 0.0],
+            [0.0, 0.0, edges[2]],
+        ],
         periodic,
     };
     let mut b = SiteGraphBuilder::new(
@@ -46,8 +52,10 @@ pub fn graph(
     )
     .unwrap();
     for (s, shells) in lists.iter().enumerate() {
-        let shells: Vec<Vec<SiteId>> =
-            shells.iter().map(|l| l.iter().map(|&i| SiteId(i)).collect()).collect();
+        let shells: Vec<Vec<SiteId>> = shells
+            .iter()
+            .map(|l| l.iter().map(|&i| SiteId(i)).collect())
+            .collect();
         b.set_neighbors(SiteId(s as u32), &shells).unwrap();
     }
     Arc::new(b.finish().unwrap())
@@ -83,11 +91,13 @@ pub fn fcc_periodic(l: usize, second: bool) -> Arc<SiteGraph> {
         }
     }
     let nnn_vectors: Vec<[i64; 3]> = (0..3)
-        .flat_map(|a| [-2i64, 2].map(move |s| {
-            let mut v = [0; 3];
-            v[a] = s;
-            v
-        }))
+        .flat_map(|a| {
+            [-2i64, 2].map(move |s| {
+                let mut v = [0; 3];
+                v[a] = s;
+                v
+            })
+        })
         .collect();
     let wrap = |c: i64| c.rem_euclid(m);
     let lists: Vec<Vec<Vec<u32>>> = points
@@ -98,7 +108,11 @@ pub fn fcc_periodic(l: usize, second: bool) -> Arc<SiteGraph> {
                     .map(|v| index[&(wrap(x + v[0]), wrap(y + v[1]), wrap(z + v[2]))])
                     .collect()
             };
-            if second { vec![find(&nn_vectors), find(&nnn_vectors)] } else { vec![find(&nn_vectors)] }
+            if second {
+                vec![find(&nn_vectors), find(&nnn_vectors)]
+            } else {
+                vec![find(&nn_vectors)]
+            }
         })
         .collect();
     let positions = points
