@@ -89,7 +89,7 @@ fn engine_two_events_mean_waiting_time_is_inverse_total_rate() {
             model.clone(),
             vec![SpeciesId(0), SpeciesId(1), SpeciesId(0)],
             Program::constant(t, 0.0).unwrap(),
-            rng::stream(SEEDS[0], replica as u64),
+            rng::stream(SEEDS[0].wrapping_add(replica as u64), 0),
         )
         .unwrap();
         let outcome = sim.step(f64::INFINITY).unwrap();
@@ -168,7 +168,7 @@ fn engine_selection_frequencies_match_rates_chi_square() {
             model.clone(),
             species.clone(),
             Program::constant(t, 0.0).unwrap(),
-            rng::stream(SEEDS[1], replica as u64),
+            rng::stream(SEEDS[1].wrapping_add(replica as u64), 0),
         )
         .unwrap();
         let StepOutcome::Event { rule } = sim.step(f64::INFINITY).unwrap() else {
@@ -304,7 +304,7 @@ fn engine_random_walk_msd_is_6dt_on_fcc() {
             model.clone(),
             species,
             Program::constant(300.0, 0.0).unwrap(),
-            rng::stream(SEEDS[0], walker),
+            rng::stream(SEEDS[0].wrapping_add(walker), 0),
         )
         .unwrap();
         let mut r = [0.0f64; 3];
@@ -382,7 +382,7 @@ fn engine_first_passage_under_linear_ramp_matches_analytic() {
             model.clone(),
             vec![SpeciesId(1)],
             program.clone(),
-            rng::stream(SEEDS[1], replica as u64),
+            rng::stream(SEEDS[1].wrapping_add(replica as u64), 0),
         )
         .unwrap();
         while sim.executed() == 0 {

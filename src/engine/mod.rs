@@ -45,6 +45,9 @@ use table::{EventTable, NO_BLOCK};
 /// thinning acceptance stays above `1 − RAMP_TOLERANCE`.
 const RAMP_TOLERANCE: f64 = 0.05;
 
+/// Stamp bit of sites in the outer layer of an event's refresh neighbourhood.
+const OUTER: u32 = 1 << 31;
+
 /// What one call of [`Simulation::step`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepOutcome {
@@ -110,7 +113,8 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     generation: u32,
     frontier: Vec<SiteId>,
     next_frontier: Vec<SiteId>,
-    owners: Vec<SiteId>,
+    /// Owners to refresh after an event, with whether they are in the outer layer.
+    owners: Vec<(SiteId, bool)>,
     last_event: Option<DecodedEvent>,
 }
 
@@ -209,7 +213,18 @@ impl<E: EnergyModel> Simulation<E> {
         }
         let occupancy =
             Occupancy::new(&graph, species, model.species.len(), model.counted_shells())?;
-        let catalog = EventCatalog::new(&model, &graph);
+        let totals = occupancy.totals();
+        let mover_owned: Vec<bool> = model
+            .rules
+            .iter()
+            .map(|r| match r.action {
+                Action::Swap { mover, target, .. } => {
+                    totals[mover.species.index()] < totals[target.species.index()]
+                }
+                _ => false,
+            })
+            .collect();
+        let catalog = EventCatalog::new(&model, &graph, &mover_owned);
         let table = EventTable::new(graph.len(), catalog.max_layout_size());
         let n_cells = graph.domain_names().len() * model.species.len();
         let env = program.environment(0.0);
@@ -242,7 +257,7 @@ impl<E: EnergyModel> Simulation<E> {
         };
         for s in 0..sim.graph.len() {
             #[allow(clippy::cast_possible_truncation)]
-            sim.refresh_owner(SiteId(s as u32))?;
+            sim.refresh_owner(SiteId(s as u32), false)?;
         }
         Ok(sim)
     }
@@ -397,8 +412,10 @@ impl<E: EnergyModel> Simulation<E> {
         })
     }
 
-    /// Recomputes every slot of `owner`'s block (see the module documentation, stage 6).
-    fn refresh_owner(&mut self, owner: SiteId) -> Result<()> {
+    /// Recomputes the slots of `owner`'s block (see the module documentation, stage 6).
+    /// With `outer`, the owner lies just beyond the interaction range of the changed sites
+    /// and only its swap slots whose partner lies within that range can have changed.
+    fn refresh_owner(&mut self, owner: SiteId, outer: bool) -> Result<()> {
         let kind = self.graph.kind(owner);
         let layout_id = self.catalog.layout_id(kind, self.occupancy.get(owner));
         let mut block = self.table.block(owner.0);
@@ -419,8 +436,24 @@ impl<E: EnergyModel> Simulation<E> {
         let n_entries = self.catalog.layout(layout_id).entries.len();
         for e in 0..n_entries {
             let entry = self.catalog.layout(layout_id).entries[e];
+            let swap_shell = match self.model.rules[entry.rule as usize].action {
+                Action::Swap { shell, .. } => Some(shell),
+                _ => None,
+            };
+            if outer && swap_shell.is_none() {
+                continue;
+            }
             for local in 0..entry.slots {
                 let slot = entry.offset + local;
+                if let (true, Some(shell)) = (outer, swap_shell) {
+                    if local as usize >= self.graph.neighbor_count(owner, shell) {
+                        continue;
+                    }
+                    let partner = self.graph.neighbor(owner, shell, local as usize);
+                    if self.stamp[partner.index()] != self.generation {
+                        continue;
+                    }
+                }
                 let classified = EventCatalog::classify(
                     &self.model,
                     &self.energy,
@@ -472,8 +505,12 @@ impl<E: EnergyModel> Simulation<E> {
     }
 
     /// Collects the owner sites within the refresh radius of `changed` into `self.owners`.
+    ///
+    /// Breadth-first over all shells. Sites within the interaction range (radius − 1) are
+    /// stamped with the current generation; sites of the outer layer with the generation and
+    /// [`OUTER`], so that [`Self::refresh_owner`] can tell a partner within range.
     fn collect_owners(&mut self, changed: &[SiteId]) {
-        self.generation = self.generation.wrapping_add(1);
+        self.generation = (self.generation + 1) & !OUTER;
         if self.generation == 0 {
             self.stamp.fill(0);
             self.generation = 1;
@@ -485,33 +522,39 @@ impl<E: EnergyModel> Simulation<E> {
             if self.stamp[s.index()] != generation {
                 self.stamp[s.index()] = generation;
                 self.frontier.push(s);
-                self.owners.push(s);
+                self.owners.push((s, false));
             }
         }
         let radius = self.catalog.refresh_radius();
         let n_shells = self.graph.shell_count();
-        for hop in 0..radius {
+        for hop in 1..=radius {
             self.next_frontier.clear();
-            let last = hop + 1 == radius;
+            let outer = hop == radius;
+            let mark = if outer {
+                generation | OUTER
+            } else {
+                generation
+            };
             for i in 0..self.frontier.len() {
                 let s = self.frontier[i];
                 for shell in 0..n_shells {
                     #[allow(clippy::cast_possible_truncation)]
                     let shell = crate::sites::ShellId(shell as u8);
                     for k in self.graph.neighbors(s, shell) {
-                        if self.stamp[k.index()] == generation {
+                        let st = self.stamp[k.index()];
+                        if st == generation || st == generation | OUTER {
                             continue;
                         }
-                        self.stamp[k.index()] = generation;
+                        self.stamp[k.index()] = mark;
                         let owns = self.table.block(k.0) != NO_BLOCK
                             || self
                                 .catalog
                                 .layout_id(self.graph.kind(k), self.occupancy.get(k))
                                 != EventCatalog::NONE;
                         if owns {
-                            self.owners.push(k);
+                            self.owners.push((k, outer));
                         }
-                        if !last {
+                        if !outer {
                             self.next_frontier.push(k);
                         }
                     }
@@ -667,8 +710,8 @@ impl<E: EnergyModel> Simulation<E> {
         }
         self.collect_owners(&changed[..n]);
         let owners = std::mem::take(&mut self.owners);
-        for &o in &owners {
-            self.refresh_owner(o)?;
+        for &(o, outer) in &owners {
+            self.refresh_owner(o, outer)?;
         }
         self.owners = owners;
         Ok(decoded.rule)

@@ -7,8 +7,9 @@
 //! slot, [`EventCatalog::classify`] says whether the event is possible now and, if so, its
 //! barrier; [`EventCatalog::decode`] gives the site changes it makes.
 //!
-//! Ownership: the target of a swap owns it (the vacancy, for a hop), the site itself owns a
-//! removal or an addition. A site whose (kind, species) has no applicable rule owns no slot,
+//! Ownership: one end of a swap owns it, the end whose species is rarer when the simulation
+//! starts (the vacancy, for hops in a nearly full crystal; the atom, for a dilute adatom
+//! gas); the site itself owns a removal or an addition. A site whose (kind, species) has no applicable rule owns no slot,
 //! which keeps the bookkeeping proportional to the number of possible events, not sites.
 //!
 //! The engine refreshes owners near every executed event ([`EventCatalog::refresh_radius`]).
@@ -27,6 +28,8 @@ pub struct LayoutEntry {
     pub offset: u32,
     /// Number of slots.
     pub slots: u32,
+    /// For swaps: true when the mover's site owns the event, false when the target's does.
+    pub mover_owned: bool,
 }
 
 /// The slots owned by a site of one (kind, species).
@@ -82,8 +85,13 @@ impl EventCatalog {
     pub const NONE: u32 = u32::MAX;
 
     /// Builds the layouts for every (kind, species) of `model` on `graph`.
+    ///
+    /// `mover_owned[r]` says, for swap rule `r`, which end owns its events: the mover's site
+    /// (true) or the target's (false). The engine gives ownership to the rarer species (the
+    /// vacancies in a crystal with few vacancies, the atoms of a dilute adatom gas), so that
+    /// owners, and the slots refreshed after each event, are few.
     #[must_use]
-    pub fn new(model: &Model, graph: &SiteGraph) -> Self {
+    pub fn new(model: &Model, graph: &SiteGraph, mover_owned: &[bool]) -> Self {
         let n_species = model.species.len();
         let n_kinds = model.kinds.len();
         let mut layouts: Vec<Layout> = Vec::new();
@@ -96,9 +104,14 @@ impl EventCatalog {
                 let species_id = SpeciesId(species as u8);
                 let mut layout = Layout::default();
                 for (r, rule) in model.rules.iter().enumerate() {
+                    let by_mover = mover_owned.get(r).copied().unwrap_or(false);
                     let slots = match rule.action {
-                        Action::Swap { shell, target, .. }
-                            if target.matches(kind_id, species_id) =>
+                        Action::Swap {
+                            shell,
+                            mover,
+                            target,
+                        } if (if by_mover { mover } else { target })
+                            .matches(kind_id, species_id) =>
                         {
                             graph.max_neighbors(kind_id, shell)
                         }
@@ -120,6 +133,7 @@ impl EventCatalog {
                             rule: r as u32,
                             offset: layout.size,
                             slots: slots as u32,
+                            mover_owned: by_mover,
                         });
                         #[allow(clippy::cast_possible_truncation)]
                         {
@@ -219,20 +233,14 @@ impl EventCatalog {
                 target,
             } => {
                 let partner = graph.neighbor(owner, shell, local as usize);
+                let (mover_site, target_site) = if entry.mover_owned {
+                    (owner, partner)
+                } else {
+                    (partner, owner)
+                };
                 DecodedEvent {
                     rule: entry.rule,
-                    changes: [
-                        SiteChange {
-                            site: partner,
-                            from: mover.species,
-                            to: target.species,
-                        },
-                        SiteChange {
-                            site: owner,
-                            from: target.species,
-                            to: mover.species,
-                        },
-                    ],
+                    changes: swap_changes(mover_site, target_site, mover.species, target.species),
                     n_changes: 2,
                 }
             }
@@ -287,31 +295,26 @@ impl EventCatalog {
                     return None;
                 }
                 let partner = graph.neighbor(owner, shell, local as usize);
-                let partner_kind = graph.kind(partner);
-                if !mover.matches(partner_kind, occupancy.get(partner)) {
+                let (mover_site, target_site, partner_spec) = if entry.mover_owned {
+                    (owner, partner, target)
+                } else {
+                    (partner, owner, mover)
+                };
+                if !partner_spec.matches(graph.kind(partner), occupancy.get(partner)) {
                     return None;
                 }
                 let kinds = &model.kinds;
-                if !kinds[graph.kind(owner).index()]
+                if !kinds[graph.kind(target_site).index()]
                     .allowed
                     .contains(mover.species)
-                    || !kinds[partner_kind.index()].allowed.contains(target.species)
+                    || !kinds[graph.kind(mover_site).index()]
+                        .allowed
+                        .contains(target.species)
                 {
                     return None;
                 }
                 (
-                    [
-                        SiteChange {
-                            site: partner,
-                            from: mover.species,
-                            to: target.species,
-                        },
-                        SiteChange {
-                            site: owner,
-                            from: target.species,
-                            to: mover.species,
-                        },
-                    ],
+                    swap_changes(mover_site, target_site, mover.species, target.species),
                     2,
                     Some((partner, shell)),
                 )
@@ -380,6 +383,28 @@ impl EventCatalog {
             barrier,
         })
     }
+}
+
+/// The two changes of a swap: the mover's site first, then the target's.
+#[inline]
+fn swap_changes(
+    mover_site: SiteId,
+    target_site: SiteId,
+    mover: SpeciesId,
+    target: SpeciesId,
+) -> [SiteChange; 2] {
+    [
+        SiteChange {
+            site: mover_site,
+            from: mover,
+            to: target,
+        },
+        SiteChange {
+            site: target_site,
+            from: target,
+            to: mover,
+        },
+    ]
 }
 
 /// Number of neighbours of `owner` (and of `pair.0`, for swaps) in `shell` holding a
