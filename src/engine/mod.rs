@@ -575,7 +575,12 @@ impl<E: EnergyModel> Simulation<E> {
         let bound = if constant {
             self.program.environment(t)
         } else {
-            end = end.min(t + self.ramp_window_length(t, end));
+            let ramp_end = t + self.ramp_window_length(t, end);
+            // a window always moves the clock forward, even when the length is below the
+            // resolution of t.
+            if ramp_end > t {
+                end = end.min(ramp_end);
+            }
             self.program.bounds_on(t, end).0
         };
         let unchanged = bound == self.window.bound;
@@ -615,8 +620,9 @@ impl<E: EnergyModel> Simulation<E> {
             .map(|c| classes.barrier(c))
             .fold(0.0f64, f64::max);
         let mut length = span;
+        // the segment is linear from t up to (not including) a jump at `end`.
         let a = self.program.environment(t);
-        let b = self.program.environment(end);
+        let b = self.program.environment_before(end);
         let slope_t = (b.temperature - a.temperature) / span;
         if slope_t != 0.0 && max_barrier > 0.0 {
             let d_inv = RAMP_TOLERANCE * crate::constants::BOLTZMANN_EV_PER_K / max_barrier;
@@ -634,8 +640,7 @@ impl<E: EnergyModel> Simulation<E> {
             let scale = a.beam_flux.max(b.beam_flux.max(a.beam_flux) * 1e-3);
             length = length.min(RAMP_TOLERANCE * scale / slope_f.abs());
         }
-        // never a zero-length window.
-        length.max(span * 1e-9).max(f64::MIN_POSITIVE)
+        length
     }
 
     /// One step towards `limit` (an absolute time [s]). See the module documentation.

@@ -215,7 +215,7 @@ pub fn suggestion(message: &str) -> Option<String> {
     let end = unknown.find('`')?;
     let word = &unknown[..end];
     let rest = &unknown[end..];
-    let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
     closest(word, &expected)
 }
 

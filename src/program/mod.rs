@@ -156,6 +156,16 @@ impl Program {
         }
     }
 
+    /// The environment just before `t` [s]: the left limit at a jump, otherwise the same as
+    /// [`Program::environment`].
+    #[must_use]
+    pub fn environment_before(&self, t: f64) -> Environment {
+        Environment {
+            temperature: self.temperature.left_limit(t),
+            beam_flux: self.beam_flux.left_limit(t),
+        }
+    }
+
     /// The smallest breakpoint of either schedule strictly after `t` [s], if any.
     #[must_use]
     pub fn next_breakpoint_after(&self, t: f64) -> Option<f64> {

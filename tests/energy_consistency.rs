@@ -1,0 +1,114 @@
+//! The incremental energy change of every event type equals the difference of total
+//! energies computed from scratch (proptest, 1e-10 eV absolute), for a model with on-site,
+//! two-shell pair and coordination terms and three species plus the vacancy; and applying
+//! an event then its reverse restores the configuration and its neighbour counts.
+
+mod common;
+
+use common::{fcc_periodic, potential};
+use nanokmc::energy::{BondCounting, EnergyModel};
+use nanokmc::sites::{ShellId, SiteId};
+use nanokmc::state::{Occupancy, SiteChange, SpeciesId};
+use proptest::prelude::*;
+
+const MODEL: &str = r#"
+[model]
+name = "three-species"
+[[species]]
+name = "A"
+[[species]]
+name = "B"
+[[species]]
+name = "C"
+[[site_kinds]]
+name = "fcc"
+allowed = ["A", "B", "C"]
+[[shells]]
+name = "nn"
+pairs = [{ kinds = ["fcc", "fcc"], max = "0.8 A" }]
+[[shells]]
+name = "nnn"
+pairs = [{ kinds = ["fcc", "fcc"], min = "0.9 A", max = "1.1 A" }]
+[energy]
+onsite = [
+  { species = "A", kind = "fcc", value = "0.13 eV" },
+  { species = "C", kind = "fcc", value = "-0.4 eV" },
+]
+bonds = [
+  { shell = "nn", species = ["A", "A"], value = "-0.31 eV" },
+  { shell = "nn", species = ["A", "B"], value = "-0.17 eV" },
+  { shell = "nn", species = ["B", "B"], value = "-0.05 eV" },
+  { shell = "nn", species = ["A", "Vac"], value = "0.07 eV" },
+  { shell = "nn", species = ["C", "B"], value = "0.21 eV" },
+  { shell = "nnn", species = ["A", "A"], value = "0.03 eV" },
+  { shell = "nnn", species = ["B", "C"], value = "-0.11 eV" },
+]
+coordination = [
+  { species = "A", shell = "nn", counted = ["A", "B"], table = ["0 eV", "-0.5 eV", "-0.9 eV", "-1.2 eV", "-1.45 eV", "-1.65 eV", "-1.8 eV", "-1.9 eV", "-1.97 eV", "-2.0 eV", "-2.02 eV", "-2.03 eV", "-2.035 eV"] },
+  { species = "C", shell = "nn", counted = ["C"], table = ["0.3 eV", "0.2 eV", "0.1 eV", "0 eV", "0 eV", "0 eV", "0 eV", "0 eV", "0 eV", "0 eV", "0 eV", "0 eV", "0 eV"] },
+]
+"#;
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn energy_delta_equals_difference_of_totals(
+        config in proptest::collection::vec(0u8..4, 108),
+        site in 0u32..108,
+        slot in 0usize..12,
+        kind in 0u8..3,
+        new_species in 0u8..4,
+    ) {
+        let pot = potential(MODEL);
+        let g = fcc_periodic(3, true);
+        let energy = BondCounting::new(&pot.model.energy, pot.model.species.len());
+        let species: Vec<SpeciesId> = config.iter().map(|&s| SpeciesId(s)).collect();
+        let mut occ = Occupancy::new(&g, species, 4, vec![ShellId(0), ShellId(1)]).unwrap();
+        let a = SiteId(site);
+        let changes: Vec<SiteChange> = match kind {
+            // swap with a nearest neighbour
+            0 => {
+                let b = g.neighbor(a, ShellId(0), slot);
+                let (sa, sb) = (occ.get(a), occ.get(b));
+                prop_assume!(sa != sb);
+                vec![
+                    SiteChange { site: a, from: sa, to: sb },
+                    SiteChange { site: b, from: sb, to: sa },
+                ]
+            }
+            // swap with a second neighbour
+            1 => {
+                let b = g.neighbor(a, ShellId(1), slot % 6);
+                let (sa, sb) = (occ.get(a), occ.get(b));
+                prop_assume!(sa != sb);
+                vec![
+                    SiteChange { site: a, from: sa, to: sb },
+                    SiteChange { site: b, from: sb, to: sa },
+                ]
+            }
+            // a single-site change (removal, addition, transmutation)
+            _ => {
+                let from = occ.get(a);
+                prop_assume!(from != SpeciesId(new_species));
+                vec![SiteChange { site: a, from, to: SpeciesId(new_species) }]
+            }
+        };
+        let before = energy.total_energy(&g, &occ);
+        let delta = energy.delta_energy(&g, &occ, &changes);
+        let snapshot = occ.clone();
+        occ.apply(&g, &changes);
+        let after = energy.total_energy(&g, &occ);
+        prop_assert!((delta - (after - before)).abs() < 1e-10, "delta {} vs {}", delta, after - before);
+        // the reverse change restores the configuration and the cached counts exactly.
+        let reverse: Vec<SiteChange> = changes
+            .iter()
+            .rev()
+            .map(|c| SiteChange { site: c.site, from: c.to, to: c.from })
+            .collect();
+        let back = energy.delta_energy(&g, &occ, &reverse);
+        prop_assert!((back + delta).abs() < 1e-10);
+        occ.apply(&g, &reverse);
+        prop_assert_eq!(occ, snapshot);
+    }
+}
