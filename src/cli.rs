@@ -33,7 +33,7 @@ const LINEAR_POTENTIAL: &str = "potentials/bench_diffusion.toml";
 /// The benchmark potential with the coordination-table (nonlinear) energy.
 const NONLINEAR_POTENTIAL: &str = "potentials/bench_diffusion_nonlinear.toml";
 /// Events per size when neither `--time` nor `--events` is given.
-const DEFAULT_EVENTS: u64 = 3_000_000;
+const DEFAULT_EVENTS: u64 = 1_000_000;
 /// First word of the machine-readable line printed by `bench --single-size`.
 const RESULT_TAG: &str = "nanokmc-bench-result";
 
@@ -83,7 +83,7 @@ pub struct BenchArgs {
     /// Simulated time per size [s] (timed part, after the warm-up).
     #[arg(long, value_name = "SECONDS", conflicts_with = "events")]
     pub time: Option<f64>,
-    /// Events per size (timed part) [default: 3000000 when --time is not given].
+    /// Events per size (timed part) [default: 1000000 when --time is not given].
     #[arg(long, value_name = "N")]
     pub events: Option<u64>,
     /// Untimed events executed before the timer starts.
