@@ -139,7 +139,10 @@ fn bench_phase(potential: &Potential, path: &std::path::Path) -> Result<Phase> {
 pub fn validate(config: &BenchConfig) -> Result<()> {
     let context = "benchmark";
     if config.cells == 0 {
-        return Err(Error::build(context, "the number of cells must be at least 1"));
+        return Err(Error::build(
+            context,
+            "the number of cells must be at least 1",
+        ));
     }
     if !(0.0..=1.0).contains(&config.vacancy_fraction) {
         return Err(Error::build(
@@ -328,7 +331,11 @@ mod tests {
         let (simulation, info) = build(&config(4, 0.25, BenchStop::Events(10))).unwrap();
         assert_eq!(info.sites, 4 * 4 * 4 * 4);
         assert_eq!(simulation.graph().len(), 256);
-        assert!(info.vacancies > 30 && info.vacancies < 100, "{}", info.vacancies);
+        assert!(
+            info.vacancies > 30 && info.vacancies < 100,
+            "{}",
+            info.vacancies
+        );
         assert!(simulation.audit().is_clean());
     }
 

@@ -65,19 +65,24 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Potential file (relative to the current directory) [default:
-    /// potentials/bench_diffusion.toml].
+    /// `potentials/bench_diffusion.toml`].
     #[arg(long, value_name = "PATH", conflicts_with = "nonlinear")]
     pub potential: Option<PathBuf>,
     /// Shortcut for `--potential potentials/bench_diffusion_nonlinear.toml`.
     #[arg(long)]
     pub nonlinear: bool,
     /// Crystal sizes L (L×L×L conventional cells, 4 L³ sites), comma-separated.
-    #[arg(long, value_name = "L,...", value_delimiter = ',', default_value = "14,29,63")]
+    #[arg(
+        long,
+        value_name = "L,...",
+        value_delimiter = ',',
+        default_value = "14,29,63"
+    )]
     pub cells: Vec<usize>,
     /// Probability that a site is vacant.
     #[arg(long, value_name = "F", default_value_t = 0.01)]
     pub vacancy_fraction: f64,
-    /// Temperature, a quantity with its unit ("4 eV" means k_B·T = 4 eV; "300 K").
+    /// Temperature, a quantity with its unit ("4 eV" means `k_B·T` = 4 eV; "300 K").
     #[arg(long, value_name = "QUANTITY", default_value = "4 eV")]
     pub temperature: String,
     /// Simulated time per size [s] (timed part, after the warm-up).
@@ -124,7 +129,11 @@ struct ChildFailed {
 impl std::fmt::Display for ChildFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.code {
-            Some(code) => write!(f, "benchmark of L = {} failed (exit code {code})", self.cells),
+            Some(code) => write!(
+                f,
+                "benchmark of L = {} failed (exit code {code})",
+                self.cells
+            ),
             None => write!(f, "benchmark of L = {} was killed by a signal", self.cells),
         }
     }
@@ -239,7 +248,9 @@ fn run_bench(args: &BenchArgs) -> Result<()> {
         return Ok(());
     }
     if args.cells.is_empty() {
-        return Err(anyhow!(BadInput("option --cells: give at least one size".into())));
+        return Err(anyhow!(BadInput(
+            "option --cells: give at least one size".into()
+        )));
     }
     // Check the input once here, so that bad input fails before any child starts.
     let path = args.potential_path();
@@ -357,16 +368,10 @@ fn decode_report(line: &str) -> Result<ChildReport> {
             .copied()
             .ok_or_else(|| anyhow!("missing field `{key}`"))
     };
-    let int = |key: &str| -> Result<u64> {
-        text(key)?
-            .parse()
-            .with_context(|| format!("field `{key}`"))
-    };
-    let float = |key: &str| -> Result<f64> {
-        text(key)?
-            .parse()
-            .with_context(|| format!("field `{key}`"))
-    };
+    let int =
+        |key: &str| -> Result<u64> { text(key)?.parse().with_context(|| format!("field `{key}`")) };
+    let float =
+        |key: &str| -> Result<f64> { text(key)?.parse().with_context(|| format!("field `{key}`")) };
     let peak = match text("peak_bytes_per_site")? {
         "none" => None,
         _ => Some(float("peak_bytes_per_site")?),
@@ -457,7 +462,11 @@ fn potential_summary(path: &Path, potential: &Potential) -> String {
 
     let _ = writeln!(out, "species ({}):", model.species.len());
     for (_, s) in model.species.iter() {
-        let _ = writeln!(out, "  {} (element {}, mass {} u)", s.name, s.element, s.mass);
+        let _ = writeln!(
+            out,
+            "  {} (element {}, mass {} u)",
+            s.name, s.element, s.mass
+        );
     }
 
     let _ = writeln!(out, "phases ({}):", potential.phases.len());
@@ -525,56 +534,65 @@ fn potential_summary(path: &Path, potential: &Potential) -> String {
         model.interaction_range()
     );
 
-    let generated = model.rules.iter().filter(|r| r.reverse_of.is_some()).count();
+    let generated = model
+        .rules
+        .iter()
+        .filter(|r| r.reverse_of.is_some())
+        .count();
     let _ = writeln!(
         out,
         "rules ({}, of which {generated} generated reverse rules):",
         model.rules.len()
     );
     for rule in &model.rules {
-        let action = match rule.action {
-            Action::Swap {
-                shell,
-                mover,
-                target,
-            } => format!(
-                "swap {} ↔ {} in shell {}",
-                site_match(model, mover),
-                site_match(model, target),
-                model.shells[shell.index()].name
-            ),
-            Action::Remove { site } => format!("remove {}", site_match(model, site)),
-            Action::Add { species, kind } => format!(
-                "add {} on {}",
-                model.species.name(species),
-                kind.map_or("any kind", |k| model.kinds[k.index()].name.as_str())
-            ),
-        };
-        let law = match rule.law {
-            RateLaw::Thermal {
-                prefactor,
-                migration_energy,
-                barrier_rule,
-                reference_energy,
-            } => format!(
-                "thermal: prefactor {prefactor} /s, E_m {migration_energy} eV, barrier rule {}, reference energy {reference_energy} eV",
-                barrier_rule_name(barrier_rule)
-            ),
-            RateLaw::Beam { cross_section } => format!("beam: cross-section {cross_section} Å²"),
-        };
-        let reverse = rule
-            .reverse_of
-            .map(|i| format!(" [generated reverse of `{}`]", model.rules[i].name))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "  {}{reverse}: {action}; {law}; {} saddle term(s), {} condition(s)",
-            rule.name,
-            rule.saddle.len(),
-            rule.conditions.len()
-        );
+        let _ = writeln!(out, "  {}", rule_summary(model, rule));
     }
     out
+}
+
+/// One line describing `rule`: name, action, rate law with its parameters, and whether it
+/// is a generated reverse rule.
+fn rule_summary(model: &Model, rule: &nanokmc::model::Rule) -> String {
+    let action = match rule.action {
+        Action::Swap {
+            shell,
+            mover,
+            target,
+        } => format!(
+            "swap {} ↔ {} in shell {}",
+            site_match(model, mover),
+            site_match(model, target),
+            model.shells[shell.index()].name
+        ),
+        Action::Remove { site } => format!("remove {}", site_match(model, site)),
+        Action::Add { species, kind } => format!(
+            "add {} on {}",
+            model.species.name(species),
+            kind.map_or("any kind", |k| model.kinds[k.index()].name.as_str())
+        ),
+    };
+    let law = match rule.law {
+        RateLaw::Thermal {
+            prefactor,
+            migration_energy,
+            barrier_rule,
+            reference_energy,
+        } => format!(
+            "thermal: prefactor {prefactor} /s, E_m {migration_energy} eV, barrier rule {}, reference energy {reference_energy} eV",
+            barrier_rule_name(barrier_rule)
+        ),
+        RateLaw::Beam { cross_section } => format!("beam: cross-section {cross_section} Å²"),
+    };
+    let reverse = rule
+        .reverse_of
+        .map(|i| format!(" [generated reverse of `{}`]", model.rules[i].name))
+        .unwrap_or_default();
+    format!(
+        "{}{reverse}: {action}; {law}; {} saddle term(s), {} condition(s)",
+        rule.name,
+        rule.saddle.len(),
+        rule.conditions.len()
+    )
 }
 
 #[cfg(test)]
