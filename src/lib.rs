@@ -48,6 +48,7 @@
     clippy::many_single_char_names
 )]
 
+pub mod bench;
 pub mod constants;
 pub mod energy;
 pub mod engine;

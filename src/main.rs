@@ -1,1 +1,11 @@
-fn main() {}
+//! The `nanokmc` binary: a thin wrapper over [`cli`]. Exit codes: 0 success, 1 run-time
+//! failure, 2 bad input.
+
+#![warn(missing_docs)]
+#![warn(clippy::pedantic)]
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}
