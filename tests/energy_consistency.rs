@@ -6,7 +6,7 @@
 mod common;
 
 use common::{fcc_periodic, potential};
-use nanokmc::energy::{BondCounting, EnergyModel};
+use nanokmc::energy::{BondCounting, EnergyModel, Swap};
 use nanokmc::sites::{ShellId, SiteId};
 use nanokmc::state::{Occupancy, SiteChange, SpeciesId};
 use proptest::prelude::*;
@@ -50,7 +50,7 @@ coordination = [
 "#;
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(ProptestConfig::with_cases(500))]
 
     #[test]
     fn energy_delta_equals_difference_of_totals(
@@ -96,6 +96,18 @@ proptest! {
         };
         let before = energy.total_energy(&g, &occ);
         let delta = energy.delta_energy(&g, &occ, &changes);
+        if changes.len() == 2 {
+            // the fast swap form agrees with the general one.
+            let swap = Swap {
+                mover_site: changes[0].site,
+                target_site: changes[1].site,
+                mover: changes[0].from,
+                target: changes[1].from,
+                shell: ShellId(kind),
+            };
+            let fast = energy.delta_energy_swap(&g, &occ, swap);
+            prop_assert!((fast - delta).abs() < 1e-10, "swap form {} vs {}", fast, delta);
+        }
         let snapshot = occ.clone();
         occ.apply(&g, &changes);
         let after = energy.total_energy(&g, &occ);

@@ -6,7 +6,7 @@
 //! set. The energy change of a change of species uses the neighbour counts cached in
 //! [`Occupancy`], so a pair term costs O(species) and a coordination term O(neighbours).
 
-use super::EnergyModel;
+use super::{EnergyModel, Swap};
 use crate::model::{CoordinationTerm, EnergyParams, SpeciesSet};
 use crate::sites::{ShellId, SiteGraph, SiteId};
 use crate::state::{Occupancy, SiteChange, SpeciesId};
@@ -32,6 +32,8 @@ impl BondShell {
 struct CoordinationShell {
     shell: ShellId,
     counted: SpeciesSet,
+    /// The members of `counted`, as indices.
+    counted_list: Vec<usize>,
     /// `tables[species]`, empty when the species has no coordination energy here.
     tables: Vec<Vec<f64>>,
 }
@@ -87,6 +89,7 @@ impl BondCounting {
                 coordination.push(CoordinationShell {
                     shell: *shell,
                     counted: *counted,
+                    counted_list: counted.iter().map(SpeciesId::index).collect(),
                     tables: vec![Vec::new(); n_species],
                 });
                 coordination.last_mut().expect("just pushed")
@@ -116,16 +119,42 @@ impl BondCounting {
     /// Neighbour count of `site` in the counted set, from the cache.
     #[inline]
     fn coordination_of(occupancy: &Occupancy, c: &CoordinationShell, site: SiteId) -> usize {
-        occupancy
-            .counts(site, c.shell)
-            .iter()
-            .enumerate()
-            .filter(|(z, _)| {
-                #[allow(clippy::cast_possible_truncation)]
-                c.counted.contains(SpeciesId(*z as u8))
-            })
-            .map(|(_, &n)| n as usize)
-            .sum()
+        let counts = occupancy.counts(site, c.shell);
+        c.counted_list.iter().map(|&z| counts[z] as usize).sum()
+    }
+
+    /// Change of the coordination energy of the neighbours of `site`, when the counted
+    /// coordination of its neighbours changes by `d`, except for the neighbours of `other`
+    /// (which see the opposite change at the same time) and `other` itself.
+    #[inline]
+    fn neighbour_coordination_change(
+        &self,
+        graph: &SiteGraph,
+        occupancy: &Occupancy,
+        coord: &CoordinationShell,
+        (site, other): (SiteId, SiteId),
+        d: i32,
+    ) -> f64 {
+        // neighbour lists are sorted by site index, so the exclusion is a merge walk.
+        let mut others = graph.neighbors(other, coord.shell).peekable();
+        let mut delta = 0.0;
+        for k in graph.neighbors(site, coord.shell) {
+            while others.peek().is_some_and(|&o| o < k) {
+                others.next();
+            }
+            if k == other || others.peek() == Some(&k) {
+                continue;
+            }
+            let species = occupancy.get(k);
+            if coord.tables[species.index()].is_empty() {
+                continue;
+            }
+            let n = Self::coordination_of(occupancy, coord, k);
+            #[allow(clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+            let n_after = (n as i32 + d) as usize;
+            delta += coord.energy(species, n_after) - coord.energy(species, n);
+        }
+        delta
     }
 }
 
@@ -220,6 +249,61 @@ impl EnergyModel for BondCounting {
                 #[allow(clippy::cast_sign_loss, clippy::cast_possible_wrap)]
                 let n_after = (n as i32 + d) as usize;
                 delta += coord.energy(c.to, n_after) - coord.energy(c.from, n);
+            }
+        }
+        delta
+    }
+
+    fn delta_energy_swap(&self, graph: &SiteGraph, occupancy: &Occupancy, swap: Swap) -> f64 {
+        let Swap {
+            mover_site: m,
+            target_site: t,
+            mover: a,
+            target: b,
+            shell,
+        } = swap;
+        let row_t = &self.onsite[graph.kind(t).index()];
+        let row_m = &self.onsite[graph.kind(m).index()];
+        let mut delta = row_t[a.index()] - row_t[b.index()] + row_m[b.index()] - row_m[a.index()];
+
+        // pair terms: the atom A leaves the bonds of m (except the A–B bond with t, which
+        // stays) and takes those of t; B does the opposite:
+        // ΔE = Σ_Z (n_t[Z] − n_m[Z]) (ε(A,Z) − ε(B,Z)) − adj·[ε(A,A) − ε(B,A) + ε(B,B) − ε(A,B)].
+        for bonds in &self.bonds {
+            let ct = occupancy.counts(t, bonds.shell);
+            let cm = occupancy.counts(m, bonds.shell);
+            for (z, (&nt, &nm)) in ct.iter().zip(cm).enumerate() {
+                if nt != nm {
+                    #[allow(clippy::cast_possible_truncation)]
+                    let z = SpeciesId(z as u8);
+                    delta += (f64::from(nt) - f64::from(nm)) * (bonds.get(a, z) - bonds.get(b, z));
+                }
+            }
+            let adjacent = bonds.shell == shell || graph.slot_of(t, bonds.shell, m).is_some();
+            if adjacent {
+                delta -= bonds.get(a, a) - bonds.get(b, a) + bonds.get(b, b) - bonds.get(a, b);
+            }
+        }
+
+        // coordination terms: if A and B count alike, only the two sites change their own
+        // term; otherwise the neighbours of t gain d and those of m lose d (the common ones
+        // see no change).
+        for coord in &self.coordination {
+            let d = i32::from(coord.counted.contains(a)) - i32::from(coord.counted.contains(b));
+            let adjacent = coord.shell == shell || graph.slot_of(t, coord.shell, m).is_some();
+            let n_t = Self::coordination_of(occupancy, coord, t);
+            let n_m = Self::coordination_of(occupancy, coord, m);
+            let (n_t_after, n_m_after) = if adjacent && d != 0 {
+                #[allow(clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+                ((n_t as i32 - d) as usize, (n_m as i32 + d) as usize)
+            } else {
+                (n_t, n_m)
+            };
+            delta += coord.energy(a, n_t_after) - coord.energy(b, n_t) + coord.energy(b, n_m_after)
+                - coord.energy(a, n_m);
+            if d != 0 {
+                delta += self.neighbour_coordination_change(graph, occupancy, coord, (t, m), d);
+                delta += self.neighbour_coordination_change(graph, occupancy, coord, (m, t), -d);
             }
         }
         delta

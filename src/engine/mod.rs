@@ -116,6 +116,8 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     /// Owners to refresh after an event, with whether they are in the outer layer.
     owners: Vec<(SiteId, bool)>,
     last_event: Option<DecodedEvent>,
+    /// Audit every this many executed events (0: never).
+    audit_every: u64,
 }
 
 impl Simulation<BondCounting> {
@@ -238,6 +240,7 @@ impl<E: EnergyModel> Simulation<E> {
             next_frontier: Vec::new(),
             owners: Vec::new(),
             last_event: None,
+            audit_every: 0,
             graph,
             model,
             energy,
@@ -387,6 +390,13 @@ impl<E: EnergyModel> Simulation<E> {
             + self.occupancy.memory_bytes()
             + self.table.memory_bytes()
             + self.stamp.capacity() * 4
+    }
+
+    /// Audit mode: every `every` executed events, recompute every event from scratch
+    /// ([`Self::audit`]) and fail the step with [`Error::Model`] if anything drifted.
+    /// `0` turns it off (the default). Costs O(sites) per audit.
+    pub fn set_audit_every(&mut self, every: u64) {
+        self.audit_every = every;
     }
 
     /// The last executed event (rule and site changes), if any.
@@ -546,12 +556,12 @@ impl<E: EnergyModel> Simulation<E> {
                             continue;
                         }
                         self.stamp[k.index()] = mark;
-                        let owns = self.table.block(k.0) != NO_BLOCK
-                            || self
-                                .catalog
-                                .layout_id(self.graph.kind(k), self.occupancy.get(k))
-                                != EventCatalog::NONE;
-                        if owns {
+                        // only the changed sites (layer 0) can hold a block of a layout
+                        // they no longer have; elsewhere ownership follows the species.
+                        if self
+                            .catalog
+                            .is_owner(self.graph.kind(k), self.occupancy.get(k))
+                        {
                             self.owners.push((k, outer));
                         }
                         if !outer {
@@ -684,6 +694,22 @@ impl<E: EnergyModel> Simulation<E> {
         let members = self.table.classes.members(class);
         let chosen = members[rng::uniform_index(&mut self.rng, members.len())];
         let rule = self.execute(SiteId(chosen.site), chosen.slot)?;
+        if self.audit_every > 0 && self.executed % self.audit_every == 0 {
+            let report = self.audit();
+            if !report.is_clean() {
+                return Err(Error::Model {
+                    event: self.model.rules[rule as usize].name.clone(),
+                    site: chosen.site,
+                    message: format!(
+                        "audit after {} events found drift: {} of {} event slots and {} neighbour counts differ from a recomputation",
+                        self.executed,
+                        report.mismatches,
+                        report.slots_checked,
+                        report.count_mismatches
+                    ),
+                });
+            }
+        }
         Ok(StepOutcome::Event { rule })
     }
 

@@ -14,8 +14,8 @@
 //!
 //! The engine refreshes owners near every executed event ([`EventCatalog::refresh_radius`]).
 
-use crate::energy::EnergyModel;
-use crate::model::{Action, Condition, Model, RateLaw, SaddleTerm};
+use crate::energy::{EnergyModel, Swap};
+use crate::model::{Action, Condition, Model, RateLaw, SaddleTerm, SpeciesSet};
 use crate::sites::{KindId, ShellId, SiteGraph, SiteId};
 use crate::state::{Occupancy, SiteChange, SpeciesId};
 
@@ -78,6 +78,8 @@ pub struct EventCatalog {
     n_species: usize,
     max_layout: u32,
     refresh_radius: usize,
+    /// Per kind, the species that own events on it.
+    owner_species: Vec<SpeciesSet>,
 }
 
 impl EventCatalog {
@@ -156,12 +158,25 @@ impl EventCatalog {
             }
         }
         let max_layout = layouts.iter().map(|l| l.size).max().unwrap_or(0);
+        let owner_species = (0..n_kinds)
+            .map(|k| {
+                let mut set = SpeciesSet::EMPTY;
+                for z in 0..n_species {
+                    if layout_of[k * n_species + z] != Self::NONE {
+                        #[allow(clippy::cast_possible_truncation)]
+                        set.insert(SpeciesId(z as u8));
+                    }
+                }
+                set
+            })
+            .collect();
         Self {
             layouts,
             layout_of,
             n_species,
             max_layout,
             refresh_radius: model.interaction_range() + 1,
+            owner_species,
         }
     }
 
@@ -170,6 +185,13 @@ impl EventCatalog {
     #[must_use]
     pub fn layout_id(&self, kind: KindId, species: SpeciesId) -> u32 {
         self.layout_of[kind.index() * self.n_species + species.index()]
+    }
+
+    /// True when a site of `kind` holding `species` owns events.
+    #[inline]
+    #[must_use]
+    pub fn is_owner(&self, kind: KindId, species: SpeciesId) -> bool {
+        self.owner_species[kind.index()].contains(species)
     }
 
     /// A layout by id.
@@ -373,8 +395,20 @@ impl EventCatalog {
                     .iter()
                     .map(|t| t.shift * f64::from(saddle_count(graph, occupancy, t, owner, pair)))
                     .sum();
-                let delta_e =
-                    energy.delta_energy(graph, occupancy, &changes[..n]) + reference_energy;
+                let delta_e = match (rule.action, pair) {
+                    (Action::Swap { shell, .. }, Some(_)) => energy.delta_energy_swap(
+                        graph,
+                        occupancy,
+                        Swap {
+                            mover_site: changes[0].site,
+                            target_site: changes[1].site,
+                            mover: changes[0].from,
+                            target: changes[1].from,
+                            shell,
+                        },
+                    ),
+                    _ => energy.delta_energy(graph, occupancy, &changes[..n]),
+                } + reference_energy;
                 barrier_rule.barrier(migration_energy + saddle, delta_e)
             }
         };

@@ -87,7 +87,13 @@ pub struct RateClasses {
     /// Per-member rate of each class for the current window [s⁻¹].
     rates: Vec<f64>,
     index: HashMap<ClassKey, ClassId, BuildHasherDefault<KeyHasher>>,
+    /// Per rule, its classes as (barrier bits, id): searched linearly while short, which
+    /// beats hashing for the few barriers a bond-counting rule takes.
+    by_rule: Vec<Vec<(u64, ClassId)>>,
 }
+
+/// Longest per-rule list searched linearly before the hash map is used.
+const LINEAR_LOOKUP: usize = 24;
 
 impl RateClasses {
     /// An empty set of classes.
@@ -114,13 +120,20 @@ impl RateClasses {
     #[inline]
     #[must_use]
     pub fn find(&self, key: ClassKey) -> Option<ClassId> {
-        self.index.get(&key).copied()
+        match self.by_rule.get(key.rule as usize) {
+            Some(list) if list.len() <= LINEAR_LOOKUP => list
+                .iter()
+                .find(|(bits, _)| *bits == key.barrier_bits)
+                .map(|(_, id)| *id),
+            Some(_) => self.index.get(&key).copied(),
+            None => None,
+        }
     }
 
     /// The class of `key`, created with per-member rate `rate` if new. Returns the id and
     /// whether it was created.
     pub fn find_or_insert(&mut self, key: ClassKey, barrier: f64, rate: f64) -> (ClassId, bool) {
-        if let Some(&id) = self.index.get(&key) {
+        if let Some(id) = self.find(key) {
             return (id, false);
         }
         let id = ClassId(u32::try_from(self.keys.len()).expect("fewer than 2^32 classes"));
@@ -129,6 +142,11 @@ impl RateClasses {
         self.members.push(Vec::new());
         self.rates.push(rate);
         self.index.insert(key, id);
+        let rule = key.rule as usize;
+        if self.by_rule.len() <= rule {
+            self.by_rule.resize(rule + 1, Vec::new());
+        }
+        self.by_rule[rule].push((key.barrier_bits, id));
         (id, true)
     }
 
