@@ -25,6 +25,7 @@
 //! Ramp windows are sized so that the thinning acceptance stays above ~95 % for the highest
 //! barrier present, which keeps the cost of a ramp within a few per cent of a hold.
 
+mod neighbourhood;
 pub mod table;
 
 use std::sync::Arc;
@@ -39,6 +40,7 @@ use crate::rng::{self, Rng};
 use crate::sites::{SiteGraph, SiteId};
 use crate::solver::classes::{ClassId, ClassKey};
 use crate::state::{Occupancy, SpeciesId};
+use neighbourhood::{Ball, BallCache, BallKey, Visit};
 use table::{EventTable, NO_BLOCK};
 
 /// Largest relative loss of rate over a ramp window for the highest barrier present; the
@@ -116,6 +118,8 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     /// Owners to refresh after an event, with whether they are in the outer layer.
     owners: Vec<(SiteId, bool)>,
     last_event: Option<DecodedEvent>,
+    /// Refresh neighbourhoods already explored, replayed where the graph repeats itself.
+    balls: BallCache,
     /// Audit every this many executed events (0: never).
     audit_every: u64,
 }
@@ -240,6 +244,7 @@ impl<E: EnergyModel> Simulation<E> {
             next_frontier: Vec::new(),
             owners: Vec::new(),
             last_event: None,
+            balls: BallCache::default(),
             audit_every: 0,
             graph,
             model,
@@ -527,12 +532,53 @@ impl<E: EnergyModel> Simulation<E> {
         }
         let generation = self.generation;
         self.owners.clear();
+        let base = changed[0];
+        let key = BallKey::new(&self.graph, changed);
+
+        // replay: the same sites in the same order as the search below would visit them.
+        if let Some(ball) = self.balls.get(&key) {
+            if ball.matches(&self.graph, base) {
+                for &(offset, visit) in &ball.sites {
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    let k = SiteId((i64::from(base.0) + i64::from(offset)) as u32);
+                    match visit {
+                        Visit::Changed => {
+                            self.stamp[k.index()] = generation;
+                            self.owners.push((k, false));
+                        }
+                        Visit::Inner | Visit::Outer => {
+                            let outer = visit == Visit::Outer;
+                            if !outer {
+                                self.stamp[k.index()] = generation;
+                            }
+                            if self
+                                .catalog
+                                .is_owner(self.graph.kind(k), self.occupancy.get(k))
+                            {
+                                self.owners.push((k, outer));
+                            }
+                        }
+                    }
+                }
+                return;
+            }
+        }
+
+        // breadth-first search, recorded for replay.
+        let record = self.balls.has_room();
+        let mut ball = Ball::default();
+        let offset = |k: SiteId| -> i32 {
+            i32::try_from(i64::from(k.0) - i64::from(base.0)).unwrap_or(i32::MAX)
+        };
         self.frontier.clear();
         for &s in changed {
             if self.stamp[s.index()] != generation {
                 self.stamp[s.index()] = generation;
                 self.frontier.push(s);
                 self.owners.push((s, false));
+                if record {
+                    ball.sites.push((offset(s), Visit::Changed));
+                }
             }
         }
         let radius = self.catalog.refresh_radius();
@@ -547,6 +593,9 @@ impl<E: EnergyModel> Simulation<E> {
             };
             for i in 0..self.frontier.len() {
                 let s = self.frontier[i];
+                if record {
+                    ball.expanded.push((offset(s), self.graph.template(s)));
+                }
                 for shell in 0..n_shells {
                     #[allow(clippy::cast_possible_truncation)]
                     let shell = crate::sites::ShellId(shell as u8);
@@ -556,6 +605,10 @@ impl<E: EnergyModel> Simulation<E> {
                             continue;
                         }
                         self.stamp[k.index()] = mark;
+                        if record {
+                            ball.sites
+                                .push((offset(k), if outer { Visit::Outer } else { Visit::Inner }));
+                        }
                         // only the changed sites (layer 0) can hold a block of a layout
                         // they no longer have; elsewhere ownership follows the species.
                         if self
@@ -571,6 +624,9 @@ impl<E: EnergyModel> Simulation<E> {
                 }
             }
             std::mem::swap(&mut self.frontier, &mut self.next_frontier);
+        }
+        if record && ball.sites.iter().all(|(o, _)| *o != i32::MAX) {
+            self.balls.insert(key, ball);
         }
     }
 

@@ -274,6 +274,14 @@ impl SiteGraph {
         self.max_neighbors[kind.index() * self.shell_names.len() + shell.index()] as usize
     }
 
+    /// The neighbour template of a site: two sites with the same template have the same
+    /// neighbour offsets in every shell.
+    #[inline]
+    #[must_use]
+    pub fn template(&self, site: SiteId) -> u32 {
+        self.template_of[site.index()]
+    }
+
     /// Number of distinct neighbour templates (a measure of how regular the graph is).
     #[must_use]
     pub fn template_count(&self) -> usize {
