@@ -172,48 +172,6 @@ fn known_gap(stem: &str) {
     }
 }
 
-#[test]
-#[ignore = "library gap: a zero prefactor is rejected by Model::validate without line or key"]
-fn potential_zero_prefactor_is_rejected_at_its_line() {
-    known_gap("zero_prefactor");
-}
-
-#[test]
-#[ignore = "library gap: species not allowed on a hop's target kind is rejected without line or key"]
-fn potential_species_not_allowed_on_target_kind_is_rejected_at_to() {
-    known_gap("species_not_allowed_on_target_kind");
-}
-
-#[test]
-#[ignore = "library gap: species not allowed on an add event's kind is rejected without line or key"]
-fn potential_add_species_not_allowed_is_rejected_at_to() {
-    known_gap("add_species_not_allowed");
-}
-
-#[test]
-#[ignore = "library gap: a repeated species name is reported at the first species, key `species`"]
-fn potential_duplicate_species_is_rejected_at_the_repeat() {
-    known_gap("duplicate_species");
-}
-
-#[test]
-#[ignore = "library gap: duplicate event names are rejected without line or key"]
-fn potential_duplicate_event_names_are_rejected_at_the_second_name() {
-    known_gap("duplicate_event_names");
-}
-
-#[test]
-#[ignore = "library gap: an unknown structure name is accepted until a lattice is built"]
-fn potential_unknown_structure_is_rejected() {
-    known_gap("unknown_structure");
-}
-
-#[test]
-#[ignore = "library gap: a phase without its lattice constant is accepted until a lattice is built"]
-fn potential_phase_missing_lattice_constant_is_rejected() {
-    known_gap("phase_missing_lattice_constant");
-}
-
 /// A file that does not exist: an I/O error naming the path, no panic.
 #[test]
 fn potential_missing_file_error_names_the_path() {

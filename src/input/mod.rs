@@ -182,27 +182,53 @@ impl Source {
     }
 }
 
-/// The key whose value starts at or before `offset`: the last `name =` on that line, or the
-/// last table header before it.
+/// The dotted key at `offset`: the table path of the last header before it (with the
+/// index of an array-of-tables entry, e.g. `events[2]`) and the `name =` on that line.
 fn key_at(text: &str, offset: usize) -> String {
     let offset = offset.min(text.len());
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
     let line = &text[line_start..line_end];
+    let mut key = None;
     if let Some(eq) = line.find('=') {
-        let key = line[..eq].trim().trim_start_matches('{').trim();
-        let key = key.rsplit(['{', ',']).next().unwrap_or(key).trim();
-        if !key.is_empty() && !key.starts_with('[') {
-            return key.to_string();
+        let k = line[..eq].trim().trim_start_matches('{').trim();
+        let k = k.rsplit(['{', ',']).next().unwrap_or(k).trim();
+        if !k.is_empty() && !k.starts_with('[') && !k.starts_with('#') {
+            key = Some(k.to_string());
         }
     }
-    for l in text[..line_start].lines().rev() {
-        let l = l.trim();
-        if l.starts_with('[') {
-            return l.trim_matches(|c| c == '[' || c == ']').to_string();
+    let header_of = |l: &str| -> Option<String> {
+        let l = l.split('#').next().unwrap_or("").trim();
+        l.starts_with('[').then(|| l.to_string())
+    };
+    let before: Vec<&str> = text[..line_start].lines().collect();
+    let current = line.split('#').next().unwrap_or("").trim();
+    let header = if current.starts_with('[') {
+        Some((current.to_string(), before.len()))
+    } else {
+        before
+            .iter()
+            .enumerate()
+            .rev()
+            .find_map(|(i, l)| header_of(l).map(|h| (h, i)))
+    };
+    let path = header.map(|(h, at)| {
+        if let Some(name) = h.strip_prefix("[[").and_then(|r| r.strip_suffix("]]")) {
+            let index = before[..at.min(before.len())]
+                .iter()
+                .filter(|l| header_of(l).as_deref() == Some(h.as_str()))
+                .count();
+            format!("{}[{index}]", name.trim())
+        } else {
+            h.trim_matches(|c| c == '[' || c == ']').trim().to_string()
         }
+    });
+    match (path, key) {
+        (Some(p), Some(k)) => format!("{p}.{k}"),
+        (Some(p), None) => p,
+        (None, Some(k)) => k,
+        (None, None) => String::from("(top level)"),
     }
-    String::from("(top level)")
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`" (or "unknown variant"),
@@ -256,6 +282,8 @@ mod tests {
     #[test]
     fn input_location_counts_lines_and_columns() {
         let s = Source::from_text("x.toml", "a = 1\nbb = 2\n");
+        assert_eq!(key_at("[[e]]\nx = 1\n[[e]]\ny = 2\n", 20), "e[1].y");
+        assert_eq!(key_at("[m]\nname = 3\n", 6), "m.name");
         let l = s.location(8);
         assert_eq!((l.line, l.column), (2, 3));
     }

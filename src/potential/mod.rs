@@ -40,6 +40,17 @@ pub const STRUCTURES: [&str; 9] = [
     "pnma_a2bx4",
 ];
 
+/// True when structure `structure` needs lattice parameter `name`.
+fn structure_needs(structure: &str, name: &str) -> bool {
+    match name {
+        "a" => true,
+        "c" => matches!(structure, "hcp" | "wurtzite" | "cu3p" | "pnma_a2bx4"),
+        "u" => structure == "wurtzite",
+        "b" => structure == "pnma_a2bx4",
+        _ => false,
+    }
+}
+
 /// A crystal phase: a structure name, its lattice constants [Å] (and internal parameters)
 /// and the site kind of each basis role.
 #[derive(Debug, Clone, PartialEq)]
@@ -467,6 +478,20 @@ impl Compiler<'_> {
         let mut species = Vec::new();
         for (i, s) in file.species.iter().enumerate() {
             let key = format!("species[{i}]");
+            if s.name.get_ref() == "Vac"
+                || file.species[..i]
+                    .iter()
+                    .any(|o| o.name.get_ref() == s.name.get_ref())
+            {
+                return Err(src.error(
+                    s.name.span(),
+                    format!("{key}.name"),
+                    format!(
+                        "species name `{}` is empty, reserved or repeated",
+                        s.name.get_ref()
+                    ),
+                ));
+            }
             let mass = match &s.mass {
                 Some(q) => src.quantity(q, Dimension::Mass, &format!("{key}.mass"))?,
                 None => 0.0,
@@ -653,13 +678,54 @@ impl Compiler<'_> {
                     fill.push((role.clone(), id));
                 }
             }
-            phases.push(Phase {
+            let phase = Phase {
                 name: p.name.get_ref().clone(),
                 structure: p.structure.get_ref().clone(),
                 parameters,
                 roles,
                 fill,
-            });
+            };
+            if !STRUCTURES.contains(&phase.structure.as_str()) {
+                return Err(src.error(
+                    p.structure.span(),
+                    format!("{key}.structure"),
+                    format!(
+                        "unknown structure `{}` (known: {})",
+                        phase.structure,
+                        STRUCTURES.join(", ")
+                    ),
+                ));
+            }
+            for name in ["a", "b", "c", "u"] {
+                if structure_needs(&phase.structure, name) && phase.parameter(name).is_none() {
+                    return Err(src.error(
+                        p.name.span(),
+                        format!("{key}.{name}"),
+                        format!("structure `{}` needs parameter `{name}`", phase.structure),
+                    ));
+                }
+            }
+            let crystal = phase
+                .crystal()
+                .map_err(|e| src.error(p.name.span(), key.clone(), e.to_string()))?;
+            let basis_roles = crystal.roles();
+            for (role, _) in &phase.roles {
+                if !basis_roles.contains(&role.as_str()) {
+                    return Err(src.error(
+                        p.roles.span(),
+                        format!("{key}.roles.{role}"),
+                        format!(
+                            "structure `{}` has no role `{role}` (roles: {})",
+                            phase.structure,
+                            basis_roles.join(", ")
+                        ),
+                    ));
+                }
+            }
+            phase
+                .basis_kinds(&crystal)
+                .map_err(|e| src.error(p.roles.span(), format!("{key}.roles"), e.to_string()))?;
+            phases.push(phase);
         }
 
         // energy
@@ -725,7 +791,20 @@ impl Compiler<'_> {
         // events
         let mut rules = Vec::new();
         for (i, e) in file.events.iter().enumerate() {
-            rules.push(self.rule(i, e, &table, &kind_names, &shell_names)?);
+            if file.events[..i]
+                .iter()
+                .any(|o| o.name.get_ref() == e.name.get_ref())
+            {
+                return Err(src.error(
+                    e.name.span(),
+                    format!("events[{i}].name"),
+                    format!(
+                        "rule names must be unique: `{}` is used twice",
+                        e.name.get_ref()
+                    ),
+                ));
+            }
+            rules.push(self.rule(i, e, &table, &kind_names, &shell_names, &kinds)?);
         }
         let mut model = Model {
             name: file.model.name.clone(),
@@ -757,6 +836,44 @@ impl Compiler<'_> {
         })
     }
 
+    /// Every species an event puts on a site kind must be allowed there.
+    fn check_allowed(
+        &self,
+        key: &str,
+        e: &FileEvent,
+        action: Action,
+        table: &SpeciesTable,
+        kinds: &[SiteKind],
+    ) -> Result<()> {
+        let check =
+            |species: SpeciesId, kind: Option<KindId>, at: &Option<Spanned<String>>, name: &str| {
+                match (kind, at) {
+                    (Some(k), Some(at))
+                        if !species.is_vacancy() && !kinds[k.index()].allowed.contains(species) =>
+                    {
+                        Err(self.source.error(
+                            at.span(),
+                            format!("{key}.{name}"),
+                            format!(
+                                "species `{}` is not allowed on site kind `{}`",
+                                table.name(species),
+                                kinds[k.index()].name
+                            ),
+                        ))
+                    }
+                    _ => Ok(()),
+                }
+            };
+        match action {
+            Action::Swap { mover, target, .. } => {
+                check(mover.species, target.kind, &e.to, "to")?;
+                check(target.species, mover.kind, &e.from, "from")
+            }
+            Action::Add { species, kind } => check(species, kind, &e.to, "to"),
+            Action::Remove { .. } => Ok(()),
+        }
+    }
+
     #[allow(clippy::too_many_lines)]
     fn rule(
         &self,
@@ -765,6 +882,7 @@ impl Compiler<'_> {
         table: &SpeciesTable,
         kind_names: &[String],
         shell_names: &[String],
+        kinds: &[SiteKind],
     ) -> Result<Rule> {
         let src = self.source;
         let key = format!("events[{i}]");
@@ -877,8 +995,16 @@ impl Compiler<'_> {
                 }
                 None => 0.0,
             };
+            let prefactor = src.quantity(p, Dimension::Rate, &format!("{key}.prefactor"))?;
+            if prefactor <= 0.0 {
+                return Err(src.error(
+                    p.span(),
+                    format!("{key}.prefactor"),
+                    format!("prefactor must be positive, got {prefactor} /s"),
+                ));
+            }
             RateLaw::Thermal {
-                prefactor: src.quantity(p, Dimension::Rate, &format!("{key}.prefactor"))?,
+                prefactor,
                 migration_energy: src.quantity(
                     m,
                     Dimension::Energy,
@@ -974,6 +1100,7 @@ impl Compiler<'_> {
                 Action::Add { species, kind: to }
             }
         };
+        self.check_allowed(&key, e, action, table, kinds)?;
         let mut saddle = Vec::new();
         for (j, t) in e.saddle.iter().enumerate() {
             let k = format!("{key}.saddle[{j}]");

@@ -76,6 +76,9 @@ impl std::hash::Hasher for KeyHasher {
     fn write_u64(&mut self, i: u64) {
         self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x0100_0000_01b3);
     }
+    fn write_i64(&mut self, i: i64) {
+        self.write_u64(i.cast_unsigned());
+    }
 }
 
 /// The set of rate classes with their members.
