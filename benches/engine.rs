@@ -27,6 +27,7 @@ fn config(potential: &str, cells: usize, vacancy_fraction: f64) -> BenchConfig {
         stop: BenchStop::Events(BATCH),
         seed: 20_261_122,
         warmup_events: BATCH,
+        ramp: 0.0,
     }
 }
 

@@ -26,6 +26,7 @@
 //!     stop: BenchStop::Events(100_000),
 //!     seed: 1,
 //!     warmup_events: 10_000,
+//!     ramp: 0.0,
 //! };
 //! let report = run(&config)?;
 //! println!("{} events/s", report.events_per_second);
@@ -40,7 +41,7 @@ use crate::engine::Simulation;
 use crate::error::{Error, Result};
 use crate::lattice::assembly::periodic_crystal;
 use crate::potential::{self, Phase, Potential};
-use crate::program::Program;
+use crate::program::{Program, Schedule};
 use crate::rng;
 use crate::state::SpeciesId;
 
@@ -70,6 +71,9 @@ pub struct BenchConfig {
     pub seed: u64,
     /// Events executed before the timer starts (warms caches and the class table up).
     pub warmup_events: u64,
+    /// Temperature ramp, as the relative change of T per simulated second (0 for a hold):
+    /// T(t) = T₀ (1 + ramp · t). Measures the cost of exact stepping under a ramp.
+    pub ramp: f64,
 }
 
 /// What [`build`] produced, besides the simulation.
@@ -223,7 +227,17 @@ pub fn build(config: &BenchConfig) -> Result<(Simulation, BuildInfo)> {
 
     let graph = Arc::new(potential.build_graph(sites)?);
     let n_sites = graph.len();
-    let program = Program::constant(config.temperature, 0.0)?;
+    let program = if config.ramp == 0.0 {
+        Program::constant(config.temperature, 0.0)?
+    } else {
+        // linear for 10^9 s, far beyond any benchmark run.
+        let span = 1e9;
+        let end = config.temperature * (1.0 + config.ramp * span);
+        Program::new(
+            Schedule::from_points(vec![(0.0, config.temperature), (span, end)])?,
+            Schedule::constant(0.0),
+        )?
+    };
     let model_name = potential.model.name.clone();
     let model = Arc::new(potential.model);
     let simulation = Simulation::new(graph, model, species, program, rng::stream(config.seed, 1))?;
@@ -316,6 +330,7 @@ mod tests {
             stop,
             seed: 7,
             warmup_events: 100,
+            ramp: 0.0,
         }
     }
 

@@ -97,6 +97,10 @@ pub struct BenchArgs {
     /// Seed of the vacancy placement and of the simulation.
     #[arg(long, default_value_t = 20_261_122)]
     pub seed: u64,
+    /// Temperature ramp: relative change of T per simulated second (0 = hold), to measure
+    /// the cost of exact time stepping under a ramp against a hold.
+    #[arg(long, value_name = "PER_SECOND", default_value_t = 0.0)]
+    pub ramp: f64,
     /// Internal: run this one size in this process and print a machine-readable line.
     #[arg(long, value_name = "L", hide = true)]
     pub single_size: Option<usize>,
@@ -236,6 +240,7 @@ impl BenchArgs {
             stop: self.stop(),
             seed: self.seed,
             warmup_events: self.warmup_events,
+            ramp: self.ramp,
         })
     }
 }
@@ -298,7 +303,9 @@ fn run_child(args: &BenchArgs, potential: &Path, cells: usize) -> Result<ChildRe
         .arg("--warmup-events")
         .arg(args.warmup_events.to_string())
         .arg("--seed")
-        .arg(args.seed.to_string());
+        .arg(args.seed.to_string())
+        .arg("--ramp")
+        .arg(args.ramp.to_string());
     match args.stop() {
         BenchStop::Time(t) => command.arg("--time").arg(t.to_string()),
         BenchStop::Events(n) => command.arg("--events").arg(n.to_string()),

@@ -136,23 +136,32 @@ impl BondCounting {
         d: i32,
     ) -> f64 {
         // neighbour lists are sorted by site index, so the exclusion is a merge walk.
-        let mut others = graph.neighbors(other, coord.shell).peekable();
+        let own = graph.neighbor_offsets(site, coord.shell);
+        let theirs = graph.neighbor_offsets(other, coord.shell);
+        let base = i64::from(site.0);
+        let other_base = i64::from(other.0);
+        let mut j = 0;
         let mut delta = 0.0;
-        for k in graph.neighbors(site, coord.shell) {
-            while others.peek().is_some_and(|&o| o < k) {
-                others.next();
+        for &offset in own {
+            let k = base + i64::from(offset);
+            while j < theirs.len() && other_base + i64::from(theirs[j]) < k {
+                j += 1;
             }
-            if k == other || others.peek() == Some(&k) {
+            if k == other_base || (j < theirs.len() && other_base + i64::from(theirs[j]) == k) {
                 continue;
             }
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let k = SiteId(k as u32);
             let species = occupancy.get(k);
-            if coord.tables[species.index()].is_empty() {
+            let table = &coord.tables[species.index()];
+            if table.is_empty() {
                 continue;
             }
             let n = Self::coordination_of(occupancy, coord, k);
             #[allow(clippy::cast_sign_loss, clippy::cast_possible_wrap)]
             let n_after = (n as i32 + d) as usize;
-            delta += coord.energy(species, n_after) - coord.energy(species, n);
+            let last = table.len() - 1;
+            delta += table[n_after.min(last)] - table[n.min(last)];
         }
         delta
     }

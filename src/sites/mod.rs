@@ -240,6 +240,15 @@ impl SiteGraph {
         }
     }
 
+    /// The neighbour offsets of `site` in `shell`: neighbour `k` is `site + offsets[k]`, in
+    /// increasing order. For tight loops; [`Self::neighbors`] is the convenient form.
+    #[inline]
+    #[must_use]
+    pub fn neighbor_offsets(&self, site: SiteId, shell: ShellId) -> &[i32] {
+        let (start, end) = self.shell_range(site, shell);
+        &self.deltas[start..end]
+    }
+
     /// Number of neighbours of `site` in `shell`.
     #[inline]
     #[must_use]
