@@ -30,6 +30,7 @@ fn config(potential: &str, cells: usize, events: u64, seed: u64) -> BenchConfig 
         stop: BenchStop::Events(events),
         seed,
         warmup_events: 0,
+        ramp: 0.0,
     }
 }
 
