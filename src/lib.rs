@@ -2,8 +2,8 @@
 //!
 //! Atomistic, lattice-based kinetic Monte Carlo (kMC) of nanocrystal transformations as seen
 //! by in situ transmission electron microscopy: Cu diffusion and Cd→Cu cation exchange in
-//! CdSe/Cu3P heterostructures, Au ripening on CdSe nanorods, and beam-induced vacancy
-//! formation and healing in Cs2ZnX4 particles.
+//! `CdSe`/`Cu3P` heterostructures, Au ripening on `CdSe` nanorods, and beam-induced vacancy
+//! formation and healing in `Cs2ZnX4` particles.
 //!
 //! ## Overview
 //! - [`lattice`] builds crystals (cell + basis with named site roles), shapes and

@@ -164,6 +164,10 @@ fn potential_known_gaps_each_have_an_ignored_test() {
     }
 }
 
+/// Body of the `#[ignore]`d test that documents a known gap (a bad file marked
+/// `#^known-gap`): `known_gap("stem")`.
+// unused while no bad file is marked as a known gap; kept for the next one.
+#[allow(dead_code)]
 fn known_gap(stem: &str) {
     let path = bad_dir().join(format!("{stem}.toml"));
     assert!(expectation(&path).known_gap.is_some());

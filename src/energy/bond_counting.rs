@@ -1,7 +1,6 @@
 //! Bond counting with on-site, pair and coordination-dependent energies.
 //!
-//! E = Σ_s onsite(kind_s, σ_s) + Σ_shells Σ_{bonds (s,k)} ε_shell(σ_s, σ_k)
-//!   + Σ_s E_{σ_s}(n_s),
+//! `E = Σ_s onsite(kind_s, σ_s) + Σ_shells Σ_{bonds (s,k)} ε_shell(σ_s, σ_k) + Σ_s E_{σ_s}(n_s)`,
 //! where `n_s` is the number of neighbours of `s` in a shell whose species is in a counted
 //! set. The energy change of a change of species uses the neighbour counts cached in
 //! [`Occupancy`], so a pair term costs O(species) and a coordination term O(neighbours).
@@ -61,6 +60,10 @@ pub struct BondCounting {
 
 impl BondCounting {
     /// Builds the model from validated parameters for `n_species` species.
+    ///
+    /// # Panics
+    /// Panics if a coordination term names a species whose index is not below `n_species`;
+    /// validated parameters never do.
     #[must_use]
     pub fn new(params: &EnergyParams, n_species: usize) -> Self {
         let bonds = params
@@ -128,7 +131,6 @@ impl BondCounting {
     /// (which see the opposite change at the same time) and `other` itself.
     #[inline]
     fn neighbour_coordination_change(
-        &self,
         graph: &SiteGraph,
         occupancy: &Occupancy,
         coord: &CoordinationShell,
@@ -158,7 +160,12 @@ impl BondCounting {
                 continue;
             }
             let n = Self::coordination_of(occupancy, coord, k);
-            #[allow(clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+            // neighbour counts are ≤ 255 (u8 cache), so they fit an i32 and n ± d ≥ 0.
+            #[allow(
+                clippy::cast_sign_loss,
+                clippy::cast_possible_wrap,
+                clippy::cast_possible_truncation
+            )]
             let n_after = (n as i32 + d) as usize;
             let last = table.len() - 1;
             delta += table[n_after.min(last)] - table[n.min(last)];
@@ -244,7 +251,12 @@ impl EnergyModel for BondCounting {
                 }
                 let species = occupancy.get(k);
                 let n = Self::coordination_of(occupancy, coord, k);
-                #[allow(clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+                // neighbour counts are ≤ 255 (u8 cache), so they fit an i32 and n ± d ≥ 0.
+                #[allow(
+                    clippy::cast_sign_loss,
+                    clippy::cast_possible_wrap,
+                    clippy::cast_possible_truncation
+                )]
                 let n_after = (n as i32 + d) as usize;
                 delta += coord.energy(species, n_after) - coord.energy(species, n);
             }
@@ -255,7 +267,12 @@ impl EnergyModel for BondCounting {
                     .chain(overflow.iter())
                     .find(|e| e.0 == c.site)
                     .map_or(0, |e| e.1);
-                #[allow(clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+                // neighbour counts are ≤ 255 (u8 cache), so they fit an i32 and n ± d ≥ 0.
+                #[allow(
+                    clippy::cast_sign_loss,
+                    clippy::cast_possible_wrap,
+                    clippy::cast_possible_truncation
+                )]
                 let n_after = (n as i32 + d) as usize;
                 delta += coord.energy(c.to, n_after) - coord.energy(c.from, n);
             }
@@ -303,7 +320,12 @@ impl EnergyModel for BondCounting {
             let n_t = Self::coordination_of(occupancy, coord, t);
             let n_m = Self::coordination_of(occupancy, coord, m);
             let (n_t_after, n_m_after) = if adjacent && d != 0 {
-                #[allow(clippy::cast_sign_loss, clippy::cast_possible_wrap)]
+                // neighbour counts are ≤ 255 (u8 cache), so they fit an i32 and n ± d ≥ 0.
+                #[allow(
+                    clippy::cast_sign_loss,
+                    clippy::cast_possible_wrap,
+                    clippy::cast_possible_truncation
+                )]
                 ((n_t as i32 - d) as usize, (n_m as i32 + d) as usize)
             } else {
                 (n_t, n_m)
@@ -311,8 +333,8 @@ impl EnergyModel for BondCounting {
             delta += coord.energy(a, n_t_after) - coord.energy(b, n_t) + coord.energy(b, n_m_after)
                 - coord.energy(a, n_m);
             if d != 0 {
-                delta += self.neighbour_coordination_change(graph, occupancy, coord, (t, m), d);
-                delta += self.neighbour_coordination_change(graph, occupancy, coord, (m, t), -d);
+                delta += Self::neighbour_coordination_change(graph, occupancy, coord, (t, m), d);
+                delta += Self::neighbour_coordination_change(graph, occupancy, coord, (m, t), -d);
             }
         }
         delta

@@ -6,7 +6,7 @@
 //! # One step ([`Simulation::step`])
 //! 1. If the clock has reached the end of the current *window*, open the next one: a time
 //!    interval with no program breakpoint inside, over which every class gets its *bound*
-//!    rate k̄_c (its rate at the window's largest temperature and flux). When the program is
+//!    rate `k̄_c` (its rate at the window's largest temperature and flux). When the program is
 //!    constant over the window (holds, beam on/off plateaus) the bound is the rate itself.
 //! 2. `R̄ = Σ_c n_c k̄_c`, recomputed from the class member counts (no drift). If `R̄ = 0`,
 //!    jump to the window end.
@@ -357,6 +357,8 @@ impl<E: EnergyModel> Simulation<E> {
 
     /// Total rate [s⁻¹] of all possible events at the current time.
     #[must_use]
+    // class member counts are far below 2^52, so `usize as f64` is exact.
+    #[allow(clippy::cast_precision_loss)]
     pub fn total_rate(&self) -> f64 {
         let env = self.environment();
         let classes = &self.table.classes;
@@ -485,12 +487,11 @@ impl<E: EnergyModel> Simulation<E> {
                             rule: c.rule,
                             barrier_bits: c.barrier.to_bits(),
                         };
-                        match self.table.classes.find(key) {
-                            Some(id) => id,
-                            None => {
-                                let rate = self.class_rate(c.rule, c.barrier, self.window.bound)?;
-                                self.table.classes.find_or_insert(key, c.barrier, rate).0
-                            }
+                        if let Some(id) = self.table.classes.find(key) {
+                            id
+                        } else {
+                            let rate = self.class_rate(c.rule, c.barrier, self.window.bound)?;
+                            self.table.classes.find_or_insert(key, c.barrier, rate).0
                         }
                     }
                 };
@@ -713,6 +714,10 @@ impl<E: EnergyModel> Simulation<E> {
     ///
     /// # Errors
     /// If a rate becomes non-finite or negative (a model or program error).
+    ///
+    /// # Panics
+    /// Panics if the rate classes have a positive total but no class with positive weight
+    /// (the class totals are kept consistent with the members, so this cannot happen).
     pub fn step(&mut self, limit: f64) -> Result<StepOutcome> {
         if self.time >= limit {
             return Ok(StepOutcome::Boundary);
@@ -750,7 +755,7 @@ impl<E: EnergyModel> Simulation<E> {
         let members = self.table.classes.members(class);
         let chosen = members[rng::uniform_index(&mut self.rng, members.len())];
         let rule = self.execute(SiteId(chosen.site), chosen.slot)?;
-        if self.audit_every > 0 && self.executed % self.audit_every == 0 {
+        if self.audit_every > 0 && self.executed.is_multiple_of(self.audit_every) {
             let report = self.audit();
             if !report.is_clean() {
                 return Err(Error::Model {

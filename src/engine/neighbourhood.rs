@@ -71,6 +71,8 @@ impl Ball {
     /// True when the search from `base` would visit exactly the recorded sites.
     #[inline]
     pub fn matches(&self, graph: &SiteGraph, base: SiteId) -> bool {
+        // site ids are u32, so the number of sites fits an i64.
+        #[allow(clippy::cast_possible_wrap)]
         let n = graph.len() as i64;
         self.expanded.iter().all(|&(offset, template)| {
             let site = i64::from(base.0) + i64::from(offset);

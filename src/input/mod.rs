@@ -7,7 +7,7 @@
 //!   known, so that a bad unit is reported at its line and key.
 //! - [`Source::parse`] deserialises with serde and converts `toml` errors into
 //!   [`Error::Input`] with location, key and, for a misspelt key, a suggestion
-//!   (`did you mean \`temperature\`?`).
+//!   (``did you mean `temperature`?``).
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};

@@ -413,7 +413,7 @@ pub fn read(path: &Path) -> Result<Potential> {
 /// As [`read`].
 pub fn compile(source: &Source) -> Result<Potential> {
     let file: FilePotential = source.parse()?;
-    Compiler { source }.compile(file)
+    Compiler { source }.compile(&file)
 }
 
 struct Compiler<'a> {
@@ -444,9 +444,9 @@ impl Compiler<'_> {
         })
     }
 
-    fn find<'n>(
+    fn find(
         &self,
-        names: &'n [String],
+        names: &[String],
         name: &Spanned<String>,
         key: &str,
         what: &str,
@@ -472,7 +472,7 @@ impl Compiler<'_> {
     }
 
     #[allow(clippy::too_many_lines)]
-    fn compile(&self, file: FilePotential) -> Result<Potential> {
+    fn compile(&self, file: &FilePotential) -> Result<Potential> {
         let src = self.source;
         // species
         let mut species = Vec::new();
@@ -663,8 +663,7 @@ impl Compiler<'_> {
                     let kind = roles
                         .iter()
                         .find(|(r, _)| r == role)
-                        .map(|(_, k)| *k)
-                        .unwrap_or(KindId(0));
+                        .map_or(KindId(0), |(_, k)| *k);
                     if !kinds[kind.index()].allowed.contains(id) {
                         return Err(src.error(
                             f.span(),

@@ -135,6 +135,9 @@ impl RateClasses {
 
     /// The class of `key`, created with per-member rate `rate` if new. Returns the id and
     /// whether it was created.
+    ///
+    /// # Panics
+    /// If there would be 2^32 classes or more (class ids are `u32`).
     pub fn find_or_insert(&mut self, key: ClassKey, barrier: f64, rate: f64) -> (ClassId, bool) {
         if let Some(id) = self.find(key) {
             return (id, false);
@@ -195,6 +198,9 @@ impl RateClasses {
     }
 
     /// Adds a member; returns its position in the class.
+    ///
+    /// # Panics
+    /// If the class would have 2^32 members or more (positions are `u32`).
     #[inline]
     pub fn push(&mut self, class: ClassId, event: EventRef) -> u32 {
         let m = &mut self.members[class.index()];
@@ -213,6 +219,8 @@ impl RateClasses {
 
     /// Total rate Σ members × rate [s⁻¹], recomputed exactly from the counts.
     #[must_use]
+    // member counts are far below 2^52, so `usize as f64` is exact.
+    #[allow(clippy::cast_precision_loss)]
     pub fn total(&self) -> f64 {
         self.members
             .iter()
@@ -231,6 +239,8 @@ impl RateClasses {
     /// classes with no member or zero rate are never returned. For `target ≥ total` (a
     /// rounding edge) the last class with weight is returned.
     #[must_use]
+    // member counts are far below 2^52, so `usize as f64` is exact.
+    #[allow(clippy::cast_precision_loss)]
     pub fn select(&self, target: f64) -> Option<ClassId> {
         let mut acc = 0.0;
         let mut last = None;
