@@ -411,7 +411,9 @@ impl EventCatalog {
                     ),
                     _ => energy.delta_energy(graph, occupancy, &changes[..n]),
                 } + reference_energy;
-                barrier_rule.barrier(migration_energy + saddle, delta_e)
+                // saddle terms may lower the migration energy, never below zero; the clamp is
+                // the same for an event and its reverse, so detailed balance holds.
+                barrier_rule.barrier((migration_energy + saddle).max(0.0), delta_e)
             }
         };
         Some(Classified {

@@ -329,11 +329,13 @@ impl Model {
         }
     }
 
-    /// Adds the reverse of every swap rule whose two ends are on different site kinds, so
-    /// that each hop or exchange has its reverse with the same migration energy, prefactor
-    /// and saddle terms (detailed balance). Only rules `i` with `wanted(i)` get one; rules
-    /// whose reverse is themselves (same kinds, or any kind) are left alone. Call once,
-    /// before [`Self::validate`].
+    /// Adds the reverse of every thermal swap rule whose two ends are on two named,
+    /// different site kinds, so that each hop or exchange has its reverse with the same
+    /// migration energy, prefactor and saddle terms (detailed balance). Only rules `i` with
+    /// `wanted(i)` get one. Rules with the same kind at both ends, or an unrestricted end,
+    /// already contain their reverse and are left alone (the potential reader rejects a
+    /// reversible rule with exactly one named end, which would count moves twice); beam
+    /// rules never get one. Call once, before [`Self::validate`].
     pub fn add_reverse_rules(&mut self, wanted: impl Fn(usize) -> bool) {
         let n = self.rules.len();
         for i in 0..n {
@@ -341,13 +343,18 @@ impl Model {
             if rule.reverse_of.is_some() || !wanted(i) {
                 continue;
             }
-            if let Action::Swap {
-                shell,
-                mover,
-                target,
-            } = rule.action
+            if let (
+                Action::Swap {
+                    shell,
+                    mover,
+                    target,
+                },
+                RateLaw::Thermal { .. },
+            ) = (rule.action, rule.law)
             {
-                if mover.kind == target.kind {
+                // a rule with one end unrestricted already covers its reverse where the
+                // kinds coincide; only rules between two named, different kinds get one.
+                if mover.kind.is_none() || target.kind.is_none() || mover.kind == target.kind {
                     continue;
                 }
                 let mut reverse = rule.clone();

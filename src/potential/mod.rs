@@ -241,6 +241,9 @@ struct FilePhase {
 struct FileKind {
     name: Spanned<String>,
     allowed: Vec<Spanned<String>>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    source: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -250,6 +253,9 @@ struct FileShellPair {
     #[serde(default)]
     min: Option<Quantity>,
     max: Quantity,
+    #[serde(default)]
+    #[allow(dead_code)]
+    source: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -257,6 +263,9 @@ struct FileShellPair {
 struct FileShell {
     name: Spanned<String>,
     pairs: Vec<FileShellPair>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    source: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -312,6 +321,9 @@ struct FileSaddle {
     #[serde(default)]
     kind: Option<Spanned<String>>,
     shift: Quantity,
+    #[serde(default)]
+    #[allow(dead_code)]
+    source: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -323,6 +335,9 @@ struct FileCondition {
     min: Option<u16>,
     #[serde(default)]
     max: Option<u16>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    source: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -370,7 +385,7 @@ struct FileEvent {
     #[serde(default)]
     cross_section: Option<Quantity>,
     #[serde(default)]
-    reversible: Option<bool>,
+    reversible: Option<Spanned<bool>>,
     #[serde(default)]
     saddle: Vec<FileSaddle>,
     #[serde(default)]
@@ -695,7 +710,17 @@ impl Compiler<'_> {
                     ),
                 ));
             }
-            for name in ["a", "b", "c", "u"] {
+            for (name, given) in [("a", &p.a), ("b", &p.b), ("c", &p.c), ("u", &p.u)] {
+                if let (false, Some(q)) = (structure_needs(&phase.structure, name), given) {
+                    return Err(src.error(
+                        q.span(),
+                        format!("{key}.{name}"),
+                        format!(
+                            "structure `{}` does not take parameter `{name}`",
+                            phase.structure
+                        ),
+                    ));
+                }
                 if structure_needs(&phase.structure, name) && phase.parameter(name).is_none() {
                     return Err(src.error(
                         p.name.span(),
@@ -820,7 +845,10 @@ impl Compiler<'_> {
         let reversible: Vec<bool> = file
             .events
             .iter()
-            .map(|e| e.reversible.unwrap_or(true))
+            .map(|e| {
+                let swap = matches!(*e.kind.get_ref(), EventType::Hop | EventType::Exchange);
+                e.reversible.as_ref().map_or(swap, |r| *r.get_ref())
+            })
             .collect();
         model.add_reverse_rules(|i| reversible[i]);
         model
@@ -930,6 +958,41 @@ impl Compiler<'_> {
             ));
         }
         let beam = matches!(event_type, EventType::BeamDisplace | EventType::BeamRemove);
+        let thermal_swap = matches!(event_type, EventType::Hop | EventType::Exchange);
+        if let Some(r) = &e.reversible {
+            if !thermal_swap {
+                return Err(src.error(
+                    r.span(),
+                    format!("{key}.reversible"),
+                    "only hop and exchange events have a reverse (beam events and removals are one-way)",
+                ));
+            }
+        }
+        let reversible = e.reversible.as_ref().is_none_or(|r| *r.get_ref());
+        if thermal_swap && reversible && (e.from.is_some() != e.to.is_some()) {
+            let at = e
+                .from
+                .as_ref()
+                .or(e.to.as_ref())
+                .map_or(e.name.span(), Spanned::span);
+            return Err(src.error(
+                at,
+                format!("{key}.{}", if e.from.is_some() { "from" } else { "to" }),
+                "a reversible hop or exchange names both `from` and `to`, or neither: with one \
+                 of them only, the event and its reverse would both move atoms between sites \
+                 of that kind and count those moves twice (set `reversible = false` for a \
+                 one-way event)",
+            ));
+        }
+        if let Some(p) = &e.partner {
+            if event_type != EventType::Exchange && event_type != EventType::Hop {
+                return Err(src.error(
+                    p.span(),
+                    format!("{key}.with"),
+                    "only exchange events take `with`",
+                ));
+            }
+        }
         let reject = |q: &Option<Quantity>, name: &str, why: &str| -> Result<()> {
             match q {
                 Some(q) => Err(src.error(q.span(), format!("{key}.{name}"), why.to_string())),
@@ -941,6 +1004,11 @@ impl Compiler<'_> {
                 &e.prefactor,
                 "prefactor",
                 "beam events are athermal: they take `cross_section`, not `prefactor`",
+            )?;
+            reject(
+                &e.reference_energy,
+                "reference_energy",
+                "beam events are athermal: they take no `reference_energy`",
             )?;
             reject(
                 &e.migration_energy,
@@ -1002,13 +1070,18 @@ impl Compiler<'_> {
                     format!("prefactor must be positive, got {prefactor} /s"),
                 ));
             }
+            let migration_energy =
+                src.quantity(m, Dimension::Energy, &format!("{key}.migration_energy"))?;
+            if migration_energy < 0.0 {
+                return Err(src.error(
+                    m.span(),
+                    format!("{key}.migration_energy"),
+                    format!("a migration energy cannot be negative, got {migration_energy} eV"),
+                ));
+            }
             RateLaw::Thermal {
                 prefactor,
-                migration_energy: src.quantity(
-                    m,
-                    Dimension::Energy,
-                    &format!("{key}.migration_energy"),
-                )?,
+                migration_energy,
                 barrier_rule: match e.barrier_rule.unwrap_or(FileBarrierRule::KangWeinberg) {
                     FileBarrierRule::KangWeinberg => BarrierRule::KangWeinberg,
                     FileBarrierRule::Uphill => BarrierRule::Uphill,
