@@ -160,18 +160,24 @@ impl BondCounting {
                 continue;
             }
             let n = Self::coordination_of(occupancy, coord, k);
-            // neighbour counts are ≤ 255 (u8 cache), so they fit an i32 and n ± d ≥ 0.
-            #[allow(
-                clippy::cast_sign_loss,
-                clippy::cast_possible_wrap,
-                clippy::cast_possible_truncation
-            )]
-            let n_after = (n as i32 + d) as usize;
+            let n_after = shifted(n, d);
             let last = table.len() - 1;
             delta += table[n_after.min(last)] - table[n.min(last)];
         }
         delta
     }
+}
+
+/// A neighbour count `n` changed by `d`. Counts are ≤ 255 (the `u8` cache) and the change
+/// never takes them below zero, so the conversions are exact.
+#[inline]
+#[allow(
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::cast_possible_truncation
+)]
+fn shifted(n: usize, d: i32) -> usize {
+    (n as i32 + d) as usize
 }
 
 /// Position of `site` among the changes, if it is one of them.
@@ -251,14 +257,7 @@ impl EnergyModel for BondCounting {
                 }
                 let species = occupancy.get(k);
                 let n = Self::coordination_of(occupancy, coord, k);
-                // neighbour counts are ≤ 255 (u8 cache), so they fit an i32 and n ± d ≥ 0.
-                #[allow(
-                    clippy::cast_sign_loss,
-                    clippy::cast_possible_wrap,
-                    clippy::cast_possible_truncation
-                )]
-                let n_after = (n as i32 + d) as usize;
-                delta += coord.energy(species, n_after) - coord.energy(species, n);
+                delta += coord.energy(species, shifted(n, d)) - coord.energy(species, n);
             }
             for c in changes {
                 let n = Self::coordination_of(occupancy, coord, c.site);
@@ -267,14 +266,7 @@ impl EnergyModel for BondCounting {
                     .chain(overflow.iter())
                     .find(|e| e.0 == c.site)
                     .map_or(0, |e| e.1);
-                // neighbour counts are ≤ 255 (u8 cache), so they fit an i32 and n ± d ≥ 0.
-                #[allow(
-                    clippy::cast_sign_loss,
-                    clippy::cast_possible_wrap,
-                    clippy::cast_possible_truncation
-                )]
-                let n_after = (n as i32 + d) as usize;
-                delta += coord.energy(c.to, n_after) - coord.energy(c.from, n);
+                delta += coord.energy(c.to, shifted(n, d)) - coord.energy(c.from, n);
             }
         }
         delta
@@ -320,13 +312,7 @@ impl EnergyModel for BondCounting {
             let n_t = Self::coordination_of(occupancy, coord, t);
             let n_m = Self::coordination_of(occupancy, coord, m);
             let (n_t_after, n_m_after) = if adjacent && d != 0 {
-                // neighbour counts are ≤ 255 (u8 cache), so they fit an i32 and n ± d ≥ 0.
-                #[allow(
-                    clippy::cast_sign_loss,
-                    clippy::cast_possible_wrap,
-                    clippy::cast_possible_truncation
-                )]
-                ((n_t as i32 - d) as usize, (n_m as i32 + d) as usize)
+                (shifted(n_t, -d), shifted(n_m, d))
             } else {
                 (n_t, n_m)
             };

@@ -1098,42 +1098,34 @@ impl Compiler<'_> {
             ));
         }
         let action = match event_type {
-            EventType::Hop | EventType::BeamDisplace => {
-                if let Some(p) = &e.partner {
-                    return Err(src.error(
-                        p.span(),
-                        format!("{key}.with"),
-                        "hops move into vacancies; use `type = \"exchange\"` to swap two species",
-                    ));
-                }
-                Action::Swap {
-                    shell: shell.unwrap_or(ShellId(0)),
-                    mover: SiteMatch {
-                        species,
-                        kind: from,
-                    },
-                    target: SiteMatch {
-                        species: SpeciesId::VACANCY,
-                        kind: to,
-                    },
-                }
-            }
-            EventType::Exchange => {
-                let Some(p) = &e.partner else {
-                    return Err(src.error(
-                        e.name.span(),
-                        format!("{key}.with"),
-                        "an exchange needs `with`: the species it swaps places with",
-                    ));
+            EventType::Hop | EventType::BeamDisplace | EventType::Exchange => {
+                let target = if event_type == EventType::Exchange {
+                    let Some(p) = &e.partner else {
+                        return Err(src.error(
+                            e.name.span(),
+                            format!("{key}.with"),
+                            "an exchange needs `with`: the species it swaps places with",
+                        ));
+                    };
+                    let partner = self.species(table, p, &format!("{key}.with"))?;
+                    if partner == species {
+                        return Err(src.error(
+                            p.span(),
+                            format!("{key}.with"),
+                            "an exchange needs two different species",
+                        ));
+                    }
+                    partner
+                } else {
+                    if let Some(p) = &e.partner {
+                        return Err(src.error(
+                            p.span(),
+                            format!("{key}.with"),
+                            "hops move into vacancies; use `type = \"exchange\"` to swap two species",
+                        ));
+                    }
+                    SpeciesId::VACANCY
                 };
-                let partner = self.species(table, p, &format!("{key}.with"))?;
-                if partner == species {
-                    return Err(src.error(
-                        p.span(),
-                        format!("{key}.with"),
-                        "an exchange needs two different species",
-                    ));
-                }
                 Action::Swap {
                     shell: shell.unwrap_or(ShellId(0)),
                     mover: SiteMatch {
@@ -1141,7 +1133,7 @@ impl Compiler<'_> {
                         kind: from,
                     },
                     target: SiteMatch {
-                        species: partner,
+                        species: target,
                         kind: to,
                     },
                 }
