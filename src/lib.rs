@@ -56,6 +56,7 @@ pub mod error;
 pub mod events;
 pub mod input;
 pub mod lattice;
+pub mod output;
 pub mod model;
 pub mod potential;
 pub mod program;
