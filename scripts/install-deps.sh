@@ -5,6 +5,15 @@ set -euo pipefail
 need=()
 dpkg -s libhdf5-dev >/dev/null 2>&1 || need+=(libhdf5-dev)
 dpkg -s pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+# tests/python_readers.rs creates a virtual environment (python3 -m venv) and pip-installs
+# h5py, MDAnalysis and ASE into target/pyenv. Debian's python3 needs python3-venv and
+# python3-pip for that; a python3 from elsewhere (pyenv, conda) brings its own, so the
+# packages are only added when python3 is missing or is the system one.
+py=$(command -v python3 || true)
+if [ -z "$py" ] || [ "$(readlink -f "$py")" = "$(readlink -f /usr/bin/python3 2>/dev/null || true)" ]; then
+  dpkg -s python3-venv >/dev/null 2>&1 || need+=(python3-venv)
+  dpkg -s python3-pip >/dev/null 2>&1 || need+=(python3-pip)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"

@@ -1,0 +1,127 @@
+//! The trajectory opened by the Python tools users have: h5py (required), MDAnalysis and
+//! ASE (checked when they install), plus the XDMF sidecar parsed by `ElementTree`.
+//!
+//! A virtual environment is created once under `target/pyenv/venv` with `python3 -m venv`
+//! and `pip install h5py` (then `MDAnalysis ase`, allowed to fail); later runs reuse it.
+//! The test fails with a clear message when `python3` or h5py cannot be had: on the CI the
+//! network and `PyPI` are available. Set `NANOKMC_PYTHON` to use another interpreter.
+
+mod output_common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use nanokmc::output::{ExportFormat, FrameSelection, RunStatus, export};
+use output_common::{frames, header, write_trajectory};
+
+fn run(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        Ok(text)
+    } else {
+        Err(format!("{cmd:?} failed ({}):\n{text}", out.status))
+    }
+}
+
+/// The interpreter of the cached virtual environment, created on first use.
+fn venv_python() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv");
+    let venv = root.join("venv");
+    let python = venv.join("bin/python");
+    let has = |module: &str| {
+        run(Command::new(&python).args(["-c", &format!("import {module}")])).is_ok()
+    };
+    if python.exists() && has("h5py") {
+        return python;
+    }
+    let base = std::env::var("NANOKMC_PYTHON").unwrap_or_else(|_| "python3".into());
+    std::fs::create_dir_all(&root).expect("create target/pyenv");
+    if !python.exists() {
+        run(Command::new(&base).args(["-m", "venv"]).arg(&venv)).unwrap_or_else(|e| {
+            panic!(
+                "python readers test: cannot create a virtual environment with `{base} -m venv` \
+                 (install python3 and python3-venv: scripts/install-deps.sh):\n{e}"
+            )
+        });
+    }
+    let pip = |packages: &[&str]| {
+        run(Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .args(packages))
+    };
+    pip(&["h5py"]).unwrap_or_else(|e| {
+        panic!("python readers test: `pip install h5py` failed (network or PyPI unavailable?):\n{e}")
+    });
+    if let Err(e) = pip(&["MDAnalysis", "ase"]) {
+        eprintln!("python readers test: MDAnalysis/ASE not installed, they will be skipped:\n{e}");
+    }
+    python
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn json_list<T: std::fmt::Display>(values: impl IntoIterator<Item = T>) -> String {
+    let items: Vec<String> = values.into_iter().map(|v| v.to_string()).collect();
+    format!("[{}]", items.join(", "))
+}
+
+#[test]
+fn python_readers_open_trajectory_and_exports() {
+    let python = venv_python();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.h5");
+    let h = header(3);
+    let fr = frames(&h, 99, 4, 0.1);
+    write_trajectory(&path, &h, &fr)
+        .finish(RunStatus::Complete, &[("wall_time".into(), "1 s".into())])
+        .unwrap();
+    let xyz = export(&path, ExportFormat::Xyz, &FrameSelection::All, None).unwrap();
+    let xdmf = export(&path, ExportFormat::Xdmf, &FrameSelection::All, None).unwrap();
+
+    let expect = format!(
+        "{{\"n_sites\": {}, \"frames\": {}, \"steps\": {}, \"times\": {}, \"temperatures\": {}, \
+         \"atoms\": {}, \"box_lengths\": {}, \"first_position\": {}, \"scenario\": {}, \"seed\": {}}}",
+        h.site_count(),
+        fr.len(),
+        json_list(fr.iter().map(|f| f.step)),
+        json_list(fr.iter().map(|f| format!("{:e}", f.time))),
+        json_list(fr.iter().map(|f| format!("{:e}", f.observables.temperature))),
+        json_list(fr.iter().map(|f| f.species.iter().filter(|&&s| s != 0).count())),
+        json_list(h.box_edges.iter().map(|e| format!("{:e}", e[0] + e[1] + e[2]))),
+        json_list(h.positions[0].iter().map(|x| format!("{x:e}"))),
+        json_string(&h.scenario_text),
+        h.seed,
+    );
+    let expect_path = dir.path().join("expect.json");
+    std::fs::write(&expect_path, expect).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/python_check.py");
+    let output = run(Command::new(&python)
+        .arg(&script)
+        .arg(&path)
+        .arg(&expect_path)
+        .arg(&xyz[0])
+        .arg(&xdmf[0]))
+    .unwrap_or_else(|e| panic!("python readers disagree with the file:\n{e}"));
+    println!("{output}");
+    assert!(output.contains("h5py: ok"), "{output}");
+}
