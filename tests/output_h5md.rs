@@ -10,9 +10,7 @@ use std::process::{Command, Stdio};
 
 use hdf5::types::{FixedAscii, VarLenUnicode};
 use nanokmc::Error;
-use nanokmc::output::{
-    ExportFormat, FrameSelection, RunStatus, TrajectoryWriter, export, info,
-};
+use nanokmc::output::{ExportFormat, FrameSelection, RunStatus, TrajectoryWriter, export, info};
 use output_common::{SyntheticFrame, frames, header, write_trajectory};
 
 const SEED: u64 = 20_261_122;
@@ -33,45 +31,138 @@ fn string(attr: &hdf5::Attribute) -> String {
 }
 
 /// Checks every per-frame dataset of `file` against `expected`.
-fn assert_frames(file: &hdf5::File, h: &nanokmc::output::TrajectoryHeader, expected: &[SyntheticFrame]) {
+fn assert_frames(
+    file: &hdf5::File,
+    h: &nanokmc::output::TrajectoryHeader,
+    expected: &[SyntheticFrame],
+) {
     let n = h.site_count();
     let f = expected.len();
     let p = "particles/trajectory";
-    let species: Vec<u8> = file.dataset(&format!("{p}/species/value")).unwrap().read_raw().unwrap();
+    let species: Vec<u8> = file
+        .dataset(&format!("{p}/species/value"))
+        .unwrap()
+        .read_raw()
+        .unwrap();
     assert_eq!(species.len(), f * n);
     for (i, frame) in expected.iter().enumerate() {
-        assert_eq!(&species[i * n..(i + 1) * n], frame.species.as_slice(), "species of frame {i}");
+        assert_eq!(
+            &species[i * n..(i + 1) * n],
+            frame.species.as_slice(),
+            "species of frame {i}"
+        );
     }
     for element in ["species", "position", "box/edges"] {
-        let step: Vec<i64> = file.dataset(&format!("{p}/{element}/step")).unwrap().read_raw().unwrap();
-        let time: Vec<f64> = file.dataset(&format!("{p}/{element}/time")).unwrap().read_raw().unwrap();
-        assert_eq!(step, expected.iter().map(|fr| i64::try_from(fr.step).unwrap()).collect::<Vec<_>>());
+        let step: Vec<i64> = file
+            .dataset(&format!("{p}/{element}/step"))
+            .unwrap()
+            .read_raw()
+            .unwrap();
+        let time: Vec<f64> = file
+            .dataset(&format!("{p}/{element}/time"))
+            .unwrap()
+            .read_raw()
+            .unwrap();
+        assert_eq!(
+            step,
+            expected
+                .iter()
+                .map(|fr| i64::try_from(fr.step).unwrap())
+                .collect::<Vec<_>>()
+        );
         assert_eq!(time, expected.iter().map(|fr| fr.time).collect::<Vec<_>>());
     }
-    let position: Vec<f32> = file.dataset(&format!("{p}/position/value")).unwrap().read_raw().unwrap();
+    let position: Vec<f32> = file
+        .dataset(&format!("{p}/position/value"))
+        .unwrap()
+        .read_raw()
+        .unwrap();
     assert_eq!(position.len(), f * n * 3);
     #[allow(clippy::cast_possible_truncation)]
-    let one: Vec<f32> = h.positions.iter().flat_map(|q| q.map(|x| x as f32)).collect();
+    let one: Vec<f32> = h
+        .positions
+        .iter()
+        .flat_map(|q| q.map(|x| x as f32))
+        .collect();
     for i in 0..f {
         assert_eq!(&position[i * n * 3..(i + 1) * n * 3], one.as_slice());
     }
-    let edges: Vec<f64> = file.dataset(&format!("{p}/box/edges/value")).unwrap().read_raw().unwrap();
+    let edges: Vec<f64> = file
+        .dataset(&format!("{p}/box/edges/value"))
+        .unwrap()
+        .read_raw()
+        .unwrap();
     let one_edges: Vec<f64> = h.box_edges.iter().flatten().copied().collect();
     assert_eq!(edges, one_edges.repeat(f));
     let obs = |name: &str| file.dataset(&format!("observables/{name}/value")).unwrap();
     let f64s = |name: &str| -> Vec<f64> { obs(name).read_raw().unwrap() };
     let u64s = |name: &str| -> Vec<u64> { obs(name).read_raw().unwrap() };
-    assert_eq!(f64s("temperature"), expected.iter().map(|x| x.observables.temperature).collect::<Vec<_>>());
-    assert_eq!(f64s("beam_flux"), expected.iter().map(|x| x.observables.beam_flux).collect::<Vec<_>>());
-    assert_eq!(u64s("null_events"), expected.iter().map(|x| x.observables.null_events).collect::<Vec<_>>());
-    assert_eq!(u64s("species_counts"), expected.iter().flat_map(|x| x.observables.species_counts.clone()).collect::<Vec<_>>());
-    assert_eq!(u64s("evaporated"), expected.iter().flat_map(|x| x.observables.evaporated.clone()).collect::<Vec<_>>());
-    assert_eq!(u64s("deposited"), expected.iter().flat_map(|x| x.observables.deposited.clone()).collect::<Vec<_>>());
-    assert_eq!(u64s("events_by_rule"), expected.iter().flat_map(|x| x.observables.events_by_rule.clone()).collect::<Vec<_>>());
-    assert_eq!(obs("species_counts").shape(), vec![f, h.domain_names.len(), h.species_names.len()]);
+    assert_eq!(
+        f64s("temperature"),
+        expected
+            .iter()
+            .map(|x| x.observables.temperature)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        f64s("beam_flux"),
+        expected
+            .iter()
+            .map(|x| x.observables.beam_flux)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        u64s("null_events"),
+        expected
+            .iter()
+            .map(|x| x.observables.null_events)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        u64s("species_counts"),
+        expected
+            .iter()
+            .flat_map(|x| x.observables.species_counts.clone())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        u64s("evaporated"),
+        expected
+            .iter()
+            .flat_map(|x| x.observables.evaporated.clone())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        u64s("deposited"),
+        expected
+            .iter()
+            .flat_map(|x| x.observables.deposited.clone())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        u64s("events_by_rule"),
+        expected
+            .iter()
+            .flat_map(|x| x.observables.events_by_rule.clone())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
+        obs("species_counts").shape(),
+        vec![f, h.domain_names.len(), h.species_names.len()]
+    );
     for (k, name) in ["energy", "surface_fraction"].iter().enumerate() {
-        assert_eq!(f64s(name), expected.iter().map(|x| x.observables.extra[k].1).collect::<Vec<_>>());
-        let step: Vec<i64> = file.dataset(&format!("observables/{name}/step")).unwrap().read_raw().unwrap();
+        assert_eq!(
+            f64s(name),
+            expected
+                .iter()
+                .map(|x| x.observables.extra[k].1)
+                .collect::<Vec<_>>()
+        );
+        let step: Vec<i64> = file
+            .dataset(&format!("observables/{name}/step"))
+            .unwrap()
+            .read_raw()
+            .unwrap();
         assert_eq!(step.len(), f);
     }
 }
@@ -84,22 +175,49 @@ fn writer_round_trip_reads_back_every_dataset_and_attribute() {
     let fr = frames(&h, SEED, 6, 0.05);
     let writer = write_trajectory(&path, &h, &fr);
     assert_eq!(writer.frames(), 6);
-    let summary = vec![("wall_time".to_string(), "12.5 s".to_string()), ("events_per_second".to_string(), "1.2e6".to_string())];
+    let summary = vec![
+        ("wall_time".to_string(), "12.5 s".to_string()),
+        ("events_per_second".to_string(), "1.2e6".to_string()),
+    ];
     writer.finish(RunStatus::Complete, &summary).unwrap();
 
     let file = hdf5::File::open(&path).unwrap();
     // /h5md
     let h5md = file.group("h5md").unwrap();
-    assert_eq!(h5md.attr("version").unwrap().read_raw::<i32>().unwrap(), vec![1, 1]);
-    assert_eq!(string(&h5md.group("author").unwrap().attr("name").unwrap()), "output test");
-    assert_eq!(string(&h5md.group("creator").unwrap().attr("name").unwrap()), "nanokmc");
-    assert_eq!(string(&h5md.group("creator").unwrap().attr("version").unwrap()), "0.1.0");
+    assert_eq!(
+        h5md.attr("version").unwrap().read_raw::<i32>().unwrap(),
+        vec![1, 1]
+    );
+    assert_eq!(
+        string(&h5md.group("author").unwrap().attr("name").unwrap()),
+        "output test"
+    );
+    assert_eq!(
+        string(&h5md.group("creator").unwrap().attr("name").unwrap()),
+        "nanokmc"
+    );
+    assert_eq!(
+        string(&h5md.group("creator").unwrap().attr("version").unwrap()),
+        "0.1.0"
+    );
     // /particles
-    assert_eq!(file.group("particles").unwrap().member_names().unwrap(), vec!["trajectory"]);
+    assert_eq!(
+        file.group("particles").unwrap().member_names().unwrap(),
+        vec!["trajectory"]
+    );
     let b = file.group("particles/trajectory/box").unwrap();
-    assert_eq!(b.attr("dimension").unwrap().read_scalar::<i32>().unwrap(), 3);
-    assert_eq!(strings(&b.attr("boundary").unwrap()), vec!["periodic", "periodic", "none"]);
-    assert_eq!(b.attr("origin").unwrap().read_raw::<f64>().unwrap(), h.box_origin.to_vec());
+    assert_eq!(
+        b.attr("dimension").unwrap().read_scalar::<i32>().unwrap(),
+        3
+    );
+    assert_eq!(
+        strings(&b.attr("boundary").unwrap()),
+        vec!["periodic", "periodic", "none"]
+    );
+    assert_eq!(
+        b.attr("origin").unwrap().read_raw::<f64>().unwrap(),
+        h.box_origin.to_vec()
+    );
     let unit = |p: &str| string(&file.dataset(p).unwrap().attr("unit").unwrap());
     assert_eq!(unit("particles/trajectory/position/value"), "Angstrom");
     assert_eq!(unit("particles/trajectory/box/edges/value"), "Angstrom");
@@ -113,7 +231,10 @@ fn writer_round_trip_reads_back_every_dataset_and_attribute() {
     assert_eq!(strings(&domain.attr("names").unwrap()), h.domain_names);
     let species = file.dataset("particles/trajectory/species/value").unwrap();
     assert_eq!(strings(&species.attr("names").unwrap()), h.species_names);
-    assert_eq!(strings(&species.attr("elements").unwrap()), h.species_elements);
+    assert_eq!(
+        strings(&species.attr("elements").unwrap()),
+        h.species_elements
+    );
     let counts = file.dataset("observables/species_counts/value").unwrap();
     assert_eq!(strings(&counts.attr("domains").unwrap()), h.domain_names);
     assert_eq!(strings(&counts.attr("species").unwrap()), h.species_names);
@@ -122,22 +243,57 @@ fn writer_round_trip_reads_back_every_dataset_and_attribute() {
     assert_frames(&file, &h, &fr);
     // /parameters
     let par = file.group("parameters").unwrap();
-    let text = |name: &str| file.dataset(&format!("parameters/{name}")).unwrap().read_scalar::<VarLenUnicode>().unwrap().as_str().to_string();
+    let text = |name: &str| {
+        file.dataset(&format!("parameters/{name}"))
+            .unwrap()
+            .read_scalar::<VarLenUnicode>()
+            .unwrap()
+            .as_str()
+            .to_string()
+    };
     assert_eq!(text("scenario"), h.scenario_text);
     assert_eq!(text("potential"), h.potential_text);
     assert_eq!(string(&par.attr("scenario_path").unwrap()), h.scenario_path);
-    assert_eq!(string(&par.attr("potential_path").unwrap()), h.potential_path);
-    assert_eq!(string(&par.attr("program_version").unwrap()), h.program_version);
-    assert_eq!(par.attr("seed").unwrap().read_scalar::<u64>().unwrap(), h.seed);
-    assert_eq!(par.attr("replica").unwrap().read_scalar::<u32>().unwrap(), h.replica);
-    assert_eq!(par.attr("replicas").unwrap().read_scalar::<u32>().unwrap(), h.replicas);
-    assert_eq!(strings(&par.attr("species_names").unwrap()), h.species_names);
-    assert_eq!(strings(&par.attr("species_elements").unwrap()), h.species_elements);
+    assert_eq!(
+        string(&par.attr("potential_path").unwrap()),
+        h.potential_path
+    );
+    assert_eq!(
+        string(&par.attr("program_version").unwrap()),
+        h.program_version
+    );
+    assert_eq!(
+        par.attr("seed").unwrap().read_scalar::<u64>().unwrap(),
+        h.seed
+    );
+    assert_eq!(
+        par.attr("replica").unwrap().read_scalar::<u32>().unwrap(),
+        h.replica
+    );
+    assert_eq!(
+        par.attr("replicas").unwrap().read_scalar::<u32>().unwrap(),
+        h.replicas
+    );
+    assert_eq!(
+        strings(&par.attr("species_names").unwrap()),
+        h.species_names
+    );
+    assert_eq!(
+        strings(&par.attr("species_elements").unwrap()),
+        h.species_elements
+    );
     assert_eq!(strings(&par.attr("kind_names").unwrap()), h.kind_names);
     assert_eq!(strings(&par.attr("domain_names").unwrap()), h.domain_names);
     assert_eq!(strings(&par.attr("rule_names").unwrap()), h.rule_names);
-    assert_eq!(strings(&par.attr("extra_observables").unwrap()), vec!["energy", "surface_fraction"]);
-    let status = file.dataset("parameters/status").unwrap().read_raw::<FixedAscii<16>>().unwrap();
+    assert_eq!(
+        strings(&par.attr("extra_observables").unwrap()),
+        vec!["energy", "surface_fraction"]
+    );
+    let status = file
+        .dataset("parameters/status")
+        .unwrap()
+        .read_raw::<FixedAscii<16>>()
+        .unwrap();
     assert_eq!(status[0].as_str(), "complete");
     let s = par.group("summary").unwrap();
     assert_eq!(string(&s.attr("wall_time").unwrap()), "12.5 s");
@@ -149,8 +305,13 @@ fn writer_round_trip_reads_back_every_dataset_and_attribute() {
     assert!(!report.left_open);
     assert_eq!(report.first, Some((fr[0].step, fr[0].time)));
     assert_eq!(report.last, Some((fr[5].step, fr[5].time)));
-    let total = |x: &SyntheticFrame, s: usize| x.species.iter().filter(|&&y| usize::from(y) == s).count() as u64;
-    assert_eq!(report.last_counts, (0..3).map(|s| total(&fr[5], s)).collect::<Vec<_>>());
+    let total = |x: &SyntheticFrame, s: usize| {
+        x.species.iter().filter(|&&y| usize::from(y) == s).count() as u64
+    };
+    assert_eq!(
+        report.last_counts,
+        (0..3).map(|s| total(&fr[5], s)).collect::<Vec<_>>()
+    );
     assert_eq!(report.summary.len(), 2);
     let shown = report.to_string();
     assert!(shown.contains("frames      6"), "{shown}");
@@ -162,7 +323,10 @@ fn writer_existing_file_without_overwrite_is_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.h5");
     let h = header(2);
-    TrajectoryWriter::create(&path, &h, false).unwrap().finish(RunStatus::Complete, &[]).unwrap();
+    TrajectoryWriter::create(&path, &h, false)
+        .unwrap()
+        .finish(RunStatus::Complete, &[])
+        .unwrap();
     let err = TrajectoryWriter::create(&path, &h, false).unwrap_err();
     assert!(matches!(err, Error::Output { .. }), "{err}");
     TrajectoryWriter::create(&path, &h, true).unwrap();
@@ -175,7 +339,12 @@ fn writer_bad_frame_lengths_and_extra_names_are_errors() {
     let fr = frames(&h, SEED, 2, 0.1);
     let mut writer = TrajectoryWriter::create(&dir.path().join("a.h5"), &h, false).unwrap();
     let short = &fr[0].species[1..];
-    let err = writer.write_frame(&nanokmc::output::Frame { species: short, ..fr[0].frame() }).unwrap_err();
+    let err = writer
+        .write_frame(&nanokmc::output::Frame {
+            species: short,
+            ..fr[0].frame()
+        })
+        .unwrap_err();
     assert!(err.to_string().contains("species has"), "{err}");
     writer.write_frame(&fr[0].frame()).unwrap();
     let mut other = fr[1].clone();
@@ -221,16 +390,39 @@ fn resume_with_other_header_or_too_many_frames_is_input_error() {
     let path = dir.path().join("run.h5");
     let h = header(2);
     let fr = frames(&h, SEED, 2, 0.1);
-    write_trajectory(&path, &h, &fr).finish(RunStatus::Interrupted, &[]).unwrap();
+    write_trajectory(&path, &h, &fr)
+        .finish(RunStatus::Interrupted, &[])
+        .unwrap();
     let check = |other: &nanokmc::output::TrajectoryHeader, frames: u64, word: &str| {
         let err = TrajectoryWriter::resume(&path, other, frames).unwrap_err();
         assert!(err.is_input_error(), "{err}");
         assert!(err.to_string().contains(word), "{err}");
     };
     check(&h, 3, "holds 2 frames");
-    check(&nanokmc::output::TrajectoryHeader { seed: 8, ..h.clone() }, 1, "seed");
-    check(&nanokmc::output::TrajectoryHeader { replica: 0, ..h.clone() }, 1, "replica");
-    check(&nanokmc::output::TrajectoryHeader { scenario_text: "other".into(), ..h.clone() }, 1, "scenario");
+    check(
+        &nanokmc::output::TrajectoryHeader {
+            seed: 8,
+            ..h.clone()
+        },
+        1,
+        "seed",
+    );
+    check(
+        &nanokmc::output::TrajectoryHeader {
+            replica: 0,
+            ..h.clone()
+        },
+        1,
+        "replica",
+    );
+    check(
+        &nanokmc::output::TrajectoryHeader {
+            scenario_text: "other".into(),
+            ..h.clone()
+        },
+        1,
+        "scenario",
+    );
     let mut moved = h.clone();
     moved.positions[3][0] += 0.1;
     check(&moved, 1, "sites_hash");
@@ -262,7 +454,12 @@ fn killed_writer_file_is_readable_and_resumable() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("killed.h5");
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["killed_writer_child_helper", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "killed_writer_child_helper",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("NANOKMC_KILLED_WRITER_PATH", &path)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -322,7 +519,10 @@ fn info_foreign_files_are_clear_errors() {
     }
     let err = info(&foreign).unwrap_err();
     assert!(err.is_input_error(), "{err}");
-    assert!(err.to_string().contains("not a nanokmc trajectory"), "{err}");
+    assert!(
+        err.to_string().contains("not a nanokmc trajectory"),
+        "{err}"
+    );
     let err = export(&foreign, ExportFormat::Xyz, &FrameSelection::All, None).unwrap_err();
     assert!(err.is_input_error(), "{err}");
     let err = TrajectoryWriter::resume(&foreign, &header(2), 0).unwrap_err();
@@ -330,7 +530,9 @@ fn info_foreign_files_are_clear_errors() {
 
     // A truncated trajectory: a valid signature, then nothing usable.
     let good = dir.path().join("good.h5");
-    write_trajectory(&good, &header(2), &frames(&header(2), SEED, 2, 0.1)).finish(RunStatus::Complete, &[]).unwrap();
+    write_trajectory(&good, &header(2), &frames(&header(2), SEED, 2, 0.1))
+        .finish(RunStatus::Complete, &[])
+        .unwrap();
     let bytes = std::fs::read(&good).unwrap();
     let truncated = dir.path().join("truncated.h5");
     std::fs::write(&truncated, &bytes[..bytes.len() / 3]).unwrap();
@@ -346,8 +548,16 @@ fn export_xyz_small_system_parses_back() {
     let path = dir.path().join("run.h5");
     let h = header(3);
     let fr = frames(&h, SEED, 4, 0.2);
-    write_trajectory(&path, &h, &fr).finish(RunStatus::Complete, &[]).unwrap();
-    let written = export(&path, ExportFormat::Xyz, &FrameSelection::parse("1:4:2").unwrap(), None).unwrap();
+    write_trajectory(&path, &h, &fr)
+        .finish(RunStatus::Complete, &[])
+        .unwrap();
+    let written = export(
+        &path,
+        ExportFormat::Xyz,
+        &FrameSelection::parse("1:4:2").unwrap(),
+        None,
+    )
+    .unwrap();
     assert_eq!(written, vec![dir.path().join("run.xyz")]);
     let text = std::fs::read_to_string(&written[0]).unwrap();
     let mut lines = text.lines();
@@ -356,7 +566,14 @@ fn export_xyz_small_system_parses_back() {
         let expected = fr[f].species.iter().filter(|&&s| s != 0).count();
         assert_eq!(atoms, expected);
         let comment = lines.next().unwrap();
-        for key in ["Lattice=\"12.6", "Properties=species:S:1:pos:R:3:domain:I:1:kind:I:1", "pbc=\"T T F\"", "Origin=", &format!("Step={}", fr[f].step), &format!("Time={:e}", fr[f].time)] {
+        for key in [
+            "Lattice=\"12.6",
+            "Properties=species:S:1:pos:R:3:domain:I:1:kind:I:1",
+            "pbc=\"T T F\"",
+            "Origin=",
+            &format!("Step={}", fr[f].step),
+            &format!("Time={:e}", fr[f].time),
+        ] {
             assert!(comment.contains(key), "{key} missing in {comment}");
         }
         let mut seen = 0;
@@ -385,7 +602,9 @@ fn export_xdmf_is_well_formed_and_references_existing_datasets() {
     let path = dir.path().join("run.h5");
     let h = header(2);
     let fr = frames(&h, SEED, 3, 0.1);
-    write_trajectory(&path, &h, &fr).finish(RunStatus::Complete, &[]).unwrap();
+    write_trajectory(&path, &h, &fr)
+        .finish(RunStatus::Complete, &[])
+        .unwrap();
     let written = export(&path, ExportFormat::Xdmf, &FrameSelection::All, None).unwrap();
     let text = std::fs::read_to_string(&written[0]).unwrap();
     // Tags balance (a minimal well-formedness check; the Python test parses it with ElementTree).
@@ -395,9 +614,18 @@ fn export_xdmf_is_well_formed_and_references_existing_datasets() {
         if tag.starts_with('?') || tag.starts_with('!') {
             continue;
         }
-        let name = tag.trim_start_matches('/').split([' ', '/']).next().unwrap().to_string();
+        let name = tag
+            .trim_start_matches('/')
+            .split([' ', '/'])
+            .next()
+            .unwrap()
+            .to_string();
         if tag.starts_with('/') {
-            assert_eq!(stack.pop().as_deref(), Some(name.as_str()), "unbalanced </{name}>");
+            assert_eq!(
+                stack.pop().as_deref(),
+                Some(name.as_str()),
+                "unbalanced </{name}>"
+            );
         } else if !tag.ends_with('/') {
             stack.push(name);
         }
@@ -424,15 +652,45 @@ fn frame_selection_parse_accepts_cli_forms_and_rejects_junk() {
     assert_eq!(FrameSelection::parse("-1").unwrap(), Last);
     assert_eq!(FrameSelection::parse("5").unwrap(), List(vec![5]));
     assert_eq!(FrameSelection::parse("1,4,9").unwrap(), List(vec![1, 4, 9]));
-    assert_eq!(FrameSelection::parse("0:10:2").unwrap(), Range { start: 0, end: Some(10), stride: 2 });
-    assert_eq!(FrameSelection::parse("3:").unwrap(), Range { start: 3, end: None, stride: 1 });
-    assert_eq!(FrameSelection::parse("::5").unwrap(), Range { start: 0, end: None, stride: 5 });
+    assert_eq!(
+        FrameSelection::parse("0:10:2").unwrap(),
+        Range {
+            start: 0,
+            end: Some(10),
+            stride: 2
+        }
+    );
+    assert_eq!(
+        FrameSelection::parse("3:").unwrap(),
+        Range {
+            start: 3,
+            end: None,
+            stride: 1
+        }
+    );
+    assert_eq!(
+        FrameSelection::parse("::5").unwrap(),
+        Range {
+            start: 0,
+            end: None,
+            stride: 5
+        }
+    );
     for junk in ["x", "1:2:0", "5:2", "1:2:3:4", "-2", "1,,2"] {
         let err = FrameSelection::parse(junk).unwrap_err();
-        assert!(err.is_input_error() && err.to_string().contains("invalid frame selection"), "{junk}: {err}");
+        assert!(
+            err.is_input_error() && err.to_string().contains("invalid frame selection"),
+            "{junk}: {err}"
+        );
     }
     let p = Path::new("x.h5");
-    assert_eq!(FrameSelection::parse("0:10:3").unwrap().resolve(8, p).unwrap(), vec![0, 3, 6]);
+    assert_eq!(
+        FrameSelection::parse("0:10:3")
+            .unwrap()
+            .resolve(8, p)
+            .unwrap(),
+        vec![0, 3, 6]
+    );
     assert_eq!(Last.resolve(8, p).unwrap(), vec![7]);
     assert!(List(vec![8]).resolve(8, p).unwrap_err().is_input_error());
     assert!(All.resolve(0, p).unwrap_err().is_input_error());

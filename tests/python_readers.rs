@@ -35,9 +35,8 @@ fn venv_python() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv");
     let venv = root.join("venv");
     let python = venv.join("bin/python");
-    let has = |module: &str| {
-        run(Command::new(&python).args(["-c", &format!("import {module}")])).is_ok()
-    };
+    let has =
+        |module: &str| run(Command::new(&python).args(["-c", &format!("import {module}")])).is_ok();
     if python.exists() && has("h5py") {
         return python;
     }
@@ -53,11 +52,19 @@ fn venv_python() -> PathBuf {
     }
     let pip = |packages: &[&str]| {
         run(Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
             .args(packages))
     };
     pip(&["h5py"]).unwrap_or_else(|e| {
-        panic!("python readers test: `pip install h5py` failed (network or PyPI unavailable?):\n{e}")
+        panic!(
+            "python readers test: `pip install h5py` failed (network or PyPI unavailable?):\n{e}"
+        )
     });
     if let Err(e) = pip(&["MDAnalysis", "ase"]) {
         eprintln!("python readers test: MDAnalysis/ASE not installed, they will be skipped:\n{e}");
@@ -105,9 +112,19 @@ fn python_readers_open_trajectory_and_exports() {
         fr.len(),
         json_list(fr.iter().map(|f| f.step)),
         json_list(fr.iter().map(|f| format!("{:e}", f.time))),
-        json_list(fr.iter().map(|f| format!("{:e}", f.observables.temperature))),
-        json_list(fr.iter().map(|f| f.species.iter().filter(|&&s| s != 0).count())),
-        json_list(h.box_edges.iter().map(|e| format!("{:e}", e[0] + e[1] + e[2]))),
+        json_list(
+            fr.iter()
+                .map(|f| format!("{:e}", f.observables.temperature))
+        ),
+        json_list(
+            fr.iter()
+                .map(|f| f.species.iter().filter(|&&s| s != 0).count())
+        ),
+        json_list(
+            h.box_edges
+                .iter()
+                .map(|e| format!("{:e}", e[0] + e[1] + e[2]))
+        ),
         json_list(h.positions[0].iter().map(|x| format!("{x:e}"))),
         json_string(&h.scenario_text),
         h.seed,

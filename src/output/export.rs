@@ -245,9 +245,7 @@ fn read_sites(path: &Path, file: &hdf5::File, frame: usize) -> Result<Sites> {
 fn xyz_text(path: &Path, file: &hdf5::File, selected: &[u64]) -> Result<String> {
     let err = |e: hdf5::Error| output_error(path, "reading frames", e);
     let sites = read_sites(path, file, to_usize(selected[0]))?;
-    let species_ds = file
-        .dataset(&particle_path("species/value"))
-        .map_err(err)?;
+    let species_ds = file.dataset(&particle_path("species/value")).map_err(err)?;
     let steps = file.dataset(STEP).map_err(err)?;
     let times = file.dataset(TIME).map_err(err)?;
     let lattice = sites
@@ -262,10 +260,7 @@ fn xyz_text(path: &Path, file: &hdf5::File, selected: &[u64]) -> Result<String> 
         .map(|x| format!("{x:.8}"))
         .collect::<Vec<_>>()
         .join(" ");
-    let pbc = sites
-        .periodic
-        .map(|p| if p { "T" } else { "F" })
-        .join(" ");
+    let pbc = sites.periodic.map(|p| if p { "T" } else { "F" }).join(" ");
     let mut text = String::new();
     for &frame in selected {
         let f = to_usize(frame);

@@ -35,7 +35,7 @@ use super::reader::{self, OpenedFile};
 use super::{Frame, RunStatus, TrajectoryHeader};
 use crate::error::{Error, Result};
 
-/// Path of the particle group. MDAnalysis builds its minimal topology from
+/// Path of the particle group. `MDAnalysis` builds its minimal topology from
 /// `/particles/trajectory/position`, so the name is not free.
 pub const PARTICLES: &str = "/particles/trajectory";
 /// Path of the master `step` dataset; every other `step` is a hard link to it.
@@ -161,7 +161,10 @@ impl TrajectoryWriter {
         for dataset in time_dependent_values(&file, extra_names.as_deref().unwrap_or(&[]))
             .map_err(err)?
             .iter()
-            .chain([&file.dataset(STEP).map_err(err)?, &file.dataset(TIME).map_err(err)?])
+            .chain([
+                &file.dataset(STEP).map_err(err)?,
+                &file.dataset(TIME).map_err(err)?,
+            ])
         {
             let mut shape = dataset.shape();
             shape[0] = frames_len;
@@ -250,7 +253,14 @@ impl TrajectoryWriter {
 
         // Values first, `step` and `time` last: the length of `step` counts complete frames.
         append(file, &group("species"), f, &[self.n_sites], frame.species).map_err(err)?;
-        append(file, &group("position"), f, &[self.n_sites, 3], &self.positions).map_err(err)?;
+        append(
+            file,
+            &group("position"),
+            f,
+            &[self.n_sites, 3],
+            &self.positions,
+        )
+        .map_err(err)?;
         append(file, &group("box/edges"), f, &[3, 3], &self.edges).map_err(err)?;
         append(file, &observable("temperature"), f, &[], &[obs.temperature]).map_err(err)?;
         append(file, &observable("beam_flux"), f, &[], &[obs.beam_flux]).map_err(err)?;
@@ -288,7 +298,10 @@ impl TrajectoryWriter {
         let obs = frame.observables;
         let bad = |what: &str, got: usize, want: usize| Error::Output {
             path: self.path.clone(),
-            message: format!("frame {}: {what} has {got} entries, expected {want}", self.frames),
+            message: format!(
+                "frame {}: {what} has {got} entries, expected {want}",
+                self.frames
+            ),
         };
         if frame.species.len() != self.n_sites {
             return Err(bad("species", frame.species.len(), self.n_sites));
@@ -303,11 +316,19 @@ impl TrajectoryWriter {
             }
         }
         if obs.events_by_rule.len() != self.n_rules {
-            return Err(bad("events_by_rule", obs.events_by_rule.len(), self.n_rules));
+            return Err(bad(
+                "events_by_rule",
+                obs.events_by_rule.len(),
+                self.n_rules,
+            ));
         }
         let names: Vec<&str> = obs.extra.iter().map(|(n, _)| n.as_str()).collect();
         if let Some(expected) = &self.extra_names {
-            if names.iter().copied().ne(expected.iter().map(String::as_str)) {
+            if names
+                .iter()
+                .copied()
+                .ne(expected.iter().map(String::as_str))
+            {
                 return Err(Error::Output {
                     path: self.path.clone(),
                     message: format!(
@@ -442,8 +463,17 @@ fn append_to<T: H5Type>(ds: &Dataset, f: usize, inner: &[usize], data: &[T]) -> 
     let mut shape = vec![f + 1];
     shape.extend_from_slice(inner);
     ds.resize(shape.clone())?;
-    let view = ArrayViewD::from_shape(IxDyn(&shape[..1].iter().map(|_| 1).chain(inner.iter().copied()).collect::<Vec<_>>()), data)
-        .map_err(|e| hdf5::Error::from(format!("row shape: {e}")))?;
+    let view = ArrayViewD::from_shape(
+        IxDyn(
+            &shape[..1]
+                .iter()
+                .map(|_| 1)
+                .chain(inner.iter().copied())
+                .collect::<Vec<_>>(),
+        ),
+        data,
+    )
+    .map_err(|e| hdf5::Error::from(format!("row shape: {e}")))?;
     let mut selection = vec![SliceOrIndex::SliceCount {
         start: f,
         step: 1,
@@ -613,7 +643,15 @@ fn write_observables(file: &File, header: &TrajectoryHeader) -> hdf5::Result<()>
     let group = file.create_group("observables")?;
     let n_domains = header.domain_names.len();
     let n_species = header.species_names.len();
-    create_element::<f64>(&group, "temperature", &[], &[], FRAME_CHUNK, false, Some("K"))?;
+    create_element::<f64>(
+        &group,
+        "temperature",
+        &[],
+        &[],
+        FRAME_CHUNK,
+        false,
+        Some("K"),
+    )?;
     create_element::<f64>(
         &group,
         "beam_flux",
@@ -663,7 +701,11 @@ fn create_extra_observables(file: &File, names: &[String]) -> hdf5::Result<()> {
 /// Names of the extra observables stored in the file (`None` before the first frame).
 fn stored_extra_names(file: &File) -> hdf5::Result<Option<Vec<String>>> {
     let parameters = file.group("parameters")?;
-    if !parameters.attr_names()?.iter().any(|n| n == "extra_observables") {
+    if !parameters
+        .attr_names()?
+        .iter()
+        .any(|n| n == "extra_observables")
+    {
         return Ok(None);
     }
     let names: Vec<VarLenUnicode> = parameters.attr("extra_observables")?.read_raw()?;

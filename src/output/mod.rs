@@ -4,7 +4,7 @@
 //! ([`TrajectoryHeader`]: sites, species, box, scenario and potential texts, seed) when the
 //! file is created, then one [`Frame`] (species per site and [`FrameObservables`]) at each
 //! sample time. The file follows H5MD 1.1 (<https://www.nongnu.org/h5md/h5md.html>), so that
-//! h5py, MDAnalysis and any H5MD reader open it; `docs/output.md` lists every dataset.
+//! h5py, `MDAnalysis` and any H5MD reader open it; `docs/output.md` lists every dataset.
 //!
 //! Frames are flushed one by one while the file is in HDF5 single-writer/multiple-reader
 //! (SWMR) mode: a reader can follow a running simulation, and a writer killed with `SIGKILL`

@@ -123,8 +123,7 @@ pub(crate) fn open(path: &Path, write: bool) -> Result<OpenedFile> {
                 .open_rw(path)
         }
     } else if flags & FLAG_SWMR_WRITE != 0 {
-        File::open_as(path, hdf5::OpenMode::ReadSWMR)
-            .or_else(|_| open_clearing_flags(path, false))
+        File::open_as(path, hdf5::OpenMode::ReadSWMR).or_else(|_| open_clearing_flags(path, false))
     } else if left_open {
         open_clearing_flags(path, false)
     } else {
@@ -211,14 +210,20 @@ pub(crate) fn check_same_header(path: &Path, file: &File, header: &TrajectoryHea
         .and_then(|a| a.read_scalar())
         .map_err(read)?;
     if hash != h5md::sites_hash(header) {
-        return mismatch("sites_hash", "site positions, kinds or domains differ".into());
+        return mismatch(
+            "sites_hash",
+            "site positions, kinds or domains differ".into(),
+        );
     }
     let seed: u64 = parameters
         .attr("seed")
         .and_then(|a| a.read_scalar())
         .map_err(read)?;
     if seed != header.seed {
-        return mismatch("seed", format!("seed {seed} in the file, {} now", header.seed));
+        return mismatch(
+            "seed",
+            format!("seed {seed} in the file, {} now", header.seed),
+        );
     }
     let replica: u32 = parameters
         .attr("replica")

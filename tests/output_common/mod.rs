@@ -15,7 +15,12 @@ pub const SPECIES: [&str; 3] = ["Vac", "Cd", "Se"];
 /// A header of `cells³ × 4` sites (fcc cells of 4.2 Å), periodic in x and y only.
 pub fn header(cells: usize) -> TrajectoryHeader {
     let a = 4.2;
-    let basis = [[0.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [0.0, 0.5, 0.5]];
+    let basis = [
+        [0.0, 0.0, 0.0],
+        [0.5, 0.5, 0.0],
+        [0.5, 0.0, 0.5],
+        [0.0, 0.5, 0.5],
+    ];
     let mut positions = Vec::new();
     let mut site_kinds = Vec::new();
     let mut site_domains = Vec::new();
