@@ -431,57 +431,87 @@ fn resume_with_other_header_or_too_many_frames_is_input_error() {
     assert_eq!(info(&path).unwrap().frames, 2);
 }
 
-/// Child half of `killed_writer_file_is_readable_and_resumable`: when started by that test
-/// (environment variable set), writes 3 frames, reports, and waits to be killed.
+/// Child half of the killed-writer tests: when started by them (environment variables set),
+/// writes `NANOKMC_KILLED_WRITER_FRAMES` frames, reports, and waits to be killed.
 #[test]
 fn killed_writer_child_helper() {
     let Ok(path) = std::env::var("NANOKMC_KILLED_WRITER_PATH") else {
         return;
     };
+    let count: usize = std::env::var("NANOKMC_KILLED_WRITER_FRAMES")
+        .unwrap()
+        .parse()
+        .unwrap();
     let h = header(3);
     let fr = frames(&h, SEED, 5, 0.05);
     let mut writer = TrajectoryWriter::create(Path::new(&path), &h, false).unwrap();
-    for f in &fr[..3] {
+    for f in &fr[..count] {
         writer.write_frame(&f.frame()).unwrap();
     }
-    println!("NANOKMC_FRAMES_WRITTEN 3");
+    println!("NANOKMC_FRAMES_WRITTEN {count}");
     std::thread::sleep(std::time::Duration::from_secs(120));
     drop(writer);
+}
+
+/// Starts the child writer, waits until it wrote `count` frames, checks a live read, and
+/// kills it with SIGKILL.
+fn write_and_kill(path: &Path, count: usize) {
+    let mut child = ChildGuard(
+        Command::new(std::env::current_exe().unwrap())
+            .args([
+                "killed_writer_child_helper",
+                "--exact",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("NANOKMC_KILLED_WRITER_PATH", path)
+            .env("NANOKMC_KILLED_WRITER_FRAMES", count.to_string())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let marker = format!("NANOKMC_FRAMES_WRITTEN {count}");
+    let ready = lines.any(|l| l.is_ok_and(|l| l.contains(&marker)));
+    assert!(ready, "child did not report its frames");
+
+    if count > 0 {
+        // Read while the writer is alive (SWMR).
+        let live = info(path).unwrap();
+        assert_eq!(live.frames, count as u64);
+        assert!(live.left_open);
+        assert_eq!(live.status, Some(RunStatus::Running));
+    } else {
+        // Before its first frame the writer is not in SWMR mode and holds the file lock.
+        let err = info(path).unwrap_err();
+        assert!(err.to_string().contains("first frame"), "{err}");
+    }
+    child.0.kill().unwrap(); // SIGKILL
+    child.0.wait().unwrap();
+}
+
+/// Kills the child writer if the test fails before it does.
+struct ChildGuard(std::process::Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 #[test]
 fn killed_writer_file_is_readable_and_resumable() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("killed.h5");
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "killed_writer_child_helper",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("NANOKMC_KILLED_WRITER_PATH", &path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let ready = lines.any(|l| l.is_ok_and(|l| l.contains("NANOKMC_FRAMES_WRITTEN 3")));
-    assert!(ready, "child did not report its frames");
-
-    // Read while the writer is alive (SWMR).
-    let live = info(&path).unwrap();
-    assert_eq!(live.frames, 3);
-    assert!(live.left_open);
-    assert_eq!(live.status, Some(RunStatus::Running));
-
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    write_and_kill(&path, 3);
 
     let dead = info(&path).unwrap();
     assert_eq!(dead.frames, 3);
     assert!(dead.left_open);
+    assert!(dead.to_string().contains("killed"), "{dead}");
     let exported = export(&path, ExportFormat::Xyz, &FrameSelection::All, None).unwrap();
     assert!(exported[0].exists());
 
@@ -496,6 +526,25 @@ fn killed_writer_file_is_readable_and_resumable() {
     assert_eq!(after.frames, 5);
     assert!(after.is_complete());
     assert!(!after.left_open);
+    assert_frames(&hdf5::File::open(&path).unwrap(), &h, &fr);
+}
+
+#[test]
+fn killed_writer_before_first_frame_is_readable_and_resumable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("killed0.h5");
+    write_and_kill(&path, 0);
+    let dead = info(&path).unwrap();
+    assert_eq!(dead.frames, 0);
+    assert!(dead.left_open);
+    let h = header(3);
+    let fr = frames(&h, SEED, 2, 0.05);
+    let mut writer = TrajectoryWriter::resume(&path, &h, 0).unwrap();
+    for f in &fr {
+        writer.write_frame(&f.frame()).unwrap();
+    }
+    writer.finish(RunStatus::Complete, &[]).unwrap();
+    assert_eq!(info(&path).unwrap().frames, 2);
     assert_frames(&hdf5::File::open(&path).unwrap(), &h, &fr);
 }
 

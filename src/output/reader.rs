@@ -130,11 +130,15 @@ pub(crate) fn open(path: &Path, write: bool) -> Result<OpenedFile> {
         File::open(path)
     };
     let file = opened.map_err(|e| {
-        input_error(
-            path,
-            "h5md",
-            format!("cannot open as HDF5 (damaged or locked file?): {e}"),
-        )
+        let message = if e.to_string().contains("unable to lock file") {
+            format!(
+                "the file is locked by a running writer that has not written its first frame \
+                 yet (frames can be read once it has): {e}"
+            )
+        } else {
+            format!("cannot open as HDF5 (damaged file?): {e}")
+        };
+        input_error(path, "h5md", message)
     })?;
     let ours = file.link_exists("h5md")
         && file.link_exists("parameters")
