@@ -3,7 +3,7 @@
 //! A trajectory can be in three states: closed cleanly; being written by a running process
 //! in SWMR mode; or left by a writer that was killed. The last two have status flags set in
 //! the superblock (byte 11 of a version 2/3 superblock: bit 0 write access, bit 2 SWMR
-//! write access), and the HDF5 library refuses a plain open. [`open`] reads the flags from
+//! write access), and the HDF5 library refuses a plain open. `open` reads the flags from
 //! the first bytes of the file and picks the mode: SWMR read when a SWMR writer is (or was)
 //! at work, otherwise an open that ignores the flags (the `clear_status_flags` file-access
 //! property that `h5clear -s` uses); a resume clears them for good.
