@@ -19,6 +19,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, Parser, Subcommand};
 
+use crate::commands::{
+    CheckArgs, ExportArgs, InfoArgs, RunArgs, run_check, run_export, run_info, run_run,
+};
 use nanokmc::bench::{self, BenchConfig, BenchReport, BenchStop};
 use nanokmc::model::{Action, BarrierRule, Model, RateLaw, SiteMatch};
 use nanokmc::potential::{self, Potential};
@@ -26,7 +29,9 @@ use nanokmc::units::{self, Dimension};
 
 /// Help text appended to every `--help`.
 const EXIT_CODES: &str = "Exit codes: 0 success; 1 run-time failure; 2 bad input \
-(bad arguments, unreadable or invalid potential file, malformed quantity, out-of-range value).";
+(bad arguments, unreadable or invalid scenario, potential, checkpoint or trajectory file, \
+malformed quantity, out-of-range value); 3 run interrupted by SIGTERM/SIGINT or the \
+walltime, with a checkpoint written (continue with `nanokmc run --resume`).";
 
 /// The default benchmark potential (linear energy), relative to the current directory.
 const LINEAR_POTENTIAL: &str = "potentials/bench_diffusion.toml";
@@ -49,6 +54,23 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a scenario (or continue one from checkpoints) and write its HDF5 trajectory.
+    ///
+    /// SIGTERM or SIGINT (what Slurm sends before the end of a job) makes every replica
+    /// finish its current event, write a checkpoint `<trajectory>.ckpt`, flush its
+    /// trajectory and exit with code 3; `--resume` continues bit for bit.
+    #[command(after_help = EXIT_CODES)]
+    Run(RunArgs),
+    /// Check a scenario and its potential, build the system and print what would run.
+    #[command(after_help = EXIT_CODES)]
+    Check(CheckArgs),
+    /// Describe a trajectory file: scenario, seed, version, frames, time span, counts.
+    #[command(after_help = EXIT_CODES)]
+    Info(InfoArgs),
+    /// Export frames of a trajectory as extended XYZ (OVITO, ASE) or an XDMF sidecar
+    /// (`ParaView`, `VisIt`).
+    #[command(after_help = EXIT_CODES)]
+    Export(ExportArgs),
     /// Time the SPPARKS `diffusion linear hop` benchmark on periodic fcc crystals.
     ///
     /// Each size runs in its own child process (so that peak memory is per size) and
@@ -115,7 +137,9 @@ pub struct CheckPotentialArgs {
 
 /// Marks an error as caused by user input (exit code 2) when attached as context.
 #[derive(Debug)]
-struct BadInput(String);
+pub struct BadInput(pub String);
+
+impl std::error::Error for BadInput {}
 
 impl std::fmt::Display for BadInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -173,7 +197,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(error) => {
             eprintln!("error: {}", error_message(&error));
             ExitCode::from(exit_code(&error))
@@ -201,11 +225,16 @@ fn error_message(error: &anyhow::Error) -> String {
 /// Runs one parsed command line.
 ///
 /// # Errors
-/// Whatever the command reports; classify with [`exit_code`].
-pub fn run(cli: Cli) -> Result<()> {
+/// Whatever the command reports; classify with [`exit_code`]. On success, the exit code
+/// (0, or 3 for an interrupted run).
+pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
-        Command::Bench(args) => run_bench(&args),
-        Command::CheckPotential(args) => run_check_potential(&args),
+        Command::Run(args) => run_run(&args),
+        Command::Check(args) => run_check(&args).map(|()| 0),
+        Command::Info(args) => run_info(&args).map(|()| 0),
+        Command::Export(args) => run_export(&args).map(|()| 0),
+        Command::Bench(args) => run_bench(&args).map(|()| 0),
+        Command::CheckPotential(args) => run_check_potential(&args).map(|()| 0),
     }
 }
 

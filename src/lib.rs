@@ -62,6 +62,8 @@ pub mod potential;
 pub mod program;
 pub mod rates;
 pub mod rng;
+pub mod run;
+pub mod scenario;
 pub mod sites;
 pub mod solver;
 pub mod state;

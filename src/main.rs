@@ -5,6 +5,7 @@
 #![warn(clippy::pedantic)]
 
 mod cli;
+mod commands;
 
 fn main() -> std::process::ExitCode {
     cli::main()

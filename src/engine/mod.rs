@@ -25,8 +25,11 @@
 //! Ramp windows are sized so that the thinning acceptance stays above ~95 % for the highest
 //! barrier present, which keeps the cost of a ramp within a few per cent of a hold.
 
+mod checkpoint;
 mod neighbourhood;
 pub mod table;
+
+pub use checkpoint::{ClassState, EngineState};
 
 use std::sync::Arc;
 
@@ -98,6 +101,8 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     model: Arc<Model>,
     energy: E,
     catalog: EventCatalog,
+    /// Per swap rule, whether the mover's site owns its events (fixed for a run).
+    mover_owned: Vec<bool>,
     occupancy: Occupancy,
     table: EventTable,
     program: Program,
@@ -124,6 +129,39 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     audit_every: u64,
 }
 
+/// Checks that every coordination table E(n) of `energy` covers the largest neighbour
+/// count of its shell in `graph`.
+fn check_coordination_tables(
+    graph: &SiteGraph,
+    model: &Model,
+    energy: &BondCounting,
+) -> Result<()> {
+    for shell in 0..graph.shell_count() {
+        #[allow(clippy::cast_possible_truncation)]
+        let shell = crate::sites::ShellId(shell as u8);
+        if let Some(len) = energy.shortest_table(shell) {
+            let max = (0..model.kinds.len())
+                .map(|k| {
+                    #[allow(clippy::cast_possible_truncation)]
+                    graph.max_neighbors(crate::sites::KindId(k as u16), shell)
+                })
+                .max()
+                .unwrap_or(0);
+            if len <= max {
+                return Err(Error::build(
+                    format!("model `{}`", model.name),
+                    format!(
+                        "coordination table of shell `{}` has {len} entries but sites have up to {max} neighbours (needs {})",
+                        model.shells[shell.index()].name,
+                        max + 1
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Simulation<BondCounting> {
     /// A simulation with the bond-counting energy of `model`.
     ///
@@ -137,29 +175,7 @@ impl Simulation<BondCounting> {
         rng: Rng,
     ) -> Result<Self> {
         let energy = BondCounting::new(&model.energy, model.species.len());
-        for shell in 0..graph.shell_count() {
-            #[allow(clippy::cast_possible_truncation)]
-            let shell = crate::sites::ShellId(shell as u8);
-            if let Some(len) = energy.shortest_table(shell) {
-                let max = (0..model.kinds.len())
-                    .map(|k| {
-                        #[allow(clippy::cast_possible_truncation)]
-                        graph.max_neighbors(crate::sites::KindId(k as u16), shell)
-                    })
-                    .max()
-                    .unwrap_or(0);
-                if len <= max {
-                    return Err(Error::build(
-                        format!("model `{}`", model.name),
-                        format!(
-                            "coordination table of shell `{}` has {len} entries but sites have up to {max} neighbours (needs {})",
-                            model.shells[shell.index()].name,
-                            max + 1
-                        ),
-                    ));
-                }
-            }
-        }
+        check_coordination_tables(&graph, &model, &energy)?;
         Self::with_energy(graph, model, energy, species, program, rng)
     }
 }
@@ -178,6 +194,24 @@ impl<E: EnergyModel> Simulation<E> {
         species: Vec<SpeciesId>,
         program: Program,
         rng: Rng,
+    ) -> Result<Self> {
+        let mut sim = Self::assemble(graph, model, energy, species, program, rng, None)?;
+        for s in 0..sim.graph.len() {
+            #[allow(clippy::cast_possible_truncation)]
+            sim.refresh_owner(SiteId(s as u32), false)?;
+        }
+        Ok(sim)
+    }
+
+    /// Checks the inputs and sets up everything but the events (the table is empty).
+    fn assemble(
+        graph: Arc<SiteGraph>,
+        model: Arc<Model>,
+        energy: E,
+        species: Vec<SpeciesId>,
+        program: Program,
+        rng: Rng,
+        mover_owned: Option<Vec<bool>>,
     ) -> Result<Self> {
         model.validate()?;
         if graph.shell_count() != model.shells.len()
@@ -219,22 +253,35 @@ impl<E: EnergyModel> Simulation<E> {
         }
         let occupancy =
             Occupancy::new(&graph, species, model.species.len(), model.counted_shells())?;
-        let totals = occupancy.totals();
-        let mover_owned: Vec<bool> = model
-            .rules
-            .iter()
-            .map(|r| match r.action {
-                Action::Swap { mover, target, .. } => {
-                    totals[mover.species.index()] < totals[target.species.index()]
-                }
-                _ => false,
-            })
-            .collect();
+        let mover_owned = if let Some(m) = mover_owned {
+            m
+        } else {
+            {
+                let totals = occupancy.totals();
+                model
+                    .rules
+                    .iter()
+                    .map(|r| match r.action {
+                        Action::Swap { mover, target, .. } => {
+                            totals[mover.species.index()] < totals[target.species.index()]
+                        }
+                        _ => false,
+                    })
+                    .collect()
+            }
+        };
+        if mover_owned.len() != model.rules.len() {
+            return Err(Error::build(
+                "simulation",
+                "event ownership does not match the model's rules",
+            ));
+        }
         let catalog = EventCatalog::new(&model, &graph, &mover_owned);
         let table = EventTable::new(graph.len(), catalog.max_layout_size());
         let n_cells = graph.domain_names().len() * model.species.len();
         let env = program.environment(0.0);
-        let mut sim = Self {
+        Ok(Self {
+            mover_owned,
             rule_counts: vec![0; model.rules.len()],
             removed: vec![0; n_cells],
             added: vec![0; n_cells],
@@ -262,12 +309,7 @@ impl<E: EnergyModel> Simulation<E> {
             },
             executed: 0,
             null_events: 0,
-        };
-        for s in 0..sim.graph.len() {
-            #[allow(clippy::cast_possible_truncation)]
-            sim.refresh_owner(SiteId(s as u32), false)?;
-        }
-        Ok(sim)
+        })
     }
 
     /// Simulated time [s].

@@ -4,11 +4,15 @@
 
 use std::sync::Arc;
 
+use nanokmc::engine::Simulation;
 use nanokmc::input::Source;
 use nanokmc::potential::{self, Potential};
+use nanokmc::program::{Program, Schedule};
+use nanokmc::rng;
 use nanokmc::sites::{
     DomainId, GraphNames, KindId, SimulationBox, SiteGraph, SiteGraphBuilder, SiteId,
 };
+use nanokmc::state::SpeciesId;
 
 /// Fixed seeds of the statistical tests.
 pub const SEEDS: [u64; 3] = [20_261_122, 7, 1_234_567];
@@ -148,4 +152,117 @@ pub fn mean_sem(x: &[f64]) -> (f64, f64) {
     let mean = x.iter().sum::<f64>() / n;
     let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
     (mean, (var / n).sqrt())
+}
+
+/// A model that uses every feature: pair and coordination energies in two shells, saddle
+/// terms, conditions, hops, exchanges, removal, addition and beam events.
+pub const RICH: &str = r#"
+[model]
+name = "rich"
+[[species]]
+name = "A"
+[[species]]
+name = "B"
+[[site_kinds]]
+name = "fcc"
+allowed = ["A", "B"]
+[[shells]]
+name = "nn"
+pairs = [{ kinds = ["fcc", "fcc"], max = "0.8 A" }]
+[[shells]]
+name = "nnn"
+pairs = [{ kinds = ["fcc", "fcc"], min = "0.9 A", max = "1.1 A" }]
+[energy]
+bonds = [
+  { shell = "nn", species = ["A", "A"], value = "-0.25 eV" },
+  { shell = "nn", species = ["A", "B"], value = "-0.2 eV" },
+  { shell = "nn", species = ["B", "B"], value = "-0.1 eV" },
+  { shell = "nnn", species = ["A", "B"], value = "-0.02 eV" },
+]
+coordination = [
+  { species = "B", shell = "nn", counted = ["A", "B"], table = ["0.2 eV", "0.1 eV", "0 eV", "-0.05 eV", "-0.1 eV", "-0.12 eV", "-0.14 eV", "-0.15 eV", "-0.16 eV", "-0.17 eV", "-0.18 eV", "-0.19 eV", "-0.2 eV"] },
+]
+[[events]]
+name = "hop_A"
+type = "hop"
+species = "A"
+shell = "nn"
+prefactor = "1e13 /s"
+migration_energy = "0.45 eV"
+saddle = [{ shell = "nn", species = "B", shift = "0.05 eV" }]
+[[events]]
+name = "hop_B"
+type = "hop"
+species = "B"
+shell = "nn"
+prefactor = "1e12 /s"
+migration_energy = "0.5 eV"
+barrier_rule = "uphill"
+conditions = [{ shell = "nn", species = ["Vac"], min = 1 }]
+[[events]]
+name = "swap_AB"
+type = "exchange"
+species = "A"
+with = "B"
+shell = "nnn"
+prefactor = "1e13 /s"
+migration_energy = "0.7 eV"
+[[events]]
+name = "evaporate_B"
+type = "remove"
+species = "B"
+prefactor = "1e13 /s"
+migration_energy = "0.5 eV"
+barrier_rule = "uphill"
+reference_energy = "-1.2 eV"
+conditions = [{ shell = "nn", species = ["Vac"], min = 2 }]
+[[events]]
+name = "deposit_A"
+type = "add"
+species = "A"
+prefactor = "1e8 /s"
+migration_energy = "0.3 eV"
+barrier_rule = "fixed"
+conditions = [{ shell = "nn", species = ["A", "B"], min = 3 }]
+[[events]]
+name = "knock_B"
+type = "beam_displace"
+species = "B"
+shell = "nnn"
+cross_section = "1e9 barn"
+"#;
+
+/// The rich model on 4×4×4 fcc cells (second shell included) with 30 % vacancies, 55 % A,
+/// 15 % B, under a temperature ramp and beam windows.
+pub fn rich_simulation(seed: u64) -> Simulation {
+    let pot = potential(RICH);
+    let g = fcc_periodic(4, true);
+    let mut r = rng::stream(seed, 7);
+    let species: Vec<SpeciesId> = (0..g.len())
+        .map(|_| {
+            let u = rng::uniform_open01(&mut r);
+            SpeciesId(if u < 0.3 {
+                0
+            } else if u < 0.85 {
+                1
+            } else {
+                2
+            })
+        })
+        .collect();
+    let program = Program::new(
+        Schedule::from_points(vec![(0.0, 450.0), (1e-3, 700.0), (1.0, 700.0)]).unwrap(),
+        Schedule::from_points(vec![
+            (0.0, 1e4),
+            (1e-5, 1e4),
+            (1e-5, 0.0),
+            (2e-4, 0.0),
+            (2e-4, 1e4),
+            (5e-4, 1e4),
+            (5e-4, 0.0),
+        ])
+        .unwrap(),
+    )
+    .unwrap();
+    Simulation::new(g, Arc::new(pot.model), species, program, r).unwrap()
 }

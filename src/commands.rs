@@ -1,0 +1,427 @@
+//! The scenario commands of the binary: `run`, `check`, `info` and `export`. Argument
+//! structs live in [`crate::cli`]; this file turns them into library calls and prints the
+//! results.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use clap::Args;
+
+use nanokmc::engine::Simulation;
+use nanokmc::output::{self, ExportFormat, FrameSelection};
+use nanokmc::rates::rate;
+use nanokmc::rng;
+use nanokmc::run::{self, ProgressMode, RunOptions, RunSummary};
+use nanokmc::scenario::{self, Amount, FrameSchedule, Geometry, Scenario};
+use nanokmc::units::{Dimension, format_quantity};
+
+/// Exit code of a run that stopped early with a checkpoint (signal or walltime).
+pub const EXIT_INTERRUPTED: u8 = 3;
+
+/// Options of `nanokmc run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file (omit with --resume).
+    #[arg(required_unless_present = "resume")]
+    pub file: Option<PathBuf>,
+    /// Trajectory file [default: the scenario's `output.file`, else `<scenario stem>.h5md`].
+    /// With several replicas, replica k writes `<stem>.r<k>.h5md`.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Seed replacing the scenario's.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Number of replicas replacing the scenario's.
+    #[arg(long, value_name = "N")]
+    pub replicas: Option<u32>,
+    /// Run only replica K of the run (job arrays: `--replica $SLURM_ARRAY_TASK_ID`).
+    #[arg(long, value_name = "K")]
+    pub replica: Option<u32>,
+    /// Worker threads; replicas run in parallel [default: one per core].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// The job's walltime (HH:MM:SS, MM:SS or a time such as "2 h"): the run writes a
+    /// checkpoint and stops 5 % (at most 5 min) before it, with exit code 3.
+    #[arg(long, value_name = "HH:MM:SS")]
+    pub walltime: Option<String>,
+    /// Write a checkpoint every this much wall-clock time (HH:MM:SS or "10 min").
+    #[arg(long, value_name = "DURATION")]
+    pub checkpoint_every: Option<String>,
+    /// Continue from checkpoint files (`X.h5md.ckpt`, one per replica), appending to their
+    /// trajectories.
+    #[arg(long, value_name = "CHECKPOINT", num_args = 1.., conflicts_with_all = ["file", "out", "seed", "replicas", "replica", "overwrite"])]
+    pub resume: Vec<PathBuf>,
+    /// Replace existing trajectory files.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Progress display: auto (bar on a terminal, log lines otherwise), log, quiet.
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "log", "quiet"])]
+    pub progress: String,
+}
+
+/// Options of `nanokmc check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// Only parse and check the file; do not build the system.
+    #[arg(long)]
+    pub no_build: bool,
+}
+
+/// Options of `nanokmc info`.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// A trajectory written by `nanokmc run`.
+    pub file: PathBuf,
+}
+
+/// Options of `nanokmc export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// A trajectory written by `nanokmc run`.
+    pub file: PathBuf,
+    /// `xyz` (extended XYZ for OVITO and ASE; vacancies omitted) or `xdmf` (sidecar for
+    /// `ParaView` and `VisIt`).
+    #[arg(long, value_parser = ["xyz", "xdmf"])]
+    pub format: String,
+    /// Frames: all (default), `K`, `-1` (last), `START:END[:STRIDE]`, or a list `1,4,9`.
+    #[arg(long, value_name = "SELECTION")]
+    pub frames: Option<String>,
+    /// Output file [default: the trajectory's name with the format's extension].
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+}
+
+/// A wall-clock duration: `HH:MM:SS`, `MM:SS`, or a time quantity such as `"2 h"`.
+fn wall_duration(text: &str, option: &str) -> Result<Duration> {
+    let text = text.trim();
+    let seconds = if text.contains(':') {
+        let parts: Vec<&str> = text.split(':').collect();
+        if parts.len() > 3 {
+            return Err(anyhow!(crate::cli::BadInput(format!(
+                "option {option}: `{text}` is not HH:MM:SS"
+            ))));
+        }
+        let mut total = 0u64;
+        for p in parts {
+            let v: u64 = p.trim().parse().map_err(|_| {
+                anyhow!(crate::cli::BadInput(format!(
+                    "option {option}: `{text}` is not HH:MM:SS"
+                )))
+            })?;
+            total = total * 60 + v;
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let t = total as f64;
+        t
+    } else {
+        nanokmc::units::parse_quantity(text, Dimension::Time)
+            .with_context(|| format!("option {option}"))?
+    };
+    if !(seconds.is_finite() && seconds > 0.0) {
+        return Err(anyhow!(crate::cli::BadInput(format!(
+            "option {option}: must be a positive duration"
+        ))));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+fn options(args: &RunArgs) -> Result<RunOptions> {
+    let stop_flag = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop_flag))
+            .context("installing the signal handler")?;
+    }
+    Ok(RunOptions {
+        out: args.out.clone(),
+        seed: args.seed,
+        replicas: args.replicas,
+        only_replica: args.replica,
+        threads: args.threads,
+        walltime: args
+            .walltime
+            .as_deref()
+            .map(|w| wall_duration(w, "--walltime"))
+            .transpose()?,
+        checkpoint_every: args
+            .checkpoint_every
+            .as_deref()
+            .map(|w| wall_duration(w, "--checkpoint-every"))
+            .transpose()?,
+        overwrite: args.overwrite,
+        progress: match args.progress.as_str() {
+            "log" => ProgressMode::Log,
+            "quiet" => ProgressMode::Quiet,
+            _ => ProgressMode::Auto,
+        },
+        stop_flag,
+    })
+}
+
+/// `nanokmc run`: returns the exit code (0, or 3 when interrupted with a checkpoint).
+///
+/// # Errors
+/// Input, build, output and model errors of the run.
+pub fn run_run(args: &RunArgs) -> Result<u8> {
+    let options = options(args)?;
+    let summary: RunSummary = if args.resume.is_empty() {
+        let file = args.file.as_ref().ok_or_else(|| {
+            anyhow!(crate::cli::BadInput(
+                "a scenario file or --resume is required".into()
+            ))
+        })?;
+        let scenario = scenario::read(file)?;
+        run::run(scenario, &options)?
+    } else {
+        run::resume(&args.resume, &options)?
+    };
+    print!("{summary}");
+    if summary.interrupted() {
+        eprintln!(
+            "interrupted: continue with `nanokmc run --resume <checkpoint>` (exit code {EXIT_INTERRUPTED})"
+        );
+        Ok(EXIT_INTERRUPTED)
+    } else {
+        Ok(0)
+    }
+}
+
+/// `nanokmc check`.
+///
+/// # Errors
+/// Input and build errors.
+pub fn run_check(args: &CheckArgs) -> Result<()> {
+    let scenario = scenario::read(&args.file)?;
+    print!("{}", scenario_summary(&scenario));
+    if args.no_build {
+        return Ok(());
+    }
+    let system = scenario.build_system(0)?;
+    let sim = Simulation::new(
+        Arc::clone(&system.graph),
+        Arc::clone(&system.model),
+        system.species.clone(),
+        scenario.program.clone(),
+        rng::stream(scenario.seed, 1),
+    )?;
+    print!("{}", system_summary(&sim));
+    Ok(())
+}
+
+fn quantity(v: f64, d: Dimension) -> String {
+    format_quantity(v, d)
+}
+
+// one line per section of the scenario, in file order.
+#[allow(clippy::too_many_lines)]
+fn scenario_summary(s: &Scenario) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "scenario `{}` ({})", s.name, s.source.path().display());
+    if !s.description.is_empty() {
+        let _ = writeln!(out, "  {}", s.description.trim());
+    }
+    let _ = writeln!(
+        out,
+        "potential: `{}` ({})",
+        s.potential.model.name,
+        s.potential_path.display()
+    );
+    let _ = writeln!(out, "seed {}, {} replica(s)", s.seed, s.replicas);
+    match &s.geometry {
+        Geometry::Block { phase, cells } => {
+            let _ = writeln!(
+                out,
+                "geometry: periodic block of {}×{}×{} cells of phase `{}`",
+                cells[0], cells[1], cells[2], s.potential.phases[*phase].name
+            );
+        }
+        Geometry::Assembly { assembly, .. } => {
+            let _ = writeln!(
+                out,
+                "geometry: {} particle(s){}, boundary {:?}",
+                assembly.particles.len(),
+                if assembly.substrate.is_some() {
+                    " on a substrate"
+                } else {
+                    ""
+                },
+                assembly
+                    .periodic
+                    .map(|p| if p { "periodic" } else { "open" })
+            );
+        }
+    }
+    for c in &s.initial {
+        let amount = match c.amount {
+            Amount::All => "all".to_string(),
+            Amount::Fraction(f) => format!("fraction {f}"),
+            Amount::Count(n) => format!("{n}"),
+        };
+        let _ = writeln!(
+            out,
+            "initial: set {} of the matching sites to `{}` ({})",
+            amount,
+            s.potential.model.species.name(c.to),
+            c.location
+        );
+    }
+    let t = &s.program.temperature;
+    let points: Vec<String> = t
+        .points()
+        .iter()
+        .map(|(time, temp)| {
+            format!(
+                "{} at {}",
+                quantity(*temp, Dimension::Temperature),
+                quantity(*time, Dimension::Time)
+            )
+        })
+        .collect();
+    let _ = writeln!(out, "program: temperature {}", points.join(" → "));
+    let beam: Vec<String> = s
+        .program
+        .beam_flux
+        .points()
+        .iter()
+        .map(|(time, f)| {
+            format!(
+                "{} at {}",
+                quantity(*f, Dimension::Flux),
+                quantity(*time, Dimension::Time)
+            )
+        })
+        .collect();
+    let _ = writeln!(out, "         beam flux {}", beam.join(" → "));
+    let mut stops = Vec::new();
+    if let Some(t) = s.stop.time {
+        stops.push(format!("time {}", quantity(t, Dimension::Time)));
+    }
+    if let Some(n) = s.stop.events {
+        stops.push(format!("{n} events"));
+    }
+    for c in &s.stop.conditions {
+        stops.push(c.description.clone());
+    }
+    let _ = writeln!(out, "stop: first of {}", stops.join("; "));
+    let frames = match s.output.frames {
+        FrameSchedule::Every(dt) => format!("every {}", quantity(dt, Dimension::Time)),
+        FrameSchedule::EveryEvents(n) => format!("every {n} events"),
+        FrameSchedule::LogSpaced { first, per_decade } => format!(
+            "log-spaced from {}, {per_decade} per decade",
+            quantity(first, Dimension::Time)
+        ),
+    };
+    let observables: Vec<&str> = s.output.observables.iter().map(|o| o.name()).collect();
+    let _ = writeln!(
+        out,
+        "output: {} frames {frames}; observables: counts per species and domain, evaporated, deposited, events by class, T, flux{}{}",
+        s.default_output().display(),
+        if observables.is_empty() { "" } else { ", " },
+        observables.join(", ")
+    );
+    out
+}
+
+fn system_summary(sim: &Simulation) -> String {
+    let mut out = String::new();
+    let graph = sim.graph();
+    let model = sim.model();
+    let n_species = model.species.len();
+    let _ = writeln!(
+        out,
+        "built: {} sites in {} domain(s)",
+        graph.len(),
+        graph.domain_names().len()
+    );
+    let mut counts = vec![0u64; graph.domain_names().len() * n_species];
+    for (site, sp) in sim.occupancy().species().iter().enumerate() {
+        counts[graph.domains()[site].index() * n_species + sp.index()] += 1;
+    }
+    for (d, name) in graph.domain_names().iter().enumerate() {
+        let row: Vec<String> = model
+            .species
+            .iter()
+            .map(|(id, sp)| format!("{} {}", sp.name, counts[d * n_species + id.index()]))
+            .collect();
+        let _ = writeln!(out, "  {name}: {}", row.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "event classes at t = 0 ({} events possible, total rate {:.4e} /s):",
+        sim.event_count(),
+        sim.total_rate()
+    );
+    let env = sim.environment();
+    // per rule: events, total rate [1/s], classes, lowest and highest barrier [eV].
+    let mut by_rule: Vec<(usize, f64, u32, f64, f64)> =
+        vec![(0, 0.0, 0, f64::INFINITY, f64::NEG_INFINITY); model.rules.len()];
+    for (rule, barrier, members) in sim.class_summary() {
+        let law = &model.rules[rule as usize].law;
+        let entry = &mut by_rule[rule as usize];
+        entry.0 += members;
+        #[allow(clippy::cast_precision_loss)]
+        let weight = rate(law, barrier, env.temperature, env.beam_flux) * members as f64;
+        entry.1 += weight;
+        entry.2 += 1;
+        entry.3 = entry.3.min(barrier);
+        entry.4 = entry.4.max(barrier);
+    }
+    for (rule, (n, total, classes, low, high)) in model.rules.iter().zip(by_rule) {
+        if n == 0 {
+            let _ = writeln!(out, "  {:<24} {:>10} events", rule.name, 0);
+        } else {
+            let _ = writeln!(
+                out,
+                "  {:<24} {n:>10} events in {classes:>3} classes, barriers {low:.3}–{high:.3} eV, rate {total:.4e} /s",
+                rule.name
+            );
+        }
+    }
+    let engine = sim.memory_bytes() + graph.memory_bytes();
+    #[allow(clippy::cast_precision_loss)]
+    let per_site = engine as f64 / graph.len().max(1) as f64;
+    #[allow(clippy::cast_precision_loss)]
+    let _ = writeln!(
+        out,
+        "memory: about {:.1} MB per replica ({per_site:.0} bytes/site); trajectory about {:.2} MB per frame before compression",
+        engine as f64 / 1e6,
+        graph.len() as f64 / 1e6
+    );
+    out
+}
+
+/// `nanokmc info`.
+///
+/// # Errors
+/// If the file is missing or not a nanokmc trajectory.
+pub fn run_info(args: &InfoArgs) -> Result<()> {
+    let info = output::info(&args.file)?;
+    print!("{info}");
+    Ok(())
+}
+
+/// `nanokmc export`.
+///
+/// # Errors
+/// If the file is missing or not a nanokmc trajectory, the selection is invalid, or the
+/// output cannot be written.
+pub fn run_export(args: &ExportArgs) -> Result<()> {
+    let format = if args.format == "xyz" {
+        ExportFormat::Xyz
+    } else {
+        ExportFormat::Xdmf
+    };
+    let frames = match &args.frames {
+        None => FrameSelection::All,
+        Some(text) => FrameSelection::parse(text)?,
+    };
+    for path in output::export(&args.file, format, &frames, args.out.as_deref())? {
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}

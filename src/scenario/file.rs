@@ -1,0 +1,273 @@
+//! The scenario file as written: serde structs that mirror the TOML, every quantity kept
+//! as text with its span so that [`super::compile`] can report a bad value at its line,
+//! column and key. No conversion or validation happens here beyond types and key names
+//! (`deny_unknown_fields` everywhere, so a misspelt key is an error with a suggestion).
+
+use serde::Deserialize;
+
+use crate::input::{Quantity, Spanned};
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ScenarioFile {
+    pub scenario: Header,
+    pub geometry: Geometry,
+    #[serde(default)]
+    pub initial: Vec<Initial>,
+    pub program: ProgramFile,
+    pub stop: Stop,
+    #[serde(default)]
+    pub output: Option<Output>,
+}
+
+/// `[scenario]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Header {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub author: String,
+    pub potential: Spanned<String>,
+    pub seed: Spanned<i64>,
+    #[serde(default)]
+    pub replicas: Option<Spanned<i64>>,
+}
+
+/// `[geometry]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Geometry {
+    #[serde(default)]
+    pub boundary: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub padding: Option<Quantity>,
+    #[serde(default)]
+    pub min_separation: Option<Quantity>,
+    #[serde(default)]
+    pub block: Option<Block>,
+    #[serde(default)]
+    pub particles: Vec<Particle>,
+    #[serde(default)]
+    pub substrate: Option<Substrate>,
+}
+
+/// `[geometry.block]`: a periodic block of crystal.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Block {
+    pub phase: Spanned<String>,
+    pub cells: Spanned<Vec<i64>>,
+}
+
+/// A rotation: an axis and an angle, or a matrix (rows; crystal → lab).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum Rotation {
+    AxisAngle { axis: [f64; 3], angle: Quantity },
+    Matrix([[f64; 3]; 3]),
+}
+
+/// A shape with lengths as quantities; `type` as in [`crate::lattice::Shape`]. A flat
+/// struct rather than a tagged enum, because serde's tagged enums lose the spans of the
+/// quantities inside; [`super::compile`] checks which keys each type takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ShapeFile {
+    #[serde(rename = "type")]
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub radius: Option<Quantity>,
+    #[serde(default)]
+    pub length: Option<Quantity>,
+    #[serde(default)]
+    pub thickness: Option<Quantity>,
+    #[serde(default)]
+    pub size: Option<[Quantity; 3]>,
+    #[serde(default)]
+    pub tip: Option<Spanned<String>>,
+    #[serde(default)]
+    pub symmetry: Option<Spanned<String>>,
+    #[serde(default)]
+    pub planes: Option<Vec<PlaneFile>>,
+}
+
+/// One plane (or plane family) of a polyhedron.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PlaneFile {
+    pub normal: [f64; 3],
+    pub distance: Quantity,
+}
+
+/// One domain of a particle given explicitly.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DomainFile {
+    pub name: Spanned<String>,
+    pub phase: Spanned<String>,
+    pub shape: ShapeFile,
+    #[serde(default)]
+    pub center: Option<[Quantity; 3]>,
+    #[serde(default)]
+    pub rotation: Option<Rotation>,
+    #[serde(default)]
+    pub lattice_origin: Option<[Quantity; 3]>,
+}
+
+/// One slice of a stacked particle.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SegmentFile {
+    pub name: Spanned<String>,
+    pub phase: Spanned<String>,
+    pub thickness: Quantity,
+    #[serde(default)]
+    pub rotation: Option<Rotation>,
+}
+
+/// `[[geometry.particles]]`: one phase in a shape, a stack of segments, or domains.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Particle {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub center: Option<[Quantity; 3]>,
+    #[serde(default)]
+    pub margin: Option<Quantity>,
+    #[serde(default)]
+    pub phase: Option<Spanned<String>>,
+    #[serde(default)]
+    pub shape: Option<ShapeFile>,
+    #[serde(default)]
+    pub rotation: Option<Rotation>,
+    #[serde(default)]
+    pub cross_section: Option<ShapeFile>,
+    #[serde(default)]
+    pub segments: Vec<SegmentFile>,
+    #[serde(default)]
+    pub domains: Vec<DomainFile>,
+}
+
+/// `[geometry.substrate]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Substrate {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub kind: Spanned<String>,
+    pub z: Quantity,
+    pub extent: [Quantity; 2],
+    pub layout: Spanned<String>,
+    pub spacing: Quantity,
+    #[serde(default)]
+    pub min_distance: Option<Quantity>,
+    #[serde(default)]
+    pub seed: Option<Spanned<i64>>,
+}
+
+/// `[[initial]]`: a change of the initial configuration.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Initial {
+    #[serde(default)]
+    pub domain: Option<Spanned<String>>,
+    #[serde(default)]
+    pub kind: Option<Spanned<String>>,
+    #[serde(default)]
+    pub species: Option<Spanned<String>>,
+    pub set: Spanned<String>,
+    #[serde(default)]
+    pub fraction: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub count: Option<Spanned<i64>>,
+}
+
+/// `[program]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ProgramFile {
+    #[serde(default)]
+    pub temperature: Option<Quantity>,
+    #[serde(default)]
+    pub steps: Vec<StepFile>,
+    #[serde(default)]
+    pub temperature_table: Option<Spanned<Vec<[Quantity; 2]>>>,
+    #[serde(default)]
+    pub beam: Vec<BeamFile>,
+}
+
+/// `[[program.steps]]`: a hold or a ramp.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StepFile {
+    #[serde(default)]
+    pub hold: Option<Quantity>,
+    #[serde(default)]
+    pub ramp_to: Option<Quantity>,
+    #[serde(default)]
+    pub duration: Option<Quantity>,
+    #[serde(default)]
+    pub rate: Option<Quantity>,
+}
+
+/// `[[program.beam]]`: a beam-on window.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BeamFile {
+    pub start: Quantity,
+    pub end: Quantity,
+    pub flux: Quantity,
+}
+
+/// `[stop]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Stop {
+    #[serde(default)]
+    pub time: Option<Quantity>,
+    #[serde(default)]
+    pub events: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub end_of_program: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub when: Vec<StopWhen>,
+}
+
+/// `[[stop.when]]`: stop when a species count falls to `at_most`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StopWhen {
+    pub species: Spanned<String>,
+    #[serde(default)]
+    pub domain: Option<Spanned<String>>,
+    pub at_most: Spanned<i64>,
+}
+
+/// `[output]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Output {
+    #[serde(default)]
+    pub file: Option<Spanned<String>>,
+    #[serde(default)]
+    pub every: Option<Quantity>,
+    #[serde(default)]
+    pub every_events: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub frames: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub log_spaced: Option<LogSpaced>,
+    #[serde(default)]
+    pub observables: Option<Spanned<Vec<String>>>,
+}
+
+/// `output.log_spaced`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LogSpaced {
+    pub first: Quantity,
+    pub per_decade: Spanned<i64>,
+}

@@ -1,0 +1,379 @@
+//! Scenario files: what to simulate, under which program, until when, and what to write.
+//!
+//! A scenario (`scenarios/*.toml`, format reference in `scenarios/README.md`) names its
+//! potential file and gives the geometry, optional changes of the initial configuration,
+//! the temperature and beam program, when to stop and the outputs, plus the seed and the
+//! number of replicas. [`read`] parses and checks everything that can be checked without
+//! building the system, converting every quantity to internal units at its key, so that
+//! any error names the file, line, column and key. [`Scenario::build_system`] then builds
+//! the sites, the neighbour graph and the initial occupancy of one replica.
+//!
+//! # Random streams
+//! Replica `r` places its random initial changes with `rng::stream(seed, 2r)` and runs its
+//! kinetics with `rng::stream(seed, 2r + 1)`: replicas are independent, and a replica is
+//! the same whether it runs alone or among others. The geometry (including an amorphous
+//! substrate) is the same for all replicas.
+//!
+//! # Extending
+//! A new key is a field in `file.rs` plus its conversion in `compile.rs`, a line in
+//! `scenarios/README.md`, and a good and a bad file under `tests/data/scenarios/`.
+
+mod compile;
+mod file;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use compile::{compile, compile_texts, read};
+
+use crate::error::{Error, Result};
+use crate::input::Source;
+use crate::lattice::Assembly;
+use crate::lattice::assembly::periodic_crystal;
+use crate::model::Model;
+use crate::potential::Potential;
+use crate::program::Program;
+use crate::rng;
+use crate::sites::{DomainId, KindId, SiteGraph};
+use crate::state::SpeciesId;
+
+/// A checked scenario, in internal units.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The scenario file (path and text).
+    pub source: Source,
+    /// The potential file's path as resolved (relative to the scenario's folder).
+    pub potential_path: PathBuf,
+    /// The compiled potential.
+    pub potential: Potential,
+    /// Short name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// Who wrote it (stored in the trajectory).
+    pub author: String,
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Independent replicas (streams) to run.
+    pub replicas: u32,
+    /// The geometry.
+    pub geometry: Geometry,
+    /// Changes of the initial configuration, in order.
+    pub initial: Vec<InitialChange>,
+    /// Temperature and beam program.
+    pub program: Program,
+    /// When to stop.
+    pub stop: StopPlan,
+    /// What to write.
+    pub output: OutputPlan,
+}
+
+/// The system's sites, as planned (built by [`Scenario::build_system`]).
+#[derive(Debug, Clone)]
+pub enum Geometry {
+    /// A periodic block of `cells` conventional cells of a phase.
+    Block {
+        /// Index of the phase in the potential.
+        phase: usize,
+        /// Cells along a, b, c.
+        cells: [usize; 3],
+    },
+    /// Particles (and a substrate) in a box.
+    Assembly {
+        /// The assembly to build.
+        assembly: Box<Assembly>,
+        /// Per domain (in site-list order), the species of each basis role inside it.
+        fills: Vec<Vec<SpeciesId>>,
+    },
+}
+
+/// How many of the matching sites an [`InitialChange`] sets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Amount {
+    /// Every matching site.
+    All,
+    /// This fraction of them (rounded to the nearest count), chosen at random.
+    Fraction(f64),
+    /// This many, chosen at random.
+    Count(u64),
+}
+
+/// Sets the species of some sites of the initial configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InitialChange {
+    /// Domains the sites must lie in (`None`: any).
+    pub domains: Option<Vec<DomainId>>,
+    /// Site kind the sites must have (`None`: any kind that allows `to`).
+    pub kind: Option<KindId>,
+    /// Species the sites must hold now (`None`: any).
+    pub from: Option<SpeciesId>,
+    /// Species they get.
+    pub to: SpeciesId,
+    /// How many.
+    pub amount: Amount,
+    /// Where it was written, for errors found while building.
+    pub location: String,
+}
+
+/// A species count that ends the run when it falls to `at_most` or below.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StopCondition {
+    /// The species counted.
+    pub species: SpeciesId,
+    /// Domains counted (`None`: all).
+    pub domains: Option<Vec<DomainId>>,
+    /// The run stops when the count is at most this.
+    pub at_most: u64,
+    /// As written, for messages (e.g. `Cd ≤ 0 in rod/CdSe`).
+    pub description: String,
+}
+
+/// When a run stops: the first criterion reached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StopPlan {
+    /// Simulated time [s] (`stop.time`, or the end of the program with
+    /// `end_of_program = true`, whichever is earlier).
+    pub time: Option<f64>,
+    /// Executed events.
+    pub events: Option<u64>,
+    /// Species conditions.
+    pub conditions: Vec<StopCondition>,
+}
+
+/// When trajectory frames are written (frame 0 is the initial state; the final state is
+/// always written as the last frame).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FrameSchedule {
+    /// Every `dt` [s] of simulated time: frame k at `k·dt`.
+    Every(f64),
+    /// Every n executed events.
+    EveryEvents(u64),
+    /// Frame 0 at t = 0, then frame k ≥ 1 at `first · 10^((k−1)/per_decade)` [s].
+    LogSpaced {
+        /// Time of frame 1 [s].
+        first: f64,
+        /// Frames per decade of time.
+        per_decade: u32,
+    },
+}
+
+impl FrameSchedule {
+    /// Time of frame `k` for time-based schedules [s]; `None` for [`Self::EveryEvents`].
+    #[must_use]
+    pub fn time_of(&self, k: u64) -> Option<f64> {
+        #[allow(clippy::cast_precision_loss)]
+        match *self {
+            FrameSchedule::Every(dt) => Some(k as f64 * dt),
+            FrameSchedule::EveryEvents(_) => None,
+            FrameSchedule::LogSpaced { first, per_decade } => Some(if k == 0 {
+                0.0
+            } else {
+                first * 10f64.powf((k - 1) as f64 / f64::from(per_decade))
+            }),
+        }
+    }
+}
+
+/// Scalar observables that can be logged with every frame, besides the ones always written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Observable {
+    /// Total energy of the configuration [eV].
+    Energy,
+}
+
+impl Observable {
+    /// All observables, with their scenario names.
+    pub const ALL: [(&'static str, Observable); 1] = [("energy", Observable::Energy)];
+
+    /// The scenario name.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Observable::Energy => "energy",
+        }
+    }
+}
+
+/// What a run writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputPlan {
+    /// Trajectory file (`None`: `<scenario stem>.h5md` in the working directory).
+    pub file: Option<PathBuf>,
+    /// Frame schedule.
+    pub frames: FrameSchedule,
+    /// Extra observables per frame.
+    pub observables: Vec<Observable>,
+}
+
+/// A built system: the graph, the model and the initial occupancy of one replica.
+#[derive(Debug, Clone)]
+pub struct System {
+    /// Sites and neighbours.
+    pub graph: Arc<SiteGraph>,
+    /// The model.
+    pub model: Arc<Model>,
+    /// Initial species per site.
+    pub species: Vec<SpeciesId>,
+}
+
+impl Scenario {
+    /// The domain names of the system, in site-list order.
+    #[must_use]
+    pub fn domain_names(&self) -> Vec<String> {
+        match &self.geometry {
+            Geometry::Block { phase, .. } => vec![self.potential.phases[*phase].name.clone()],
+            Geometry::Assembly { assembly, .. } => domain_names(assembly),
+        }
+    }
+
+    /// The default trajectory path: `output.file`, else `<scenario stem>.h5md` (the H5MD
+    /// extension, from which `MDAnalysis` recognises the format).
+    #[must_use]
+    pub fn default_output(&self) -> PathBuf {
+        self.output.file.clone().unwrap_or_else(|| {
+            let stem = self
+                .source
+                .path()
+                .file_stem()
+                .map_or_else(|| "trajectory".into(), |s| s.to_string_lossy().into_owned());
+            PathBuf::from(format!("{stem}.h5md"))
+        })
+    }
+
+    /// Builds the sites, the neighbour graph and the initial occupancy of `replica`.
+    ///
+    /// # Errors
+    /// [`Error::Input`] naming the scenario when the geometry cannot be built (an empty
+    /// domain, a substrate too close to a particle, …) or an initial change asks for more
+    /// sites than match.
+    pub fn build_system(&self, replica: u32) -> Result<System> {
+        let geometry_error = |e: Error| match e {
+            Error::Build { context, message } => self
+                .source
+                .file_error("geometry", format!("{context}: {message}")),
+            other => other,
+        };
+        let (sites, fills) = match &self.geometry {
+            Geometry::Block { phase, cells } => {
+                let phase = &self.potential.phases[*phase];
+                let crystal = phase.crystal().map_err(geometry_error)?;
+                let kinds = phase.basis_kinds(&crystal).map_err(geometry_error)?;
+                let fill = phase.basis_fill(&crystal);
+                let sites = periodic_crystal(&crystal, *cells, &kinds, &phase.name)
+                    .map_err(geometry_error)?;
+                (sites, vec![fill])
+            }
+            Geometry::Assembly { assembly, fills } => {
+                (assembly.build().map_err(geometry_error)?, fills.clone())
+            }
+        };
+        let mut species: Vec<SpeciesId> = (0..sites.len())
+            .map(|s| {
+                if sites.inside[s] {
+                    fills
+                        .get(sites.domains[s].index())
+                        .and_then(|f| f.get(usize::from(sites.roles[s])))
+                        .copied()
+                        .unwrap_or(SpeciesId::VACANCY)
+                } else {
+                    SpeciesId::VACANCY
+                }
+            })
+            .collect();
+        let graph = self.potential.build_graph(sites).map_err(geometry_error)?;
+        let mut r = rng::stream(self.seed, 2 * u64::from(replica));
+        for change in &self.initial {
+            self.apply_initial(change, &graph, &mut species, &mut r)?;
+        }
+        Ok(System {
+            graph: Arc::new(graph),
+            model: Arc::new(self.potential.model.clone()),
+            species,
+        })
+    }
+
+    fn apply_initial(
+        &self,
+        change: &InitialChange,
+        graph: &SiteGraph,
+        species: &mut [SpeciesId],
+        r: &mut rng::Rng,
+    ) -> Result<()> {
+        let model = &self.potential.model;
+        let allowed = |k: KindId| {
+            change.to.is_vacancy() || model.kinds[k.index()].allowed.contains(change.to)
+        };
+        let mut candidates: Vec<usize> = (0..graph.len())
+            .filter(|&s| {
+                #[allow(clippy::cast_possible_truncation)]
+                let site = crate::sites::SiteId(s as u32);
+                let kind = graph.kind(site);
+                change.kind.is_none_or(|k| k == kind)
+                    && allowed(kind)
+                    && change.from.is_none_or(|f| f == species[s])
+                    && change
+                        .domains
+                        .as_ref()
+                        .is_none_or(|d| d.contains(&graph.domain(site)))
+            })
+            .collect();
+        let n = candidates.len() as u64;
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
+        let count = match change.amount {
+            Amount::All => n,
+            Amount::Fraction(f) => (f * n as f64).round() as u64,
+            Amount::Count(c) => c,
+        };
+        if count > n {
+            return Err(Error::Input {
+                location: crate::error::Location {
+                    path: self.source.path().to_path_buf(),
+                    line: 0,
+                    column: 0,
+                },
+                key: change.location.clone(),
+                message: format!("asks for {count} sites but only {n} match"),
+            });
+        }
+        // partial Fisher–Yates: the first `count` entries become a uniform random subset.
+        #[allow(clippy::cast_possible_truncation)]
+        for i in 0..count as usize {
+            let j = i + rng::uniform_index(r, candidates.len() - i);
+            candidates.swap(i, j);
+            species[candidates[i]] = change.to;
+        }
+        Ok(())
+    }
+}
+
+/// Domain names of an assembly, in site-list order (particles, their domains, substrate).
+fn domain_names(assembly: &Assembly) -> Vec<String> {
+    let mut names: Vec<String> = assembly
+        .particles
+        .iter()
+        .flat_map(|(p, _)| {
+            p.domains
+                .iter()
+                .map(move |d| format!("{}/{}", p.name, d.name))
+        })
+        .collect();
+    if let Some(s) = &assembly.substrate {
+        names.push(s.name.clone());
+    }
+    names
+}
+
+/// Resolves a path written in `source` relative to that file's folder.
+#[must_use]
+pub fn relative_to(source: &Path, written: &str) -> PathBuf {
+    let p = Path::new(written);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        source.parent().unwrap_or(Path::new("")).join(p)
+    }
+}
