@@ -78,6 +78,9 @@ pub struct TrajectoryWriter {
     /// Names of the extra observables, fixed by the first frame written to the file.
     extra_names: Option<Vec<String>>,
     positions: Vec<f32>,
+    /// The compressed chunks of one frame of `position` (the same in every frame), read
+    /// back after the first frame this writer wrote and reused for every later frame.
+    position_chunks: Option<Vec<Vec<u8>>>,
     edges: [f64; 9],
 }
 
@@ -210,6 +213,7 @@ impl TrajectoryWriter {
             swmr: false,
             extra_names,
             positions,
+            position_chunks: None,
             edges,
         }
     }
@@ -253,14 +257,16 @@ impl TrajectoryWriter {
 
         // Values first, `step` and `time` last: the length of `step` counts complete frames.
         append(file, &group("species"), f, &[self.n_sites], frame.species).map_err(err)?;
-        append(
-            file,
-            &group("position"),
-            f,
-            &[self.n_sites, 3],
-            &self.positions,
-        )
-        .map_err(err)?;
+        // PERF: positions never change; compressing them again for every frame took
+        // most of the writing time, so the compressed chunks are copied instead.
+        let position = file.dataset(&group("position")).map_err(err)?;
+        if let Some(chunks) = &self.position_chunks {
+            position.resize([f + 1, self.n_sites, 3]).map_err(err)?;
+            write_raw_chunks(&position, f, chunks).map_err(err)?;
+        } else {
+            append_to(&position, f, &[self.n_sites, 3], &self.positions).map_err(err)?;
+            self.position_chunks = Some(read_raw_chunks(&position, f, self.n_sites).map_err(err)?);
+        }
         append(file, &group("box/edges"), f, &[3, 3], &self.edges).map_err(err)?;
         append(file, &observable("temperature"), f, &[], &[obs.temperature]).map_err(err)?;
         append(file, &observable("beam_flux"), f, &[], &[obs.beam_flux]).map_err(err)?;
@@ -457,6 +463,86 @@ fn append<T: H5Type>(
     data: &[T],
 ) -> hdf5::Result<()> {
     append_to(&file.dataset(path)?, f, inner, data)
+}
+
+/// Offsets `[frame, first site, 0]` of the position chunks of one frame.
+fn position_chunk_offsets(frame: usize, n_sites: usize) -> Vec<[u64; 3]> {
+    (0..n_sites.div_ceil(POSITION_CHUNK))
+        .map(|k| [frame as u64, (k * POSITION_CHUNK) as u64, 0])
+        .collect()
+}
+
+/// The stored (filtered) bytes of the position chunks of `frame`.
+fn read_raw_chunks(ds: &Dataset, frame: usize, n_sites: usize) -> hdf5::Result<Vec<Vec<u8>>> {
+    use hdf5_sys::h5d::H5Dread_chunk;
+    use hdf5_sys::h5p::H5P_DEFAULT;
+    unsafe extern "C" {
+        // in libhdf5 since 1.10.2; not bound by hdf5-metno-sys.
+        fn H5Dget_chunk_storage_size(
+            dset_id: hdf5_sys::h5i::hid_t,
+            offset: *const u64,
+            chunk_bytes: *mut u64,
+        ) -> hdf5_sys::h5::herr_t;
+    }
+    let mut chunks = Vec::new();
+    for offset in position_chunk_offsets(frame, n_sites) {
+        let bytes = hdf5::sync::sync(|| {
+            let mut size: u64 = 0;
+            // SAFETY: `ds` is an open dataset, `offset` has one entry per dimension and
+            // `size` is a valid output location.
+            if unsafe { H5Dget_chunk_storage_size(ds.id(), offset.as_ptr(), &raw mut size) } < 0 {
+                return Err(hdf5::Error::from("cannot query a position chunk"));
+            }
+            let mut buf = vec![0u8; usize::try_from(size).unwrap_or(0)];
+            let mut filters: u32 = 0;
+            // SAFETY: `buf` holds the chunk's storage size, as the call requires.
+            if unsafe {
+                H5Dread_chunk(
+                    ds.id(),
+                    H5P_DEFAULT,
+                    offset.as_ptr(),
+                    &raw mut filters,
+                    buf.as_mut_ptr().cast(),
+                )
+            } < 0
+                || filters != 0
+            {
+                return Err(hdf5::Error::from("cannot read a position chunk"));
+            }
+            Ok(buf)
+        })?;
+        chunks.push(bytes);
+    }
+    Ok(chunks)
+}
+
+/// Writes stored (filtered) position chunks as the chunks of `frame`.
+fn write_raw_chunks(ds: &Dataset, frame: usize, chunks: &[Vec<u8>]) -> hdf5::Result<()> {
+    use hdf5_sys::h5d::H5Dwrite_chunk;
+    use hdf5_sys::h5p::H5P_DEFAULT;
+    let n_sites = ds.shape().get(1).copied().unwrap_or(0);
+    for (offset, bytes) in position_chunk_offsets(frame, n_sites).iter().zip(chunks) {
+        hdf5::sync::sync(|| {
+            // SAFETY: `bytes` came from `H5Dread_chunk` on a chunk of the same dataset and
+            // shape, with every filter applied (mask 0).
+            let status = unsafe {
+                H5Dwrite_chunk(
+                    ds.id(),
+                    H5P_DEFAULT,
+                    0,
+                    offset.as_ptr(),
+                    bytes.len(),
+                    bytes.as_ptr().cast(),
+                )
+            };
+            if status < 0 {
+                Err(hdf5::Error::from("cannot write a position chunk"))
+            } else {
+                Ok(())
+            }
+        })?;
+    }
+    Ok(())
 }
 
 fn append_to<T: H5Type>(ds: &Dataset, f: usize, inner: &[usize], data: &[T]) -> hdf5::Result<()> {

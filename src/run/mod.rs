@@ -164,6 +164,10 @@ pub struct ReplicaSummary {
     pub wall_seconds: f64,
     /// Events per wall second in this segment.
     pub events_per_second: f64,
+    /// Wall-clock seconds spent writing frames in this segment (observables included).
+    pub output_seconds: f64,
+    /// Wall-clock seconds of this segment.
+    pub segment_seconds: f64,
 }
 
 /// What a run did, replica by replica.
@@ -197,6 +201,13 @@ impl std::fmt::Display for RunSummary {
                 f,
                 "  simulated time {:.6e} s, {} events ({} null), {} frames, wall {:.2} s, {:.4e} events/s",
                 r.time, r.events, r.null_events, r.frames, r.wall_seconds, r.events_per_second
+            )?;
+            writeln!(
+                f,
+                "  writing frames: {:.3} s of {:.3} s ({:.1} %)",
+                r.output_seconds,
+                r.segment_seconds,
+                100.0 * r.output_seconds / r.segment_seconds.max(1e-9)
             )?;
             let by_rule: Vec<String> = r
                 .events_by_rule
@@ -290,6 +301,11 @@ pub fn run(mut scenario: Scenario, options: &RunOptions) -> Result<RunSummary> {
         .out
         .clone()
         .unwrap_or_else(|| scenario.default_output());
+    // absolute, so that a checkpoint can be resumed from any working directory.
+    let out = std::path::absolute(&out).map_err(|e| Error::Io {
+        path: out.clone(),
+        source: e,
+    })?;
     // refuse to overwrite before anything is computed or written.
     for &r in &replicas {
         let path = replica_path(&out, r, scenario.replicas);
@@ -365,6 +381,8 @@ struct Replica {
     counts: Vec<u64>,
     /// Frames in the trajectory when it was closed.
     frames_at_close: u64,
+    /// Wall-clock seconds spent writing frames in this segment.
+    output_seconds: f64,
     wall_before: f64,
     started: Instant,
     events_at_start: u64,
@@ -513,6 +531,7 @@ impl Replica {
             last_frame,
             counts,
             frames_at_close: 0,
+            output_seconds: 0.0,
             wall_before,
             started: Instant::now(),
             events_at_start,
@@ -556,6 +575,7 @@ impl Replica {
         if self.last_frame == Some(key) {
             return Ok(());
         }
+        let start = Instant::now();
         let observables = self.observables();
         let species: Vec<u8> = self.sim.occupancy().species().iter().map(|s| s.0).collect();
         let frame = Frame {
@@ -568,6 +588,7 @@ impl Replica {
             w.write_frame(&frame)?;
         }
         self.last_frame = Some(key);
+        self.output_seconds += start.elapsed().as_secs_f64();
         Ok(())
     }
 
@@ -698,6 +719,8 @@ impl Replica {
             frames: self.frames_written(),
             wall_seconds: self.wall_seconds(),
             events_per_second,
+            output_seconds: self.output_seconds,
+            segment_seconds: segment,
         }
     }
 

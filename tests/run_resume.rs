@@ -1,0 +1,179 @@
+//! Checkpoints that survive a cluster's walltime: a run interrupted at random moments,
+//! by SIGTERM (checkpoint written on the way out, exit code 3) or by SIGKILL (resumed from
+//! the last periodic checkpoint, or restarted when none was written yet), and resumed until
+//! it completes, produces exactly the trajectory of an uninterrupted run: every frame's
+//! species, step, time and observables, bit for bit. The kill moments come from a seeded
+//! generator (no clock seeds); what varies from machine to machine is only where in the
+//! run they land, which is the point of the test.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
+use std::time::Duration;
+
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+const SCENARIO: &str = "tests/data/run/resume.toml";
+
+fn nanokmc() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nanokmc"))
+}
+
+/// Everything per frame that must match: species, steps, times, observables.
+#[derive(Debug, PartialEq)]
+struct Frames {
+    species: Vec<u8>,
+    steps: Vec<u64>,
+    times: Vec<u64>,
+    events_by_rule: Vec<u64>,
+    counts: Vec<u64>,
+    energy: Vec<u64>,
+    temperature: Vec<u64>,
+}
+
+fn read_frames(path: &Path) -> Frames {
+    let file = hdf5::File::open(path).unwrap();
+    let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<u64>>();
+    let raw_u64 = |name: &str| file.dataset(name).unwrap().read_raw::<u64>().unwrap();
+    let raw_f64 = |name: &str| bits(file.dataset(name).unwrap().read_raw::<f64>().unwrap());
+    Frames {
+        species: file
+            .dataset("particles/trajectory/species/value")
+            .unwrap()
+            .read_raw::<u8>()
+            .unwrap(),
+        steps: raw_u64("particles/trajectory/species/step"),
+        times: raw_f64("particles/trajectory/species/time"),
+        events_by_rule: raw_u64("observables/events_by_rule/value"),
+        counts: raw_u64("observables/species_counts/value"),
+        energy: raw_f64("observables/energy/value"),
+        temperature: raw_f64("observables/temperature/value"),
+    }
+}
+
+fn run_to_completion(out: &Path) {
+    let status = nanokmc()
+        .args(["run", SCENARIO, "--progress", "quiet", "--out"])
+        .arg(out)
+        .status()
+        .unwrap();
+    assert!(status.success(), "uninterrupted run failed: {status:?}");
+}
+
+fn checkpoint_of(out: &Path) -> PathBuf {
+    let mut p = out.as_os_str().to_owned();
+    p.push(".ckpt");
+    PathBuf::from(p)
+}
+
+/// Starts a run (fresh, or resumed from `out`'s checkpoint when it exists), sends `signal`
+/// after `delay`, and returns the exit status.
+fn interrupted_segment(out: &Path, signal: &str, delay: Duration, extra: &[&str]) -> ExitStatus {
+    let checkpoint = checkpoint_of(out);
+    let mut command = nanokmc();
+    command.args(["run", "--progress", "quiet"]);
+    if checkpoint.exists() {
+        command.arg("--resume").arg(&checkpoint);
+    } else {
+        command
+            .arg(SCENARIO)
+            .arg("--overwrite")
+            .arg("--out")
+            .arg(out);
+    }
+    command.args(extra);
+    let mut child = command.spawn().unwrap();
+    std::thread::sleep(delay);
+    let _ = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status();
+    child.wait().unwrap()
+}
+
+/// Interrupts with `signal` at seeded random moments until the run completes.
+fn interrupted_run(out: &Path, signal: &str, seed: u64, extra: &[&str]) -> usize {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    for interruptions in 0..40 {
+        let delay = Duration::from_millis(rng.random_range(150..900));
+        let status = interrupted_segment(out, signal, delay, extra);
+        if status.success() {
+            return interruptions;
+        }
+        if signal == "-TERM" {
+            // a SIGTERM either hit before the handler was installed (killed by the signal)
+            // or was handled: checkpoint written, exit code 3.
+            assert!(
+                status.code().is_none() || status.code() == Some(3),
+                "unexpected exit after SIGTERM: {status:?}"
+            );
+        }
+    }
+    panic!("the run did not complete after 40 segments");
+}
+
+#[test]
+fn resume_after_sigterm_is_bit_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("reference.h5md");
+    run_to_completion(&reference);
+    let expected = read_frames(&reference);
+    assert!(
+        expected.steps.len() >= 40,
+        "{} frames",
+        expected.steps.len()
+    );
+
+    let out = dir.path().join("term.h5md");
+    let interruptions = interrupted_run(&out, "-TERM", 1, &[]);
+    assert!(interruptions > 0, "no SIGTERM landed inside the run");
+    assert!(
+        !checkpoint_of(&out).exists(),
+        "a completed run removes its checkpoint"
+    );
+    assert_eq!(read_frames(&out), expected);
+}
+
+#[test]
+fn resume_after_sigkill_from_periodic_checkpoints_is_bit_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("reference.h5md");
+    run_to_completion(&reference);
+    let expected = read_frames(&reference);
+
+    let out = dir.path().join("kill.h5md");
+    let interruptions = interrupted_run(&out, "-KILL", 2, &["--checkpoint-every", "0.1 s"]);
+    assert!(interruptions > 0, "no SIGKILL landed inside the run");
+    assert_eq!(read_frames(&out), expected);
+}
+
+#[test]
+fn resume_from_a_damaged_checkpoint_is_refused_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("damaged.h5md");
+    let status = interrupted_segment(&out, "-TERM", Duration::from_millis(300), &[]);
+    assert_eq!(status.code(), Some(3), "{status:?}");
+    let checkpoint = checkpoint_of(&out);
+    let mut bytes = std::fs::read(&checkpoint).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&checkpoint, &bytes).unwrap();
+    let output = nanokmc()
+        .args(["run", "--progress", "quiet", "--resume"])
+        .arg(&checkpoint)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("checksum"), "{stderr}");
+
+    // a file that is not a checkpoint at all
+    let foreign = dir.path().join("foreign.ckpt");
+    std::fs::write(&foreign, "not a checkpoint").unwrap();
+    let output = nanokmc()
+        .args(["run", "--resume"])
+        .arg(&foreign)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a nanokmc checkpoint"));
+}
