@@ -177,3 +177,67 @@ fn resume_from_a_damaged_checkpoint_is_refused_with_exit_code_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("not a nanokmc checkpoint"));
 }
+
+#[test]
+fn resume_after_walltime_stop_is_bit_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("reference.h5md");
+    run_to_completion(&reference);
+    let out = dir.path().join("walltime.h5md");
+    let status = nanokmc()
+        .args([
+            "run",
+            SCENARIO,
+            "--progress",
+            "quiet",
+            "--walltime",
+            "0.3 s",
+            "--out",
+        ])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(3), "the walltime stops the run early");
+    let status = nanokmc()
+        .args(["run", "--progress", "quiet", "--resume"])
+        .arg(checkpoint_of(&out))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(read_frames(&out), read_frames(&reference));
+}
+
+/// Replicas are independent of how they are scheduled: two threads or one, all replicas
+/// or one of them alone (`--replica`, for job arrays) give the same files; different
+/// replicas differ.
+#[test]
+fn replicas_do_not_depend_on_threads_or_selection() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = "tests/data/run/replicas.toml";
+    let run = |name: &str, extra: &[&str]| {
+        let out = dir.path().join(name);
+        let status = nanokmc()
+            .args(["run", scenario, "--progress", "quiet", "--out"])
+            .arg(&out)
+            .args(extra)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        out
+    };
+    let replica = |out: &Path, k: u32| {
+        read_frames(&out.with_file_name(format!(
+            "{}.r{k}.h5md",
+            out.file_stem().unwrap().to_string_lossy()
+        )))
+    };
+    let two = run("two.h5md", &["--threads", "2"]);
+    let one = run("one.h5md", &["--threads", "1"]);
+    let alone = run("alone.h5md", &["--replica", "1"]);
+    for k in 0..3 {
+        assert_eq!(replica(&two, k), replica(&one, k), "replica {k}");
+    }
+    assert_eq!(replica(&alone, 1), replica(&one, 1));
+    assert!(!alone.with_file_name("alone.r0.h5md").exists());
+    assert_ne!(replica(&one, 0).species, replica(&one, 1).species);
+}
