@@ -19,6 +19,10 @@ use nanokmc::run::{self, ProgressMode, RunOptions, RunSummary};
 use nanokmc::scenario::{self, Amount, FrameSchedule, Geometry, Scenario};
 use nanokmc::units::{Dimension, format_quantity};
 
+/// Compressed trajectory bytes per site and frame, worst case measured at 10⁶ sites with
+/// random species (`docs/output.md`).
+const TRAJECTORY_BYTES_PER_SITE: f64 = 2.6;
+
 /// Exit code of a run that stopped early with a checkpoint (signal or walltime).
 pub const EXIT_INTERRUPTED: u8 = 3;
 
@@ -134,6 +138,10 @@ fn wall_duration(text: &str, option: &str) -> Result<Duration> {
 fn options(args: &RunArgs) -> Result<RunOptions> {
     let stop_flag = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        // a second signal while the checkpoint is being written ends the process at once
+        // (exit code 130); the first one only sets the flag.
+        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop_flag))
+            .context("installing the signal handler")?;
         signal_hook::flag::register(signal, Arc::clone(&stop_flag))
             .context("installing the signal handler")?;
     }
@@ -388,9 +396,9 @@ fn system_summary(sim: &Simulation) -> String {
     #[allow(clippy::cast_precision_loss)]
     let _ = writeln!(
         out,
-        "memory: about {:.1} MB per replica ({per_site:.0} bytes/site); trajectory about {:.2} MB per frame before compression",
+        "memory: about {:.1} MB per replica ({per_site:.0} bytes/site); trajectory at most about {:.2} MB per frame ({TRAJECTORY_BYTES_PER_SITE} bytes/site, the worst case measured in docs/output.md)",
         engine as f64 / 1e6,
-        graph.len() as f64 / 1e6
+        graph.len() as f64 * TRAJECTORY_BYTES_PER_SITE / 1e6
     );
     out
 }
