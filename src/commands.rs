@@ -272,9 +272,10 @@ fn scenario_summary(s: &Scenario) -> String {
         };
         let _ = writeln!(
             out,
-            "initial: set {} of the matching sites to `{}` ({})",
+            "initial: set {} of the matching sites to `{}` ({} at {})",
             amount,
             s.potential.model.species.name(c.to),
+            c.key,
             c.location
         );
     }

@@ -434,15 +434,6 @@ fn known_good_gap(stem: &str) {
     }
 }
 
-/// Known gap: a rotation written as `{ axis = [...], angle = "30 deg" }` is rejected as
-/// "data did not match any variant of untagged enum Rotation" (its `angle` is a spanned
-/// quantity inside an untagged enum), so only rotation matrices work today.
-#[test]
-#[ignore = "known gap: axis–angle rotations are not parsed"]
-fn scenario_known_gap_axis_angle_rotation() {
-    known_good_gap("axis_angle_rotation");
-}
-
 // ---------------------------------------------------------------------------------------
 // bad files
 

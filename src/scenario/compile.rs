@@ -308,7 +308,7 @@ impl Compiler<'_> {
         let matrix = match r {
             file::Rotation::Matrix(m) => *m,
             file::Rotation::AxisAngle { axis, angle } => {
-                let theta = self.angle(angle, &format!("{key}.angle"))?;
+                let theta = self.angle(angle, at, &format!("{key}.angle"))?;
                 let n = (axis[0] * axis[0] + axis[1] * axis[1] + axis[2] * axis[2]).sqrt();
                 if !(n.is_finite() && n > 0.0) {
                     return Err(self.err(
@@ -343,19 +343,16 @@ impl Compiler<'_> {
         Ok(matrix)
     }
 
-    /// An angle: `"30 deg"`, `"30°"` or `"0.52 rad"` [rad].
-    fn angle(&self, q: &Quantity, key: &str) -> Result<f64> {
+    /// An angle: `"30 deg"`, `"30°"` or `"0.52 rad"` [rad]; errors at `at`.
+    fn angle(&self, text: &str, at: &Range<usize>, key: &str) -> Result<f64> {
         let bad = || {
             self.err(
-                q.span(),
+                at.clone(),
                 key,
-                "expected an angle such as \"30 deg\" or \"0.5 rad\"",
+                format!("`{text}`: expected an angle such as \"30 deg\" or \"0.5 rad\""),
             )
         };
-        let QuantityText::Text(t) = q.get_ref() else {
-            return Err(bad());
-        };
-        let t = t.trim();
+        let t = text.trim();
         let (number, factor) =
             if let Some(n) = t.strip_suffix("deg").or_else(|| t.strip_suffix('°')) {
                 (n, std::f64::consts::PI / 180.0)
@@ -868,7 +865,10 @@ impl Compiler<'_> {
 
     fn initial(&self, i: usize, f: &file::Initial, domains: &[String]) -> Result<InitialChange> {
         let key = format!("initial[{i}]");
-        let at = self.header("initial", Some(i));
+        let at = match self.header("initial", Some(i)) {
+            r if r.end > 0 => r,
+            _ => f.set.span(),
+        };
         let to = self.species(&f.set, &format!("{key}.set"))?;
         let kind = match &f.kind {
             Some(k) => {
@@ -917,14 +917,14 @@ impl Compiler<'_> {
                 self.err(c.span(), &format!("{key}.count"), "must be an integer ≥ 0")
             })?),
         };
-        let at = self.source.location(at.start);
         Ok(InitialChange {
             domains: doms,
             kind,
             from,
             to,
             amount,
-            location: format!("{key} (line {})", at.line),
+            key,
+            location: self.source.location(at.start),
         })
     }
 
@@ -1026,8 +1026,15 @@ impl Compiler<'_> {
             let mut steps = Vec::new();
             for (i, s) in pf.steps.iter().enumerate() {
                 let key = format!("program.steps[{i}]");
-                let sat = self.header("program.steps", Some(i));
                 let sf = s;
+                // the step's first quantity (steps are often written inline, without a
+                // `[[program.steps]]` header to point at).
+                let sat = [&sf.hold, &sf.ramp_to, &sf.duration, &sf.rate]
+                    .into_iter()
+                    .flatten()
+                    .map(Spanned::span)
+                    .next()
+                    .unwrap_or_else(|| self.header("program.steps", Some(i)));
                 let step = match (&sf.hold, &sf.ramp_to) {
                     (Some(h), None) => {
                         if sf.rate.is_some() {

@@ -66,7 +66,8 @@ pub(super) struct Block {
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub(super) enum Rotation {
-    AxisAngle { axis: [f64; 3], angle: Quantity },
+    // `angle` is a plain string: spans cannot be read inside an untagged enum.
+    AxisAngle { axis: [f64; 3], angle: String },
     Matrix([[f64; 3]; 3]),
 }
 

@@ -111,8 +111,10 @@ pub struct InitialChange {
     pub to: SpeciesId,
     /// How many.
     pub amount: Amount,
-    /// Where it was written, for errors found while building.
-    pub location: String,
+    /// Its key (`initial[i]`), for errors found while building.
+    pub key: String,
+    /// Where it was written.
+    pub location: crate::error::Location,
 }
 
 /// A species count that ends the run when it falls to `at_most` or below.
@@ -330,12 +332,8 @@ impl Scenario {
         };
         if count > n {
             return Err(Error::Input {
-                location: crate::error::Location {
-                    path: self.source.path().to_path_buf(),
-                    line: 0,
-                    column: 0,
-                },
-                key: change.location.clone(),
+                location: change.location.clone(),
+                key: change.key.clone(),
                 message: format!("asks for {count} sites but only {n} match"),
             });
         }
