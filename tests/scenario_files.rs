@@ -425,15 +425,6 @@ fn scenario_initial_changes_depend_on_the_replica_only() {
     assert_eq!(count(&c), 17);
 }
 
-/// Body of the `#[ignore]`d test that documents a known gap in a good file.
-fn known_good_gap(stem: &str) {
-    let path = corpus("good").join(format!("{stem}.toml"));
-    assert!(expectation(&path).known_gap.is_some());
-    if let Err(f) = check_good(&path) {
-        panic!("{f}");
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // bad files
 
