@@ -11,7 +11,7 @@ mod output_common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use nanokmc::output::{ExportFormat, FrameSelection, RunStatus, export};
+use nanokmc::output::{export, ExportFormat, FrameSelection, RunStatus};
 use output_common::{frames, header, write_trajectory};
 
 fn run(cmd: &mut Command) -> Result<String, String> {
@@ -139,6 +139,59 @@ fn python_readers_open_trajectory_and_exports() {
         .arg(&xyz[0])
         .arg(&xdmf[0]))
     .unwrap_or_else(|e| panic!("python readers disagree with the file:\n{e}"));
+    println!("{output}");
+    assert!(output.contains("h5py: ok"), "{output}");
+}
+
+/// The output of a real `nanokmc run` (not a synthetic writer): h5py reads the frames,
+/// species and observables, and MDAnalysis (when installed) opens the `.h5md` file by its
+/// name alone with every site as an atom and one timestep per frame.
+#[test]
+fn python_readers_open_the_output_of_nanokmc_run() {
+    let python = venv_python();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("replicas.h5md");
+    let status = Command::new(env!("CARGO_BIN_EXE_nanokmc"))
+        .args([
+            "run",
+            "tests/data/run/replicas.toml",
+            "--replicas",
+            "1",
+            "--progress",
+            "quiet",
+            "--out",
+        ])
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let info = nanokmc::output::info(&path).unwrap();
+    let script = r#"
+import sys, h5py
+path, n, frames = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with h5py.File(path, "r") as f:
+    species = f["particles/trajectory/species/value"]
+    assert species.shape == (frames, n), species.shape
+    assert f["observables/species_counts/value"].shape[0] == frames
+    assert f["observables/energy/value"].shape == (frames,)
+    assert f["h5md"].attrs["version"].tolist() == [1, 1]
+print("h5py: ok")
+try:
+    import MDAnalysis as mda
+except ImportError:
+    print("MDAnalysis: not installed, skipped")
+else:
+    u = mda.Universe(path)
+    assert len(u.atoms) == n, len(u.atoms)
+    assert len(u.trajectory) == frames, len(u.trajectory)
+    print("MDAnalysis: ok")
+"#;
+    let output = run(Command::new(&python)
+        .args(["-c", script])
+        .arg(&path)
+        .arg(info.n_sites.to_string())
+        .arg(info.frames.to_string()))
+    .unwrap_or_else(|e| panic!("python readers disagree with the run's output:\n{e}"));
     println!("{output}");
     assert!(output.contains("h5py: ok"), "{output}");
 }
