@@ -51,13 +51,17 @@ fn read_frames(path: &Path) -> Frames {
     }
 }
 
-fn run_to_completion(out: &Path) {
+/// Runs the scenario without interruption; returns the wall time it took, by which the
+/// kill moments are scaled (so that they land inside the run on any machine).
+fn run_to_completion(out: &Path) -> Duration {
+    let start = std::time::Instant::now();
     let status = nanokmc()
         .args(["run", SCENARIO, "--progress", "quiet", "--out"])
         .arg(out)
         .status()
         .unwrap();
     assert!(status.success(), "uninterrupted run failed: {status:?}");
+    start.elapsed()
 }
 
 fn checkpoint_of(out: &Path) -> PathBuf {
@@ -90,11 +94,12 @@ fn interrupted_segment(out: &Path, signal: &str, delay: Duration, extra: &[&str]
     child.wait().unwrap()
 }
 
-/// Interrupts with `signal` at seeded random moments until the run completes.
-fn interrupted_run(out: &Path, signal: &str, seed: u64, extra: &[&str]) -> usize {
+/// Interrupts with `signal` at seeded random moments (fractions of the uninterrupted run's
+/// wall time `full`) until the run completes.
+fn interrupted_run(out: &Path, signal: &str, seed: u64, full: Duration, extra: &[&str]) -> usize {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     for interruptions in 0..40 {
-        let delay = Duration::from_millis(rng.random_range(150..900));
+        let delay = full.mul_f64(rng.random_range(0.1..0.6));
         let status = interrupted_segment(out, signal, delay, extra);
         if status.success() {
             return interruptions;
@@ -115,7 +120,7 @@ fn interrupted_run(out: &Path, signal: &str, seed: u64, extra: &[&str]) -> usize
 fn resume_after_sigterm_is_bit_identical() {
     let dir = tempfile::tempdir().unwrap();
     let reference = dir.path().join("reference.h5md");
-    run_to_completion(&reference);
+    let full = run_to_completion(&reference);
     let expected = read_frames(&reference);
     assert!(
         expected.steps.len() >= 40,
@@ -124,7 +129,7 @@ fn resume_after_sigterm_is_bit_identical() {
     );
 
     let out = dir.path().join("term.h5md");
-    let interruptions = interrupted_run(&out, "-TERM", 1, &[]);
+    let interruptions = interrupted_run(&out, "-TERM", 1, full, &[]);
     assert!(interruptions > 0, "no SIGTERM landed inside the run");
     assert!(
         !checkpoint_of(&out).exists(),
@@ -137,11 +142,12 @@ fn resume_after_sigterm_is_bit_identical() {
 fn resume_after_sigkill_from_periodic_checkpoints_is_bit_identical() {
     let dir = tempfile::tempdir().unwrap();
     let reference = dir.path().join("reference.h5md");
-    run_to_completion(&reference);
+    let full = run_to_completion(&reference);
     let expected = read_frames(&reference);
 
     let out = dir.path().join("kill.h5md");
-    let interruptions = interrupted_run(&out, "-KILL", 2, &["--checkpoint-every", "0.1 s"]);
+    let every = format!("{} s", full.as_secs_f64() / 8.0);
+    let interruptions = interrupted_run(&out, "-KILL", 2, full, &["--checkpoint-every", &every]);
     assert!(interruptions > 0, "no SIGKILL landed inside the run");
     assert_eq!(read_frames(&out), expected);
 }
@@ -150,7 +156,8 @@ fn resume_after_sigkill_from_periodic_checkpoints_is_bit_identical() {
 fn resume_from_a_damaged_checkpoint_is_refused_with_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("damaged.h5md");
-    let status = interrupted_segment(&out, "-TERM", Duration::from_millis(300), &[]);
+    let full = run_to_completion(&dir.path().join("reference.h5md"));
+    let status = interrupted_segment(&out, "-TERM", full / 3, &[]);
     assert_eq!(status.code(), Some(3), "{status:?}");
     let checkpoint = checkpoint_of(&out);
     let mut bytes = std::fs::read(&checkpoint).unwrap();
@@ -182,8 +189,9 @@ fn resume_from_a_damaged_checkpoint_is_refused_with_exit_code_2() {
 fn resume_after_walltime_stop_is_bit_identical() {
     let dir = tempfile::tempdir().unwrap();
     let reference = dir.path().join("reference.h5md");
-    run_to_completion(&reference);
+    let full = run_to_completion(&reference);
     let out = dir.path().join("walltime.h5md");
+    let walltime = format!("{} s", full.as_secs_f64() / 3.0);
     let status = nanokmc()
         .args([
             "run",
@@ -191,7 +199,7 @@ fn resume_after_walltime_stop_is_bit_identical() {
             "--progress",
             "quiet",
             "--walltime",
-            "0.3 s",
+            &walltime,
             "--out",
         ])
         .arg(&out)
