@@ -17,7 +17,7 @@ use nanokmc::rates::rate;
 use nanokmc::rng;
 use nanokmc::run::{self, ProgressMode, RunOptions, RunSummary};
 use nanokmc::scenario::{self, Amount, FrameSchedule, Geometry, Scenario};
-use nanokmc::units::{Dimension, format_quantity};
+use nanokmc::units::Dimension;
 
 /// Compressed trajectory bytes per site and frame, worst case measured at 10⁶ sites with
 /// random species (`docs/output.md`).
@@ -221,8 +221,34 @@ pub fn run_check(args: &CheckArgs) -> Result<()> {
     Ok(())
 }
 
+/// A quantity in internal units with at most 6 significant digits (0.030000000000000002 s
+/// prints as 0.03 s, 46418.07248698234 K as 46418.1 K).
 fn quantity(v: f64, d: Dimension) -> String {
-    format_quantity(v, d)
+    let trim = |t: &str| -> String {
+        if t.contains('.') {
+            t.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            t.to_string()
+        }
+    };
+    let number = if v == 0.0 {
+        "0".to_string()
+    } else if (1e-3..1e6).contains(&v.abs()) {
+        // six significant digits in plain notation.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let decimals = (5.0 - v.abs().log10().floor()).clamp(0.0, 9.0) as usize;
+        trim(&format!("{v:.decimals$}"))
+    } else {
+        let text = format!("{v:.5e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        format!("{}e{exponent}", trim(mantissa))
+    };
+    let unit = d.internal_unit();
+    if unit.is_empty() {
+        number
+    } else {
+        format!("{number} {unit}")
+    }
 }
 
 // one line per section of the scenario, in file order.
