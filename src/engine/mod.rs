@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use crate::energy::{BondCounting, EnergyModel};
 use crate::error::{Error, Result};
-use crate::events::{DecodedEvent, EventCatalog};
+use crate::events::{Classified, DecodedEvent, EventCatalog, SwapScratch};
 use crate::model::{Action, Model, RateLaw};
 use crate::program::{Environment, Program};
 use crate::rates;
@@ -120,6 +120,10 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     last_event: Option<DecodedEvent>,
     /// Refresh neighbourhoods already explored, replayed where the graph repeats itself.
     balls: BallCache,
+    /// Scratch space of a refresh (no state).
+    swap_scratch: SwapScratch,
+    /// Classified slots of one layout entry during a refresh (no state).
+    results: Vec<(u32, Option<Classified>)>,
     /// Audit every this many executed events (0: never).
     audit_every: u64,
 }
@@ -245,6 +249,8 @@ impl<E: EnergyModel> Simulation<E> {
             owners: Vec::new(),
             last_event: None,
             balls: BallCache::default(),
+            swap_scratch: SwapScratch::default(),
+            results: Vec::new(),
             audit_every: 0,
             graph,
             model,
@@ -451,49 +457,42 @@ impl<E: EnergyModel> Simulation<E> {
             return Ok(());
         }
         let n_entries = self.catalog.layout(layout_id).entries.len();
+        let mut results = std::mem::take(&mut self.results);
         for e in 0..n_entries {
             let entry = self.catalog.layout(layout_id).entries[e];
-            let swap_shell = match self.model.rules[entry.rule as usize].action {
-                Action::Swap { shell, .. } => Some(shell),
-                _ => None,
-            };
-            if outer && swap_shell.is_none() {
-                continue;
-            }
-            for local in 0..entry.slots {
-                let slot = entry.offset + local;
-                if let (true, Some(shell)) = (outer, swap_shell) {
-                    if local as usize >= self.graph.neighbor_count(owner, shell) {
-                        continue;
-                    }
-                    let partner = self.graph.neighbor(owner, shell, local as usize);
-                    if self.stamp[partner.index()] != self.generation {
-                        continue;
-                    }
-                }
-                let classified = EventCatalog::classify(
+            results.clear();
+            if let Action::Swap { .. } = self.model.rules[entry.rule as usize].action {
+                let stamp = &self.stamp;
+                let generation = self.generation;
+                EventCatalog::classify_swaps(
                     &self.model,
                     &self.energy,
                     &self.graph,
                     &self.occupancy,
                     owner,
                     entry,
-                    local,
+                    |partner| !outer || stamp[partner.index()] == generation,
+                    &mut self.swap_scratch,
+                    &mut results,
                 );
+            } else if !outer {
+                for local in 0..entry.slots {
+                    let classified = EventCatalog::classify(
+                        &self.model,
+                        &self.energy,
+                        &self.graph,
+                        &self.occupancy,
+                        owner,
+                        entry,
+                        local,
+                    );
+                    results.push((entry.offset + local, classified));
+                }
+            }
+            for &(slot, classified) in &results {
                 let new_class = match classified {
                     None => ClassId::NONE,
-                    Some(c) => {
-                        let key = ClassKey {
-                            rule: c.rule,
-                            barrier_bits: c.barrier.to_bits(),
-                        };
-                        if let Some(id) = self.table.classes.find(key) {
-                            id
-                        } else {
-                            let rate = self.class_rate(c.rule, c.barrier, self.window.bound)?;
-                            self.table.classes.find_or_insert(key, c.barrier, rate).0
-                        }
-                    }
+                    Some(c) => self.class_of(c.rule, c.barrier)?,
                 };
                 let old_class = if block == NO_BLOCK {
                     ClassId::NONE
@@ -514,10 +513,26 @@ impl<E: EnergyModel> Simulation<E> {
                 }
             }
         }
+        self.results = results;
         if block != NO_BLOCK && self.table.block_active(block) == 0 {
             self.table.release(owner.0);
         }
         Ok(())
+    }
+
+    /// The class of events of `rule` with `barrier`, created (with its rate in the current
+    /// window) if new.
+    #[inline]
+    fn class_of(&mut self, rule: u32, barrier: f64) -> Result<ClassId> {
+        let key = ClassKey {
+            rule,
+            barrier_bits: barrier.to_bits(),
+        };
+        if let Some(id) = self.table.classes.find(key) {
+            return Ok(id);
+        }
+        let rate = self.class_rate(rule, barrier, self.window.bound)?;
+        Ok(self.table.classes.find_or_insert(key, barrier, rate).0)
     }
 
     /// Collects the owner sites within the refresh radius of `changed` into `self.owners`.
@@ -537,8 +552,8 @@ impl<E: EnergyModel> Simulation<E> {
         let key = BallKey::new(&self.graph, changed);
 
         // replay: the same sites in the same order as the search below would visit them.
-        if let Some(ball) = self.balls.get(&key) {
-            if ball.matches(&self.graph, base) {
+        if let Some(ball) = self.balls.find(&key, &self.graph, base) {
+            {
                 for &(offset, visit) in &ball.sites {
                     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
                     let k = SiteId((i64::from(base.0) + i64::from(offset)) as u32);
@@ -566,7 +581,7 @@ impl<E: EnergyModel> Simulation<E> {
         }
 
         // breadth-first search, recorded for replay.
-        let record = self.balls.has_room();
+        let record = self.balls.has_room(&key);
         let mut ball = Ball::default();
         let offset = |k: SiteId| -> i32 {
             i32::try_from(i64::from(k.0) - i64::from(base.0)).unwrap_or(i32::MAX)
