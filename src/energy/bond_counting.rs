@@ -107,10 +107,31 @@ impl CoordinationShell {
         d: i32,
     ) -> f64 {
         let table = if d > 0 { &self.up } else { &self.down };
+        let (stride, offset) = occupancy.counts_layout(self.shell);
+        let counts = occupancy.counts_raw();
+        let species = occupancy.species();
+        let last = self.row - 1;
+        let base = i64::from(site.0);
         let mut sum = 0.0;
-        for k in graph.neighbors(site, self.shell) {
-            let n = BondCounting::coordination_of(occupancy, self, k);
-            sum += table[occupancy.get(k).index() * self.row + n.min(self.row - 1)];
+        // neighbour indices: the graph builder checked that they are valid sites.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        if let [z] = self.counted_list[..] {
+            for &delta in graph.neighbor_offsets(site, self.shell) {
+                let k = (base + i64::from(delta)) as usize;
+                let n = counts[k * stride + offset + z] as usize;
+                sum += table[species[k].index() * self.row + n.min(last)];
+            }
+        } else {
+            for &delta in graph.neighbor_offsets(site, self.shell) {
+                let k = (base + i64::from(delta)) as usize;
+                let at = k * stride + offset;
+                let n: usize = self
+                    .counted_list
+                    .iter()
+                    .map(|&z| counts[at + z] as usize)
+                    .sum();
+                sum += table[species[k].index() * self.row + n.min(last)];
+            }
         }
         sum
     }

@@ -48,7 +48,7 @@ use table::{EventTable, NO_BLOCK};
 const RAMP_TOLERANCE: f64 = 0.05;
 
 /// Stamp bit of sites in the outer layer of an event's refresh neighbourhood.
-const OUTER: u32 = 1 << 31;
+const OUTER: u16 = 1 << 15;
 
 /// What one call of [`Simulation::step`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,8 +111,8 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     removed: Vec<u64>,
     /// `added[domain * n_species + species]`: atoms that arrived from a reservoir.
     added: Vec<u64>,
-    stamp: Vec<u32>,
-    generation: u32,
+    stamp: Vec<u16>,
+    generation: u16,
     frontier: Vec<SiteId>,
     next_frontier: Vec<SiteId>,
     /// Owners to refresh after an event, with whether they are in the outer layer.
@@ -402,7 +402,7 @@ impl<E: EnergyModel> Simulation<E> {
         self.graph.memory_bytes()
             + self.occupancy.memory_bytes()
             + self.table.memory_bytes()
-            + self.stamp.capacity() * 4
+            + self.stamp.capacity() * 2
     }
 
     /// Audit mode: every `every` executed events, recompute every event from scratch
@@ -509,7 +509,7 @@ impl<E: EnergyModel> Simulation<E> {
                     if block == NO_BLOCK {
                         block = self.table.allocate(owner.0, layout_id);
                     }
-                    self.table.activate(owner.0, block, slot, new_class);
+                    self.table.activate(block, slot, new_class);
                 }
             }
         }
@@ -553,31 +553,35 @@ impl<E: EnergyModel> Simulation<E> {
 
         // replay: the same sites in the same order as the search below would visit them.
         if let Some(ball) = self.balls.find(&key, &self.graph, base) {
-            {
-                for &(offset, visit) in &ball.sites {
-                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                    let k = SiteId((i64::from(base.0) + i64::from(offset)) as u32);
-                    match visit {
-                        Visit::Changed => {
+            let uniform = self.catalog.uniform_owners();
+            let species = self.occupancy.species();
+            for &(offset, visit) in &ball.sites {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let k = SiteId((i64::from(base.0) + i64::from(offset)) as u32);
+                match visit {
+                    Visit::Changed => {
+                        self.stamp[k.index()] = generation;
+                        self.owners.push((k, false));
+                    }
+                    Visit::Inner | Visit::Outer => {
+                        let outer = visit == Visit::Outer;
+                        if !outer {
                             self.stamp[k.index()] = generation;
-                            self.owners.push((k, false));
                         }
-                        Visit::Inner | Visit::Outer => {
-                            let outer = visit == Visit::Outer;
-                            if !outer {
-                                self.stamp[k.index()] = generation;
-                            }
-                            if self
+                        // the kind is only read when ownership depends on it.
+                        let owner = match uniform {
+                            Some(set) => set.contains(species[k.index()]),
+                            None => self
                                 .catalog
-                                .is_owner(self.graph.kind(k), self.occupancy.get(k))
-                            {
-                                self.owners.push((k, outer));
-                            }
+                                .is_owner(self.graph.kind(k), species[k.index()]),
+                        };
+                        if owner {
+                            self.owners.push((k, outer));
                         }
                     }
                 }
-                return;
             }
+            return;
         }
 
         // breadth-first search, recorded for replay.
@@ -769,13 +773,14 @@ impl<E: EnergyModel> Simulation<E> {
         }
         let members = self.table.classes.members(class);
         let chosen = members[rng::uniform_index(&mut self.rng, members.len())];
-        let rule = self.execute(SiteId(chosen.site), chosen.slot)?;
+        let (site, slot) = self.table.resolve(chosen);
+        let rule = self.execute(SiteId(site), slot)?;
         if self.audit_every > 0 && self.executed.is_multiple_of(self.audit_every) {
             let report = self.audit();
             if !report.is_clean() {
                 return Err(Error::Model {
                     event: self.model.rules[rule as usize].name.clone(),
-                    site: chosen.site,
+                    site,
                     message: format!(
                         "audit after {} events found drift: {} of {} event slots and {} neighbour counts differ from a recomputation",
                         self.executed,
@@ -914,8 +919,7 @@ impl<E: EnergyModel> Simulation<E> {
                         } else {
                             let members = self.table.classes.members(r.class);
                             let at = members.get(r.position as usize);
-                            if at != Some(&crate::solver::classes::EventRef { site: site.0, slot })
-                            {
+                            if at != Some(&EventTable::member(block, slot)) {
                                 report.mismatches += 1;
                             }
                             Some(self.table.classes.key(r.class))

@@ -101,6 +101,9 @@ pub struct EventCatalog {
     refresh_radius: usize,
     /// Per kind, the species that own events on it.
     owner_species: Vec<SpeciesSet>,
+    /// The owner species when they are the same on every kind (ownership then does not
+    /// depend on the kind, and the engine need not read it).
+    uniform_owners: Option<SpeciesSet>,
 }
 
 impl EventCatalog {
@@ -179,7 +182,7 @@ impl EventCatalog {
             }
         }
         let max_layout = layouts.iter().map(|l| l.size).max().unwrap_or(0);
-        let owner_species = (0..n_kinds)
+        let owner_species: Vec<SpeciesSet> = (0..n_kinds)
             .map(|k| {
                 let mut set = SpeciesSet::EMPTY;
                 for z in 0..n_species {
@@ -191,7 +194,12 @@ impl EventCatalog {
                 set
             })
             .collect();
+        let uniform_owners = match owner_species.split_first() {
+            Some((first, rest)) if rest.iter().all(|s| s == first) => Some(*first),
+            _ => None,
+        };
         Self {
+            uniform_owners,
             layouts,
             layout_of,
             n_species,
@@ -213,6 +221,13 @@ impl EventCatalog {
     #[must_use]
     pub fn is_owner(&self, kind: KindId, species: SpeciesId) -> bool {
         self.owner_species[kind.index()].contains(species)
+    }
+
+    /// The species that own events on every kind, when ownership does not depend on the kind.
+    #[inline]
+    #[must_use]
+    pub fn uniform_owners(&self) -> Option<SpeciesSet> {
+        self.uniform_owners
     }
 
     /// A layout by id.
