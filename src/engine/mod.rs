@@ -50,6 +50,33 @@ const RAMP_TOLERANCE: f64 = 0.05;
 /// Stamp bit of sites in the outer layer of an event's refresh neighbourhood.
 const OUTER: u16 = 1 << 15;
 
+/// The class of a classified event, created (with its rate at `bound`) if new.
+#[inline]
+fn class_of(
+    table: &mut EventTable,
+    model: &Model,
+    bound: Environment,
+    classified: Classified,
+) -> Result<ClassId> {
+    let Classified { rule, barrier } = classified;
+    let key = ClassKey {
+        rule,
+        barrier_bits: barrier.to_bits(),
+    };
+    if let Some(id) = table.classes.find(key) {
+        return Ok(id);
+    }
+    let law = &model.rules[rule as usize].law;
+    let rate = rates::checked_rate(law, barrier, bound.temperature, bound.beam_flux).map_err(
+        |message| Error::Model {
+            event: model.rules[rule as usize].name.clone(),
+            site: u32::MAX,
+            message,
+        },
+    )?;
+    Ok(table.classes.find_or_insert(key, barrier, rate).0)
+}
+
 /// What one call of [`Simulation::step`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepOutcome {
@@ -122,8 +149,6 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     balls: BallCache,
     /// Scratch space of a refresh (no state).
     swap_scratch: SwapScratch,
-    /// Classified slots of one layout entry during a refresh (no state).
-    results: Vec<(u32, Option<Classified>)>,
     /// Audit every this many executed events (0: never).
     audit_every: u64,
 }
@@ -250,7 +275,6 @@ impl<E: EnergyModel> Simulation<E> {
             last_event: None,
             balls: BallCache::default(),
             swap_scratch: SwapScratch::default(),
-            results: Vec::new(),
             audit_every: 0,
             graph,
             model,
@@ -457,15 +481,39 @@ impl<E: EnergyModel> Simulation<E> {
             return Ok(());
         }
         let n_entries = self.catalog.layout(layout_id).entries.len();
-        let mut results = std::mem::take(&mut self.results);
         for e in 0..n_entries {
             let entry = self.catalog.layout(layout_id).entries[e];
-            results.clear();
-            if let Action::Swap { .. } = self.model.rules[entry.rule as usize].action {
+            let table = &mut self.table;
+            let model = &*self.model;
+            let bound = self.window.bound;
+            let mut update = |slot: u32, classified: Option<Classified>| -> Result<()> {
+                let new_class = match classified {
+                    None => ClassId::NONE,
+                    Some(c) => class_of(table, model, bound, c)?,
+                };
+                let old_class = if block == NO_BLOCK {
+                    ClassId::NONE
+                } else {
+                    table.record(block, slot).class
+                };
+                if old_class != new_class {
+                    if old_class != ClassId::NONE {
+                        table.deactivate(block, slot);
+                    }
+                    if new_class != ClassId::NONE {
+                        if block == NO_BLOCK {
+                            block = table.allocate(owner.0, layout_id);
+                        }
+                        table.activate(block, slot, new_class);
+                    }
+                }
+                Ok(())
+            };
+            if let Action::Swap { .. } = model.rules[entry.rule as usize].action {
                 let stamp = &self.stamp;
                 let generation = self.generation;
                 EventCatalog::classify_swaps(
-                    &self.model,
+                    model,
                     &self.energy,
                     &self.graph,
                     &self.occupancy,
@@ -473,12 +521,12 @@ impl<E: EnergyModel> Simulation<E> {
                     entry,
                     |partner| !outer || stamp[partner.index()] == generation,
                     &mut self.swap_scratch,
-                    &mut results,
-                );
+                    update,
+                )?;
             } else if !outer {
                 for local in 0..entry.slots {
                     let classified = EventCatalog::classify(
-                        &self.model,
+                        model,
                         &self.energy,
                         &self.graph,
                         &self.occupancy,
@@ -486,53 +534,14 @@ impl<E: EnergyModel> Simulation<E> {
                         entry,
                         local,
                     );
-                    results.push((entry.offset + local, classified));
-                }
-            }
-            for &(slot, classified) in &results {
-                let new_class = match classified {
-                    None => ClassId::NONE,
-                    Some(c) => self.class_of(c.rule, c.barrier)?,
-                };
-                let old_class = if block == NO_BLOCK {
-                    ClassId::NONE
-                } else {
-                    self.table.record(block, slot).class
-                };
-                if old_class == new_class {
-                    continue;
-                }
-                if old_class != ClassId::NONE {
-                    self.table.deactivate(block, slot);
-                }
-                if new_class != ClassId::NONE {
-                    if block == NO_BLOCK {
-                        block = self.table.allocate(owner.0, layout_id);
-                    }
-                    self.table.activate(block, slot, new_class);
+                    update(entry.offset + local, classified)?;
                 }
             }
         }
-        self.results = results;
         if block != NO_BLOCK && self.table.block_active(block) == 0 {
             self.table.release(owner.0);
         }
         Ok(())
-    }
-
-    /// The class of events of `rule` with `barrier`, created (with its rate in the current
-    /// window) if new.
-    #[inline]
-    fn class_of(&mut self, rule: u32, barrier: f64) -> Result<ClassId> {
-        let key = ClassKey {
-            rule,
-            barrier_bits: barrier.to_bits(),
-        };
-        if let Some(id) = self.table.classes.find(key) {
-            return Ok(id);
-        }
-        let rate = self.class_rate(rule, barrier, self.window.bound)?;
-        Ok(self.table.classes.find_or_insert(key, barrier, rate).0)
     }
 
     /// Collects the owner sites within the refresh radius of `changed` into `self.owners`.

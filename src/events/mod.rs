@@ -15,6 +15,7 @@
 //! The engine refreshes owners near every executed event ([`EventCatalog::refresh_radius`]).
 
 use crate::energy::{EnergyModel, SwapFamily};
+use crate::error::Result;
 use crate::model::{Action, Condition, Model, RateLaw, Rule, SaddleTerm, SiteMatch, SpeciesSet};
 use crate::sites::{KindId, ShellId, SiteGraph, SiteId};
 use crate::state::{Occupancy, SiteChange, SpeciesId};
@@ -60,6 +61,9 @@ pub struct SwapOwner {
     partner_spec: SiteMatch,
     /// The species the partner's site receives (its kind must allow it).
     partner_receives: SpeciesId,
+    /// True when the partner's kind matters (the rule names one, or some kind does not
+    /// allow what the partner receives); otherwise the kind is not read.
+    partner_kind_matters: bool,
 }
 
 /// Scratch space of [`EventCatalog::classify_swaps`] (no state: contents are meaningless
@@ -359,7 +363,13 @@ impl EventCatalog {
         {
             return None;
         }
+        let partner_kind_matters = partner_spec.kind.is_some()
+            || model
+                .kinds
+                .iter()
+                .any(|k| !k.allowed.contains(partner_receives));
         Some(SwapOwner {
+            partner_kind_matters,
             family: SwapFamily {
                 owner,
                 owner_is_mover: entry.mover_owned,
@@ -384,11 +394,15 @@ impl EventCatalog {
         owner: &SwapOwner,
         partner: SiteId,
     ) -> bool {
-        let kind = graph.kind(partner);
-        owner.partner_spec.matches(kind, occupancy.get(partner))
-            && model.kinds[kind.index()]
-                .allowed
-                .contains(owner.partner_receives)
+        let kind_ok = || {
+            let kind = graph.kind(partner);
+            owner.partner_spec.kind.is_none_or(|k| k == kind)
+                && model.kinds[kind.index()]
+                    .allowed
+                    .contains(owner.partner_receives)
+        };
+        occupancy.get(partner) == owner.partner_spec.species
+            && (!owner.partner_kind_matters || kind_ok())
             && rule.conditions.iter().all(|condition| {
                 condition_holds(
                     graph,
@@ -436,8 +450,12 @@ impl EventCatalog {
     }
 
     /// Classifies the swap slots of `entry` owned by `owner` whose partner passes `filter`,
-    /// appending `(slot, classification)` to `out` in slot order (slots beyond the owner's
-    /// neighbour count are never possible and are not listed). The owner's side of the
+    /// passing `(slot, classification)` to `report` (impossible slots first, then the
+    /// possible ones, each in slot order; slots beyond the owner's neighbour count are never
+    /// possible and are not reported).
+    ///
+    /// # Errors
+    /// The first error of `report`, at which classification stops. The owner's side of the
     /// energy changes is computed once ([`EnergyModel::delta_energy_swaps`]); each result is
     /// bit for bit the one [`Self::classify`] gives for that slot alone.
     // the arguments are the configuration, the slot range and the scratch space.
@@ -452,11 +470,11 @@ impl EventCatalog {
         entry: LayoutEntry,
         filter: impl Fn(SiteId) -> bool,
         scratch: &mut SwapScratch,
-        out: &mut Vec<(u32, Option<Classified>)>,
-    ) {
+        mut report: impl FnMut(u32, Option<Classified>) -> Result<()>,
+    ) -> Result<()> {
         let rule = &model.rules[entry.rule as usize];
         let Action::Swap { shell, .. } = rule.action else {
-            return;
+            return Ok(());
         };
         let offsets = graph.neighbor_offsets(owner, shell);
         let Some(so) = Self::swap_owner(model, graph, owner, entry) else {
@@ -464,12 +482,11 @@ impl EventCatalog {
                 let partner = offset_site(owner, offset);
                 if filter(partner) {
                     #[allow(clippy::cast_possible_truncation)]
-                    out.push((entry.offset + local as u32, None));
+                    report(entry.offset + local as u32, None)?;
                 }
             }
-            return;
+            return Ok(());
         };
-        let first = out.len();
         scratch.partners.clear();
         scratch.slots.clear();
         for (local, &offset) in offsets.iter().enumerate() {
@@ -482,11 +499,12 @@ impl EventCatalog {
             if Self::swap_possible(rule, model, graph, occupancy, &so, partner) {
                 scratch.partners.push(partner);
                 scratch.slots.push(slot);
+            } else {
+                report(slot, None)?;
             }
-            out.push((slot, None));
         }
         if scratch.partners.is_empty() {
-            return;
+            return Ok(());
         }
         let thermal = matches!(rule.law, RateLaw::Thermal { .. });
         scratch.deltas.clear();
@@ -500,29 +518,33 @@ impl EventCatalog {
                 &mut scratch.deltas,
             );
         }
-        let mut i = 0;
-        for (slot, result) in &mut out[first..] {
-            if i < scratch.slots.len() && scratch.slots[i] == *slot {
-                let partner = scratch.partners[i];
-                let barrier = if thermal {
-                    Self::thermal_barrier(
-                        rule,
-                        graph,
-                        occupancy,
-                        owner,
-                        Some((partner, shell)),
-                        scratch.deltas[i],
-                    )
-                } else {
-                    0.0
-                };
-                *result = Some(Classified {
+        for ((&slot, &partner), &delta_e) in scratch
+            .slots
+            .iter()
+            .zip(&scratch.partners)
+            .zip(&scratch.deltas)
+        {
+            let barrier = if thermal {
+                Self::thermal_barrier(
+                    rule,
+                    graph,
+                    occupancy,
+                    owner,
+                    Some((partner, shell)),
+                    delta_e,
+                )
+            } else {
+                0.0
+            };
+            report(
+                slot,
+                Some(Classified {
                     rule: entry.rule,
                     barrier,
-                });
-                i += 1;
-            }
+                }),
+            )?;
         }
+        Ok(())
     }
 
     /// Whether the event in slot `local` of `entry` owned by `owner` is possible now, and
