@@ -20,6 +20,10 @@ use crate::sites::{SiteGraph, SiteId};
 /// Most neighbourhoods kept.
 const CAPACITY: usize = 1 << 14;
 
+/// Most recorded sites (visited plus expanded, 8 bytes each) over all neighbourhoods kept:
+/// bounds the cache at a few MB whatever the refresh radius.
+const ENTRIES: usize = 1 << 20;
+
 /// Most recorded searches per key (sites near a periodic boundary or an interface see
 /// other templates around them than interior sites with the same key).
 const VARIANTS: usize = 32;
@@ -94,6 +98,7 @@ impl Ball {
 pub(crate) struct BallCache {
     map: HashMap<BallKey, Vec<Ball>, BuildHasherDefault<KeyHasher>>,
     len: usize,
+    entries: usize,
 }
 
 impl BallCache {
@@ -108,11 +113,14 @@ impl BallCache {
 
     /// True while the cache can take another search for `key`.
     pub fn has_room(&self, key: &BallKey) -> bool {
-        self.len < CAPACITY && self.map.get(key).is_none_or(|v| v.len() < VARIANTS)
+        self.len < CAPACITY
+            && self.entries < ENTRIES
+            && self.map.get(key).is_none_or(|v| v.len() < VARIANTS)
     }
 
     /// Keeps a search as a new variant of `key`.
     pub fn insert(&mut self, key: BallKey, ball: Ball) {
+        self.entries += ball.sites.len() + ball.expanded.len();
         self.map.entry(key).or_default().push(ball);
         self.len += 1;
     }
