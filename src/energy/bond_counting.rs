@@ -266,30 +266,59 @@ impl BondCounting {
         if d_o == 0 {
             return part;
         }
-        let mut neighbours = owner_sum + coord.neighbours_marginal(graph, occupancy, p, -d_o);
+        // Σ_{k∈N(o)} f_k(d_o) − [adj] f_p(d_o) + Σ_{k∈N(p)\N(o), k≠o} f_k(−d_o)
+        //   − Σ_{k∈N(p)∩N(o)} f_k(d_o): one merge walk over the sorted neighbour lists.
+        let mut neighbours = owner_sum;
         if adjacent {
-            // the two ends are not neighbours of themselves.
+            // p is a neighbour of o but changes its own term.
             let n_p = Self::coordination_of(occupancy, coord, p);
-            let n_o = Self::coordination_of(occupancy, coord, o);
-            neighbours -= coord.marginal(occupancy.get(p), n_p, d_o)
-                + coord.marginal(occupancy.get(o), n_o, -d_o);
+            neighbours -= coord.marginal(occupancy.get(p), n_p, d_o);
         }
-        // common neighbours: sorted offset lists, merge walk.
+        let (up, down) = if d_o > 0 {
+            (&coord.up, &coord.down)
+        } else {
+            (&coord.down, &coord.up)
+        };
+        let (stride, offset) = occupancy.counts_layout(coord.shell);
+        let counts = occupancy.counts_raw();
+        let species = occupancy.species();
+        let last = coord.row - 1;
+        // k ∈ N(o) ⇔ k − o is one of o's (sorted) offsets: a merge walk over offsets
+        // relative to o.
         let own_list = graph.neighbor_offsets(o, coord.shell);
-        let base_o = i64::from(o.0);
-        let base_p = i64::from(p.0);
+        let single = match coord.counted_list[..] {
+            [z] => Some(z),
+            _ => None,
+        };
+        // site indices fit in i64 and u32; neighbour indices are valid sites (checked by the
+        // graph builder), and p − o is a neighbour offset, so it fits in i32.
+        #[allow(clippy::cast_possible_truncation)]
+        let shift = (i64::from(p.0) - i64::from(o.0)) as i32;
         let mut j = 0;
-        for &offset in graph.neighbor_offsets(p, coord.shell) {
-            let k = base_p + i64::from(offset);
-            while j < own_list.len() && base_o + i64::from(own_list[j]) < k {
+        for &delta in graph.neighbor_offsets(p, coord.shell) {
+            let rel = shift + delta;
+            if rel == 0 {
+                continue;
+            }
+            while j < own_list.len() && own_list[j] < rel {
                 j += 1;
             }
-            if j < own_list.len() && base_o + i64::from(own_list[j]) == k {
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                let k = SiteId(k as u32);
-                let n_k = Self::coordination_of(occupancy, coord, k);
-                let z = occupancy.get(k);
-                neighbours -= coord.marginal(z, n_k, d_o) + coord.marginal(z, n_k, -d_o);
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let k = (i64::from(p.0) + i64::from(delta)) as usize;
+            let at = k * stride + offset;
+            let n = match single {
+                Some(z) => counts[at + z] as usize,
+                None => coord
+                    .counted_list
+                    .iter()
+                    .map(|&z| counts[at + z] as usize)
+                    .sum(),
+            };
+            let i = species[k].index() * coord.row + n.min(last);
+            if j < own_list.len() && own_list[j] == rel {
+                neighbours -= up[i];
+            } else {
+                neighbours += down[i];
             }
         }
         part += neighbours;
