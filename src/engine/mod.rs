@@ -962,17 +962,9 @@ fn replay(
 ) {
     let uniform = catalog.uniform_owners();
     let species = occupancy.species();
-    // the refresh reads the neighbour counts of sites in the ball: loading them now,
-    // independently, lets their cache misses overlap (see `touch_owners`).
-    let counts = occupancy.counts_raw();
-    let stride = occupancy.counted_shells().len() * occupancy.species_count();
-    let mut acc = 0u8;
     for &(offset, visit) in &ball.sites {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let k = SiteId((i64::from(base.0) + i64::from(offset)) as u32);
-        if stride > 0 {
-            acc ^= counts[k.index() * stride];
-        }
         match visit {
             Visit::Changed => {
                 stamp[k.index()] = generation;
@@ -994,5 +986,4 @@ fn replay(
             }
         }
     }
-    std::hint::black_box(acc);
 }
