@@ -465,9 +465,9 @@ impl EnergyModel for BondCounting {
         out: &mut [f64],
     ) {
         /// Coordination shells whose owner side is kept on the stack.
-        const KEPT: usize = 8;
+        const KEPT: usize = 4;
         /// Pair-sum terms of a partner kept on the stack.
-        const TERMS: usize = 32;
+        const TERMS: usize = 12;
         let SwapFamily {
             owner: o,
             owner_is_mover,
@@ -485,9 +485,6 @@ impl EnergyModel for BondCounting {
         if !self.no_onsite {
             let row_o = &self.onsite[graph.kind(o).index()];
             own = row_o[o_to.index()] - row_o[o_from.index()];
-        }
-        for bonds in &self.bonds {
-            own += sign * bonds.weighted(occupancy.counts(o, bonds.shell), a, b);
         }
         // the partner's pair sums, as (index into the raw counts less site × stride,
         // weight −sign·(ε(a, Z) − ε(b, Z))), kept on the stack when few.
@@ -514,6 +511,25 @@ impl EnergyModel for BondCounting {
         }
         let few_terms = self.bonds.len() * n_species <= TERMS;
         let counts = occupancy.counts_raw();
+        if few_terms {
+            let base = o.index() * stride;
+            for &(i, w) in &terms[..n_terms] {
+                own -= f64::from(counts[base + i]) * w;
+            }
+        } else {
+            for bonds in &self.bonds {
+                own += sign * bonds.weighted(occupancy.counts(o, bonds.shell), a, b);
+            }
+        }
+        // the bond between the two ends: always there in the swap's shell, looked up in the
+        // others.
+        let adjacent: f64 = self
+            .bonds
+            .iter()
+            .filter(|bonds| bonds.shell == shell)
+            .map(|bonds| bonds.adjacent_correction(a, b))
+            .sum();
+        let other_shells = self.bonds.iter().any(|bonds| bonds.shell != shell);
         // per coordination shell: the change d_o seen by the owner's neighbours and their sum.
         let owner_side = |coord: &CoordinationShell| -> (i32, f64) {
             let d = i32::from(coord.counted.contains(a)) - i32::from(coord.counted.contains(b));
@@ -541,12 +557,17 @@ impl EnergyModel for BondCounting {
                     part += f64::from(counts[base + i]) * w;
                 }
             }
-            for bonds in &self.bonds {
-                if !few_terms {
+            if !few_terms {
+                for bonds in &self.bonds {
                     part -= sign * bonds.weighted(occupancy.counts(p, bonds.shell), a, b);
                 }
-                if bonds.shell == shell || graph.slot_of(o, bonds.shell, p).is_some() {
-                    part -= bonds.adjacent_correction(a, b);
+            }
+            part -= adjacent;
+            if other_shells {
+                for bonds in &self.bonds {
+                    if bonds.shell != shell && graph.slot_of(o, bonds.shell, p).is_some() {
+                        part -= bonds.adjacent_correction(a, b);
+                    }
                 }
             }
             for (i, coord) in self.coordination.iter().enumerate() {
