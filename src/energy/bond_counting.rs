@@ -232,6 +232,32 @@ impl BondCounting {
         let counts = occupancy.counts(site, c.shell);
         c.counted_list.iter().map(|&z| counts[z] as usize).sum()
     }
+    /// The non-zero terms `(offset of (shell, Z) in a site's raw counts, scale·(ε(a, Z) −
+    /// ε(b, Z)))` of the pair sums of a swap of `a` and `b`, into `terms` (which must hold
+    /// bond shells × species entries); returns their number.
+    fn pair_terms(
+        &self,
+        occupancy: &Occupancy,
+        (a, b): (SpeciesId, SpeciesId),
+        scale: f64,
+        terms: &mut [(usize, f64)],
+    ) -> usize {
+        let mut n = 0;
+        for bonds in &self.bonds {
+            let (_, offset) = occupancy.counts_layout(bonds.shell);
+            for z in 0..occupancy.species_count() {
+                #[allow(clippy::cast_possible_truncation)]
+                let zid = SpeciesId(z as u8);
+                let w = bonds.get(a, zid) - bonds.get(b, zid);
+                if w != 0.0 {
+                    terms[n] = (offset + z, scale * w);
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
     /// The partner's side of the coordination terms of a swap of `family` with `p`, given
     /// the owner's side `(d_o, Σ_{k∈N(owner)} f_k(d_o))` (see `delta_energy_swaps`).
     #[inline]
@@ -493,23 +519,12 @@ impl EnergyModel for BondCounting {
             .first()
             .map_or(0, |bonds| occupancy.counts_layout(bonds.shell).0);
         let mut terms = [(0usize, 0.0f64); TERMS];
-        let mut n_terms = 0;
-        let n_species = occupancy.species_count();
-        if self.bonds.len() * n_species <= TERMS {
-            for bonds in &self.bonds {
-                let (_, offset) = occupancy.counts_layout(bonds.shell);
-                for z in 0..n_species {
-                    #[allow(clippy::cast_possible_truncation)]
-                    let zid = SpeciesId(z as u8);
-                    let w = bonds.get(a, zid) - bonds.get(b, zid);
-                    if w != 0.0 {
-                        terms[n_terms] = (offset + z, -sign * w);
-                        n_terms += 1;
-                    }
-                }
-            }
-        }
-        let few_terms = self.bonds.len() * n_species <= TERMS;
+        let few_terms = self.bonds.len() * occupancy.species_count() <= TERMS;
+        let n_terms = if few_terms {
+            self.pair_terms(occupancy, (a, b), -sign, &mut terms)
+        } else {
+            0
+        };
         let counts = occupancy.counts_raw();
         if few_terms {
             let base = o.index() * stride;
