@@ -201,6 +201,11 @@ impl RateClasses {
     #[inline]
     pub fn push(&mut self, class: ClassId, event: EventRef) -> u32 {
         let m = &mut self.members[class.index()];
+        if m.len() == m.capacity() {
+            // grow by a quarter (still amortised O(1)) rather than doubling: member arrays
+            // hold most of the memory of dense systems.
+            m.reserve_exact((m.len() / 4).max(16));
+        }
         m.push(event);
         u32::try_from(m.len() - 1).expect("fewer than 2^32 members in a class")
     }
