@@ -6,7 +6,7 @@
 mod common;
 
 use common::{fcc_periodic, potential};
-use nanokmc::energy::{BondCounting, EnergyModel, Swap};
+use nanokmc::energy::{BondCounting, EnergyModel, Swap, SwapFamily};
 use nanokmc::sites::{ShellId, SiteId};
 use nanokmc::state::{Occupancy, SiteChange, SpeciesId};
 use proptest::prelude::*;
@@ -107,6 +107,30 @@ proptest! {
             };
             let fast = energy.delta_energy_swap(&g, &occ, swap);
             prop_assert!((fast - delta).abs() < 1e-10, "swap form {} vs {}", fast, delta);
+            // the batch form, owned by either end, agrees too, and a partner's result does
+            // not depend on the other partners of the batch.
+            for owner_is_mover in [false, true] {
+                let (owner, partner) = if owner_is_mover {
+                    (changes[0].site, changes[1].site)
+                } else {
+                    (changes[1].site, changes[0].site)
+                };
+                let family = SwapFamily {
+                    owner,
+                    owner_is_mover,
+                    mover: changes[0].from,
+                    target: changes[1].from,
+                    shell: ShellId(kind),
+                };
+                let partners: Vec<SiteId> = g.neighbors(owner, ShellId(kind)).collect();
+                let mut batch = vec![0.0; partners.len()];
+                energy.delta_energy_swaps(&g, &occ, family, &partners, &mut batch);
+                let at = partners.iter().position(|&p| p == partner).unwrap();
+                prop_assert!((batch[at] - delta).abs() < 1e-10, "batch {} vs {}", batch[at], delta);
+                let mut one = [0.0];
+                energy.delta_energy_swaps(&g, &occ, family, &[partner], &mut one);
+                prop_assert_eq!(one[0].to_bits(), batch[at].to_bits());
+            }
         }
         let snapshot = occ.clone();
         occ.apply(&g, &changes);

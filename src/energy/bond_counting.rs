@@ -5,7 +5,7 @@
 //! set. The energy change of a change of species uses the neighbour counts cached in
 //! [`Occupancy`], so a pair term costs O(species) and a coordination term O(neighbours).
 
-use super::{EnergyModel, Swap};
+use super::{EnergyModel, Swap, SwapFamily};
 use crate::model::{CoordinationTerm, EnergyParams, SpeciesSet};
 use crate::sites::{ShellId, SiteGraph, SiteId};
 use crate::state::{Occupancy, SiteChange, SpeciesId};
@@ -24,6 +24,27 @@ impl BondShell {
     fn get(&self, a: SpeciesId, b: SpeciesId) -> f64 {
         self.epsilon[a.index() * self.n_species + b.index()]
     }
+
+    /// `Σ_Z counts[Z] (ε(a, Z) − ε(b, Z))`: the pair energy gained by a site with these
+    /// neighbour counts when `a` replaces `b` on it.
+    #[inline]
+    fn weighted(&self, counts: &[u8], a: SpeciesId, b: SpeciesId) -> f64 {
+        let row_a = &self.epsilon[a.index() * self.n_species..][..self.n_species];
+        let row_b = &self.epsilon[b.index() * self.n_species..][..self.n_species];
+        let mut sum = 0.0;
+        for ((&n, &ea), &eb) in counts.iter().zip(row_a).zip(row_b) {
+            if n != 0 {
+                sum += f64::from(n) * (ea - eb);
+            }
+        }
+        sum
+    }
+
+    /// The correction for the bond between the two ends of a swap of `a` and `b`.
+    #[inline]
+    fn adjacent_correction(&self, a: SpeciesId, b: SpeciesId) -> f64 {
+        self.get(a, a) - self.get(b, a) + self.get(b, b) - self.get(a, b)
+    }
 }
 
 /// Coordination terms grouped by shell and counted set, indexed by species.
@@ -35,9 +56,86 @@ struct CoordinationShell {
     counted_list: Vec<usize>,
     /// `tables[species]`, empty when the species has no coordination energy here.
     tables: Vec<Vec<f64>>,
+    /// Row length of the marginal tables: the longest table plus one.
+    row: usize,
+    /// `up[species * row + min(n, row − 1)] = E(n + 1) − E(n)` (0 without a table), with the
+    /// same clamping as [`Self::energy`]: the change of a site's term when its counted
+    /// coordination grows by one.
+    up: Vec<f64>,
+    /// The same for `E(n − 1) − E(n)` (0 at `n = 0`).
+    down: Vec<f64>,
 }
 
 impl CoordinationShell {
+    /// Fills the marginal tables from `tables`.
+    fn build_marginals(&mut self) {
+        let longest = self.tables.iter().map(Vec::len).max().unwrap_or(0);
+        self.row = longest + 1;
+        let n_species = self.tables.len();
+        self.up = vec![0.0; n_species * self.row];
+        self.down = vec![0.0; n_species * self.row];
+        for (z, table) in self.tables.iter().enumerate() {
+            if table.is_empty() {
+                continue;
+            }
+            let last = table.len() - 1;
+            for n in 0..self.row {
+                self.up[z * self.row + n] = table[(n + 1).min(last)] - table[n.min(last)];
+                if n > 0 {
+                    self.down[z * self.row + n] = table[(n - 1).min(last)] - table[n.min(last)];
+                }
+            }
+        }
+    }
+
+    /// The change of the coordination term of a site holding `species` with counted
+    /// coordination `n` when `n` changes by `d` (±1).
+    #[inline]
+    fn marginal(&self, species: SpeciesId, n: usize, d: i32) -> f64 {
+        let i = species.index() * self.row + n.min(self.row - 1);
+        if d > 0 { self.up[i] } else { self.down[i] }
+    }
+
+    /// `Σ_{k ∈ N(site)} marginal(σ_k, n_k, d)`: the change of the coordination terms of the
+    /// neighbours of `site` when each of them gains `d`.
+    #[inline]
+    fn neighbours_marginal(
+        &self,
+        graph: &SiteGraph,
+        occupancy: &Occupancy,
+        site: SiteId,
+        d: i32,
+    ) -> f64 {
+        let table = if d > 0 { &self.up } else { &self.down };
+        let (stride, offset) = occupancy.counts_layout(self.shell);
+        let counts = occupancy.counts_raw();
+        let species = occupancy.species();
+        let last = self.row - 1;
+        let base = i64::from(site.0);
+        let mut sum = 0.0;
+        // neighbour indices: the graph builder checked that they are valid sites.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        if let [z] = self.counted_list[..] {
+            for &delta in graph.neighbor_offsets(site, self.shell) {
+                let k = (base + i64::from(delta)) as usize;
+                let n = counts[k * stride + offset + z] as usize;
+                sum += table[species[k].index() * self.row + n.min(last)];
+            }
+        } else {
+            for &delta in graph.neighbor_offsets(site, self.shell) {
+                let k = (base + i64::from(delta)) as usize;
+                let at = k * stride + offset;
+                let n: usize = self
+                    .counted_list
+                    .iter()
+                    .map(|&z| counts[at + z] as usize)
+                    .sum();
+                sum += table[species[k].index() * self.row + n.min(last)];
+            }
+        }
+        sum
+    }
+
     #[inline]
     fn energy(&self, species: SpeciesId, n: usize) -> f64 {
         let table = &self.tables[species.index()];
@@ -54,6 +152,8 @@ impl CoordinationShell {
 #[derive(Debug, Clone)]
 pub struct BondCounting {
     onsite: Vec<Vec<f64>>,
+    /// True when every on-site energy is zero (their terms are skipped).
+    no_onsite: bool,
     bonds: Vec<BondShell>,
     coordination: Vec<CoordinationShell>,
 }
@@ -94,12 +194,19 @@ impl BondCounting {
                     counted: *counted,
                     counted_list: counted.iter().map(SpeciesId::index).collect(),
                     tables: vec![Vec::new(); n_species],
+                    row: 0,
+                    up: Vec::new(),
+                    down: Vec::new(),
                 });
                 coordination.last_mut().expect("just pushed")
             };
             entry.tables[species.index()].clone_from(table);
         }
+        for c in &mut coordination {
+            c.build_marginals();
+        }
         Self {
+            no_onsite: params.onsite.iter().flatten().all(|&e| e == 0.0),
             onsite: params.onsite.clone(),
             bonds,
             coordination,
@@ -125,46 +232,123 @@ impl BondCounting {
         let counts = occupancy.counts(site, c.shell);
         c.counted_list.iter().map(|&z| counts[z] as usize).sum()
     }
+    /// The non-zero terms `(offset of (shell, Z) in a site's raw counts, scale·(ε(a, Z) −
+    /// ε(b, Z)))` of the pair sums of a swap of `a` and `b`, into `terms` (which must hold
+    /// bond shells × species entries); returns their number.
+    fn pair_terms(
+        &self,
+        occupancy: &Occupancy,
+        (a, b): (SpeciesId, SpeciesId),
+        scale: f64,
+        terms: &mut [(usize, f64)],
+    ) -> usize {
+        let mut n = 0;
+        for bonds in &self.bonds {
+            let (_, offset) = occupancy.counts_layout(bonds.shell);
+            for z in 0..occupancy.species_count() {
+                #[allow(clippy::cast_possible_truncation)]
+                let zid = SpeciesId(z as u8);
+                let w = bonds.get(a, zid) - bonds.get(b, zid);
+                if w != 0.0 {
+                    terms[n] = (offset + z, scale * w);
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
 
-    /// Change of the coordination energy of the neighbours of `site`, when the counted
-    /// coordination of its neighbours changes by `d`, except for the neighbours of `other`
-    /// (which see the opposite change at the same time) and `other` itself.
+    /// The partner's side of the coordination terms of a swap of `family` with `p`, given
+    /// the owner's side `(d_o, Σ_{k∈N(owner)} f_k(d_o))` (see `delta_energy_swaps`).
     #[inline]
-    fn neighbour_coordination_change(
+    fn coordination_partner(
         graph: &SiteGraph,
         occupancy: &Occupancy,
         coord: &CoordinationShell,
-        (site, other): (SiteId, SiteId),
-        d: i32,
+        family: SwapFamily,
+        (d_o, owner_sum): (i32, f64),
+        p: SiteId,
     ) -> f64 {
-        // neighbour lists are sorted by site index, so the exclusion is a merge walk.
-        let own = graph.neighbor_offsets(site, coord.shell);
-        let theirs = graph.neighbor_offsets(other, coord.shell);
-        let base = i64::from(site.0);
-        let other_base = i64::from(other.0);
+        let SwapFamily {
+            owner: o,
+            owner_is_mover,
+            mover: a,
+            target: b,
+            shell,
+        } = family;
+        let mut part = 0.0;
+        let (t, m) = if owner_is_mover { (p, o) } else { (o, p) };
+        let d = if owner_is_mover { -d_o } else { d_o };
+        let adjacent = coord.shell == shell || graph.slot_of(o, coord.shell, p).is_some();
+        let n_t = Self::coordination_of(occupancy, coord, t);
+        let n_m = Self::coordination_of(occupancy, coord, m);
+        let (n_t_after, n_m_after) = if adjacent && d != 0 {
+            (shifted(n_t, -d), shifted(n_m, d))
+        } else {
+            (n_t, n_m)
+        };
+        part += coord.energy(a, n_t_after) - coord.energy(b, n_t) + coord.energy(b, n_m_after)
+            - coord.energy(a, n_m);
+        if d_o == 0 {
+            return part;
+        }
+        // Σ_{k∈N(o)} f_k(d_o) − [adj] f_p(d_o) + Σ_{k∈N(p)\N(o), k≠o} f_k(−d_o)
+        //   − Σ_{k∈N(p)∩N(o)} f_k(d_o): one merge walk over the sorted neighbour lists.
+        let mut neighbours = owner_sum;
+        if adjacent {
+            // p is a neighbour of o but changes its own term.
+            let n_p = Self::coordination_of(occupancy, coord, p);
+            neighbours -= coord.marginal(occupancy.get(p), n_p, d_o);
+        }
+        let (up, down) = if d_o > 0 {
+            (&coord.up, &coord.down)
+        } else {
+            (&coord.down, &coord.up)
+        };
+        let (stride, offset) = occupancy.counts_layout(coord.shell);
+        let counts = occupancy.counts_raw();
+        let species = occupancy.species();
+        let last = coord.row - 1;
+        // k ∈ N(o) ⇔ k − o is one of o's (sorted) offsets: a merge walk over offsets
+        // relative to o.
+        let own_list = graph.neighbor_offsets(o, coord.shell);
+        let single = match coord.counted_list[..] {
+            [z] => Some(z),
+            _ => None,
+        };
+        // site indices fit in i64 and u32; neighbour indices are valid sites (checked by the
+        // graph builder), and p − o is a neighbour offset, so it fits in i32.
+        #[allow(clippy::cast_possible_truncation)]
+        let shift = (i64::from(p.0) - i64::from(o.0)) as i32;
         let mut j = 0;
-        let mut delta = 0.0;
-        for &offset in own {
-            let k = base + i64::from(offset);
-            while j < theirs.len() && other_base + i64::from(theirs[j]) < k {
+        for &delta in graph.neighbor_offsets(p, coord.shell) {
+            let rel = shift + delta;
+            if rel == 0 {
+                continue;
+            }
+            while j < own_list.len() && own_list[j] < rel {
                 j += 1;
             }
-            if k == other_base || (j < theirs.len() && other_base + i64::from(theirs[j]) == k) {
-                continue;
-            }
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let k = SiteId(k as u32);
-            let species = occupancy.get(k);
-            let table = &coord.tables[species.index()];
-            if table.is_empty() {
-                continue;
+            let k = (i64::from(p.0) + i64::from(delta)) as usize;
+            let at = k * stride + offset;
+            let n = match single {
+                Some(z) => counts[at + z] as usize,
+                None => coord
+                    .counted_list
+                    .iter()
+                    .map(|&z| counts[at + z] as usize)
+                    .sum(),
+            };
+            let i = species[k].index() * coord.row + n.min(last);
+            if j < own_list.len() && own_list[j] == rel {
+                neighbours -= up[i];
+            } else {
+                neighbours += down[i];
             }
-            let n = Self::coordination_of(occupancy, coord, k);
-            let n_after = shifted(n, d);
-            let last = table.len() - 1;
-            delta += table[n_after.min(last)] - table[n.min(last)];
         }
-        delta
+        part += neighbours;
+        part
     }
 }
 
@@ -273,57 +457,140 @@ impl EnergyModel for BondCounting {
     }
 
     fn delta_energy_swap(&self, graph: &SiteGraph, occupancy: &Occupancy, swap: Swap) -> f64 {
-        let Swap {
-            mover_site: m,
-            target_site: t,
+        let family = SwapFamily {
+            owner: swap.target_site,
+            owner_is_mover: false,
+            mover: swap.mover,
+            target: swap.target,
+            shell: swap.shell,
+        };
+        let mut out = [0.0];
+        self.delta_energy_swaps(graph, occupancy, family, &[swap.mover_site], &mut out);
+        out[0]
+    }
+
+    // ΔE of a swap of A (on the mover site m) and B (on the target site t), split into the
+    // owner's side, computed once, and the partner's side:
+    // on-site: onsite(t, A) − onsite(t, B) + onsite(m, B) − onsite(m, A);
+    // pair terms: A leaves the bonds of m (except the A–B bond with t, which stays) and
+    // takes those of t; B does the opposite:
+    //   Σ_Z (n_t[Z] − n_m[Z]) (ε(A,Z) − ε(B,Z)) − adj·[ε(A,A) − ε(B,A) + ε(B,B) − ε(A,B)];
+    // coordination terms: t and m change their own term (their count shifts when they are
+    // neighbours); if A and B count differently (d = ±1), the neighbours of t gain d and
+    // those of m lose d, except the common neighbours, which see no change:
+    //   Σ_{k∈N(t)} f_k(d) + Σ_{k∈N(m)} f_k(−d) − adj·[f_m(d) + f_t(−d)]
+    //   − Σ_{k∈N(t)∩N(m)} [f_k(d) + f_k(−d)],   f_k(d) = E_{σ_k}(n_k + d) − E_{σ_k}(n_k).
+    // The owner's sums are computed once per family; a partner's result depends only on the
+    // owner and the partner.
+    fn delta_energy_swaps(
+        &self,
+        graph: &SiteGraph,
+        occupancy: &Occupancy,
+        family: SwapFamily,
+        partners: &[SiteId],
+        out: &mut [f64],
+    ) {
+        /// Coordination shells whose owner side is kept on the stack.
+        const KEPT: usize = 4;
+        /// Pair-sum terms of a partner kept on the stack.
+        const TERMS: usize = 12;
+        let SwapFamily {
+            owner: o,
+            owner_is_mover,
             mover: a,
             target: b,
             shell,
-        } = swap;
-        let row_t = &self.onsite[graph.kind(t).index()];
-        let row_m = &self.onsite[graph.kind(m).index()];
-        let mut delta = row_t[a.index()] - row_t[b.index()] + row_m[b.index()] - row_m[a.index()];
-
-        // pair terms: the atom A leaves the bonds of m (except the A–B bond with t, which
-        // stays) and takes those of t; B does the opposite:
-        // ΔE = Σ_Z (n_t[Z] − n_m[Z]) (ε(A,Z) − ε(B,Z)) − adj·[ε(A,A) − ε(B,A) + ε(B,B) − ε(A,B)].
-        for bonds in &self.bonds {
-            let ct = occupancy.counts(t, bonds.shell);
-            let cm = occupancy.counts(m, bonds.shell);
-            for (z, (&nt, &nm)) in ct.iter().zip(cm).enumerate() {
-                if nt != nm {
-                    #[allow(clippy::cast_possible_truncation)]
-                    let z = SpeciesId(z as u8);
-                    delta += (f64::from(nt) - f64::from(nm)) * (bonds.get(a, z) - bonds.get(b, z));
+        } = family;
+        // the owner's species before and after, and the sign of its pair sums.
+        let (o_from, o_to, sign) = if owner_is_mover {
+            (a, b, -1.0)
+        } else {
+            (b, a, 1.0)
+        };
+        let mut own = 0.0;
+        if !self.no_onsite {
+            let row_o = &self.onsite[graph.kind(o).index()];
+            own = row_o[o_to.index()] - row_o[o_from.index()];
+        }
+        // the partner's pair sums, as (index into the raw counts less site × stride,
+        // weight −sign·(ε(a, Z) − ε(b, Z))), kept on the stack when few.
+        let stride = self
+            .bonds
+            .first()
+            .map_or(0, |bonds| occupancy.counts_layout(bonds.shell).0);
+        let mut terms = [(0usize, 0.0f64); TERMS];
+        let few_terms = self.bonds.len() * occupancy.species_count() <= TERMS;
+        let n_terms = if few_terms {
+            self.pair_terms(occupancy, (a, b), -sign, &mut terms)
+        } else {
+            0
+        };
+        let counts = occupancy.counts_raw();
+        if few_terms {
+            let base = o.index() * stride;
+            for &(i, w) in &terms[..n_terms] {
+                own -= f64::from(counts[base + i]) * w;
+            }
+        } else {
+            for bonds in &self.bonds {
+                own += sign * bonds.weighted(occupancy.counts(o, bonds.shell), a, b);
+            }
+        }
+        // the bond between the two ends: always there in the swap's shell, looked up in the
+        // others.
+        let adjacent: f64 = self
+            .bonds
+            .iter()
+            .filter(|bonds| bonds.shell == shell)
+            .map(|bonds| bonds.adjacent_correction(a, b))
+            .sum();
+        let other_shells = self.bonds.iter().any(|bonds| bonds.shell != shell);
+        // per coordination shell: the change d_o seen by the owner's neighbours and their sum.
+        let owner_side = |coord: &CoordinationShell| -> (i32, f64) {
+            let d = i32::from(coord.counted.contains(a)) - i32::from(coord.counted.contains(b));
+            let d_o = if owner_is_mover { -d } else { d };
+            let sum = if d_o == 0 {
+                0.0
+            } else {
+                coord.neighbours_marginal(graph, occupancy, o, d_o)
+            };
+            (d_o, sum)
+        };
+        let mut kept = [(0i32, 0.0f64); KEPT];
+        for (k, coord) in kept.iter_mut().zip(&self.coordination) {
+            *k = owner_side(coord);
+        }
+        for (result, &p) in out.iter_mut().zip(partners) {
+            let mut part = 0.0;
+            if !self.no_onsite {
+                let row_p = &self.onsite[graph.kind(p).index()];
+                part = row_p[o_from.index()] - row_p[o_to.index()];
+            }
+            if few_terms {
+                let base = p.index() * stride;
+                for &(i, w) in &terms[..n_terms] {
+                    part += f64::from(counts[base + i]) * w;
                 }
             }
-            let adjacent = bonds.shell == shell || graph.slot_of(t, bonds.shell, m).is_some();
-            if adjacent {
-                delta -= bonds.get(a, a) - bonds.get(b, a) + bonds.get(b, b) - bonds.get(a, b);
+            if !few_terms {
+                for bonds in &self.bonds {
+                    part -= sign * bonds.weighted(occupancy.counts(p, bonds.shell), a, b);
+                }
             }
-        }
-
-        // coordination terms: if A and B count alike, only the two sites change their own
-        // term; otherwise the neighbours of t gain d and those of m lose d (the common ones
-        // see no change).
-        for coord in &self.coordination {
-            let d = i32::from(coord.counted.contains(a)) - i32::from(coord.counted.contains(b));
-            let adjacent = coord.shell == shell || graph.slot_of(t, coord.shell, m).is_some();
-            let n_t = Self::coordination_of(occupancy, coord, t);
-            let n_m = Self::coordination_of(occupancy, coord, m);
-            let (n_t_after, n_m_after) = if adjacent && d != 0 {
-                (shifted(n_t, -d), shifted(n_m, d))
-            } else {
-                (n_t, n_m)
-            };
-            delta += coord.energy(a, n_t_after) - coord.energy(b, n_t) + coord.energy(b, n_m_after)
-                - coord.energy(a, n_m);
-            if d != 0 {
-                delta += Self::neighbour_coordination_change(graph, occupancy, coord, (t, m), d);
-                delta += Self::neighbour_coordination_change(graph, occupancy, coord, (m, t), -d);
+            part -= adjacent;
+            if other_shells {
+                for bonds in &self.bonds {
+                    if bonds.shell != shell && graph.slot_of(o, bonds.shell, p).is_some() {
+                        part -= bonds.adjacent_correction(a, b);
+                    }
+                }
             }
+            for (i, coord) in self.coordination.iter().enumerate() {
+                let owner = if i < KEPT { kept[i] } else { owner_side(coord) };
+                part += Self::coordination_partner(graph, occupancy, coord, family, owner, p);
+            }
+            *result = own + part;
         }
-        delta
     }
 
     fn site_energy(&self, graph: &SiteGraph, occupancy: &Occupancy, site: SiteId) -> f64 {

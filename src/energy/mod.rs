@@ -37,6 +37,42 @@ pub struct Swap {
     pub shell: ShellId,
 }
 
+/// The swaps owned by one site: `owner` holds `mover` (when `owner_is_mover`) or `target`,
+/// and exchanges it with partners that are its neighbours in `shell`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SwapFamily {
+    /// The site that owns the swaps.
+    pub owner: SiteId,
+    /// True when the owner holds the moving species, false when it holds the target one.
+    pub owner_is_mover: bool,
+    /// The moving species.
+    pub mover: SpeciesId,
+    /// The species it exchanges with.
+    pub target: SpeciesId,
+    /// The shell in which owner and partners are neighbours.
+    pub shell: ShellId,
+}
+
+impl SwapFamily {
+    /// The swap of this family with `partner`.
+    #[inline]
+    #[must_use]
+    pub fn with(self, partner: SiteId) -> Swap {
+        let (mover_site, target_site) = if self.owner_is_mover {
+            (self.owner, partner)
+        } else {
+            (partner, self.owner)
+        };
+        Swap {
+            mover_site,
+            target_site,
+            mover: self.mover,
+            target: self.target,
+            shell: self.shell,
+        }
+    }
+}
+
 /// An energy model. See the module documentation.
 pub trait EnergyModel {
     /// Energy change [eV] if `changes` were applied to `occupancy` (in order). The changes
@@ -62,6 +98,24 @@ pub trait EnergyModel {
             },
         ];
         self.delta_energy(graph, occupancy, &changes)
+    }
+
+    /// Energy changes [eV] of the swaps of `family` with each of `partners` (neighbours of
+    /// the owner in the family's shell), into `out` (same length). The same as
+    /// [`Self::delta_energy_swap`] of each swap up to rounding; models may override it to
+    /// compute the owner's side once. The result for one partner must not depend on the
+    /// other partners (the engine classifies slots one at a time in audits).
+    fn delta_energy_swaps(
+        &self,
+        graph: &SiteGraph,
+        occupancy: &Occupancy,
+        family: SwapFamily,
+        partners: &[SiteId],
+        out: &mut [f64],
+    ) {
+        for (o, &p) in out.iter_mut().zip(partners) {
+            *o = self.delta_energy_swap(graph, occupancy, family.with(p));
+        }
     }
 
     /// Energy attributed to one site [eV]: its on-site energy, half of its bonds and its

@@ -35,7 +35,7 @@ use std::sync::Arc;
 
 use crate::energy::{BondCounting, EnergyModel};
 use crate::error::{Error, Result};
-use crate::events::{DecodedEvent, EventCatalog};
+use crate::events::{Classified, DecodedEvent, EventCatalog, SwapScratch};
 use crate::model::{Action, Model, RateLaw};
 use crate::program::{Environment, Program};
 use crate::rates;
@@ -51,7 +51,34 @@ use table::{EventTable, NO_BLOCK};
 const RAMP_TOLERANCE: f64 = 0.05;
 
 /// Stamp bit of sites in the outer layer of an event's refresh neighbourhood.
-const OUTER: u32 = 1 << 31;
+const OUTER: u16 = 1 << 15;
+
+/// The class of a classified event, created (with its rate at `bound`) if new.
+#[inline]
+fn class_of(
+    table: &mut EventTable,
+    model: &Model,
+    bound: Environment,
+    classified: Classified,
+) -> Result<ClassId> {
+    let Classified { rule, barrier } = classified;
+    let key = ClassKey {
+        rule,
+        barrier_bits: barrier.to_bits(),
+    };
+    if let Some(id) = table.classes.find(key) {
+        return Ok(id);
+    }
+    let law = &model.rules[rule as usize].law;
+    let rate = rates::checked_rate(law, barrier, bound.temperature, bound.beam_flux).map_err(
+        |message| Error::Model {
+            event: model.rules[rule as usize].name.clone(),
+            site: u32::MAX,
+            message,
+        },
+    )?;
+    Ok(table.classes.find_or_insert(key, barrier, rate).0)
+}
 
 /// What one call of [`Simulation::step`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,8 +143,8 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     removed: Vec<u64>,
     /// `added[domain * n_species + species]`: atoms that arrived from a reservoir.
     added: Vec<u64>,
-    stamp: Vec<u32>,
-    generation: u32,
+    stamp: Vec<u16>,
+    generation: u16,
     frontier: Vec<SiteId>,
     next_frontier: Vec<SiteId>,
     /// Owners to refresh after an event, with whether they are in the outer layer.
@@ -125,6 +152,8 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     last_event: Option<DecodedEvent>,
     /// Refresh neighbourhoods already explored, replayed where the graph repeats itself.
     balls: BallCache,
+    /// Scratch space of a refresh (no state).
+    swap_scratch: SwapScratch,
     /// Audit every this many executed events (0: never).
     audit_every: u64,
 }
@@ -292,6 +321,7 @@ impl<E: EnergyModel> Simulation<E> {
             owners: Vec::new(),
             last_event: None,
             balls: BallCache::default(),
+            swap_scratch: SwapScratch::default(),
             audit_every: 0,
             graph,
             model,
@@ -438,7 +468,7 @@ impl<E: EnergyModel> Simulation<E> {
         self.graph.memory_bytes()
             + self.occupancy.memory_bytes()
             + self.table.memory_bytes()
-            + self.stamp.capacity() * 4
+            + self.stamp.capacity() * 2
     }
 
     /// Audit mode: every `every` executed events, recompute every event from scratch
@@ -495,64 +525,58 @@ impl<E: EnergyModel> Simulation<E> {
         let n_entries = self.catalog.layout(layout_id).entries.len();
         for e in 0..n_entries {
             let entry = self.catalog.layout(layout_id).entries[e];
-            let swap_shell = match self.model.rules[entry.rule as usize].action {
-                Action::Swap { shell, .. } => Some(shell),
-                _ => None,
-            };
-            if outer && swap_shell.is_none() {
-                continue;
-            }
-            for local in 0..entry.slots {
-                let slot = entry.offset + local;
-                if let (true, Some(shell)) = (outer, swap_shell) {
-                    if local as usize >= self.graph.neighbor_count(owner, shell) {
-                        continue;
+            let table = &mut self.table;
+            let model = &*self.model;
+            let bound = self.window.bound;
+            let mut update = |slot: u32, classified: Option<Classified>| -> Result<()> {
+                let new_class = match classified {
+                    None => ClassId::NONE,
+                    Some(c) => class_of(table, model, bound, c)?,
+                };
+                let old_class = if block == NO_BLOCK {
+                    ClassId::NONE
+                } else {
+                    table.record(block, slot).class
+                };
+                if old_class != new_class {
+                    if old_class != ClassId::NONE {
+                        table.deactivate(block, slot);
                     }
-                    let partner = self.graph.neighbor(owner, shell, local as usize);
-                    if self.stamp[partner.index()] != self.generation {
-                        continue;
+                    if new_class != ClassId::NONE {
+                        if block == NO_BLOCK {
+                            block = table.allocate(owner.0, layout_id);
+                        }
+                        table.activate(block, slot, new_class);
                     }
                 }
-                let classified = EventCatalog::classify(
-                    &self.model,
+                Ok(())
+            };
+            if let Action::Swap { .. } = model.rules[entry.rule as usize].action {
+                let stamp = &self.stamp;
+                let generation = self.generation;
+                EventCatalog::classify_swaps(
+                    model,
                     &self.energy,
                     &self.graph,
                     &self.occupancy,
                     owner,
                     entry,
-                    local,
-                );
-                let new_class = match classified {
-                    None => ClassId::NONE,
-                    Some(c) => {
-                        let key = ClassKey {
-                            rule: c.rule,
-                            barrier_bits: c.barrier.to_bits(),
-                        };
-                        if let Some(id) = self.table.classes.find(key) {
-                            id
-                        } else {
-                            let rate = self.class_rate(c.rule, c.barrier, self.window.bound)?;
-                            self.table.classes.find_or_insert(key, c.barrier, rate).0
-                        }
-                    }
-                };
-                let old_class = if block == NO_BLOCK {
-                    ClassId::NONE
-                } else {
-                    self.table.record(block, slot).class
-                };
-                if old_class == new_class {
-                    continue;
-                }
-                if old_class != ClassId::NONE {
-                    self.table.deactivate(block, slot);
-                }
-                if new_class != ClassId::NONE {
-                    if block == NO_BLOCK {
-                        block = self.table.allocate(owner.0, layout_id);
-                    }
-                    self.table.activate(owner.0, block, slot, new_class);
+                    |partner| !outer || stamp[partner.index()] == generation,
+                    &mut self.swap_scratch,
+                    update,
+                )?;
+            } else if !outer {
+                for local in 0..entry.slots {
+                    let classified = EventCatalog::classify(
+                        model,
+                        &self.energy,
+                        &self.graph,
+                        &self.occupancy,
+                        owner,
+                        entry,
+                        local,
+                    );
+                    update(entry.offset + local, classified)?;
                 }
             }
         }
@@ -579,36 +603,22 @@ impl<E: EnergyModel> Simulation<E> {
         let key = BallKey::new(&self.graph, changed);
 
         // replay: the same sites in the same order as the search below would visit them.
-        if let Some(ball) = self.balls.get(&key) {
-            if ball.matches(&self.graph, base) {
-                for &(offset, visit) in &ball.sites {
-                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                    let k = SiteId((i64::from(base.0) + i64::from(offset)) as u32);
-                    match visit {
-                        Visit::Changed => {
-                            self.stamp[k.index()] = generation;
-                            self.owners.push((k, false));
-                        }
-                        Visit::Inner | Visit::Outer => {
-                            let outer = visit == Visit::Outer;
-                            if !outer {
-                                self.stamp[k.index()] = generation;
-                            }
-                            if self
-                                .catalog
-                                .is_owner(self.graph.kind(k), self.occupancy.get(k))
-                            {
-                                self.owners.push((k, outer));
-                            }
-                        }
-                    }
-                }
-                return;
-            }
+        if let Some(ball) = self.balls.find(&key, &self.graph, base) {
+            replay(
+                ball,
+                base,
+                generation,
+                &self.catalog,
+                &self.graph,
+                &self.occupancy,
+                &mut self.stamp,
+                &mut self.owners,
+            );
+            return;
         }
 
         // breadth-first search, recorded for replay.
-        let record = self.balls.has_room();
+        let record = self.balls.has_room(&key);
         let mut ball = Ball::default();
         let offset = |k: SiteId| -> i32 {
             i32::try_from(i64::from(k.0) - i64::from(base.0)).unwrap_or(i32::MAX)
@@ -796,13 +806,14 @@ impl<E: EnergyModel> Simulation<E> {
         }
         let members = self.table.classes.members(class);
         let chosen = members[rng::uniform_index(&mut self.rng, members.len())];
-        let rule = self.execute(SiteId(chosen.site), chosen.slot)?;
+        let (site, slot) = self.table.resolve(chosen);
+        let rule = self.execute(SiteId(site), slot)?;
         if self.audit_every > 0 && self.executed.is_multiple_of(self.audit_every) {
             let report = self.audit();
             if !report.is_clean() {
                 return Err(Error::Model {
                     event: self.model.rules[rule as usize].name.clone(),
-                    site: chosen.site,
+                    site,
                     message: format!(
                         "audit after {} events found drift: {} of {} event slots and {} neighbour counts differ from a recomputation",
                         self.executed,
@@ -843,12 +854,31 @@ impl<E: EnergyModel> Simulation<E> {
             changed[i] = c.site;
         }
         self.collect_owners(&changed[..n]);
+        self.touch_owners();
         let owners = std::mem::take(&mut self.owners);
         for &(o, outer) in &owners {
             self.refresh_owner(o, outer)?;
         }
         self.owners = owners;
         Ok(decoded.rule)
+    }
+
+    /// Reads the per-site data that refreshing the collected owners will need (template,
+    /// kind, block and block header), in one pass of independent loads, so that the cache
+    /// misses of a large system overlap instead of queueing owner after owner. Changes
+    /// nothing.
+    fn touch_owners(&self) {
+        let mut acc = 0u32;
+        for &(o, _) in &self.owners {
+            acc ^= self.graph.template(o) ^ u32::from(self.graph.kind(o).0) ^ self.table.block(o.0);
+        }
+        for &(o, _) in &self.owners {
+            let block = self.table.block(o.0);
+            if block != NO_BLOCK {
+                acc ^= self.table.block_layout(block);
+            }
+        }
+        std::hint::black_box(acc);
     }
 
     /// Runs until the clock reaches `time` [s] (absolute).
@@ -941,8 +971,7 @@ impl<E: EnergyModel> Simulation<E> {
                         } else {
                             let members = self.table.classes.members(r.class);
                             let at = members.get(r.position as usize);
-                            if at != Some(&crate::solver::classes::EventRef { site: site.0, slot })
-                            {
+                            if at != Some(&EventTable::member(block, slot)) {
                                 report.mismatches += 1;
                             }
                             Some(self.table.classes.key(r.class))
@@ -955,5 +984,48 @@ impl<E: EnergyModel> Simulation<E> {
             }
         }
         report
+    }
+}
+
+/// Replays a recorded refresh neighbourhood from `base`: stamps the inner sites and collects
+/// the owners, in the order of the search that recorded it (see `collect_owners`).
+// the arguments are the disjoint parts of the simulation the replay reads and writes.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn replay(
+    ball: &Ball,
+    base: SiteId,
+    generation: u16,
+    catalog: &EventCatalog,
+    graph: &SiteGraph,
+    occupancy: &Occupancy,
+    stamp: &mut [u16],
+    owners: &mut Vec<(SiteId, bool)>,
+) {
+    let uniform = catalog.uniform_owners();
+    let species = occupancy.species();
+    for &(offset, visit) in &ball.sites {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let k = SiteId((i64::from(base.0) + i64::from(offset)) as u32);
+        match visit {
+            Visit::Changed => {
+                stamp[k.index()] = generation;
+                owners.push((k, false));
+            }
+            Visit::Inner | Visit::Outer => {
+                let outer = visit == Visit::Outer;
+                if !outer {
+                    stamp[k.index()] = generation;
+                }
+                // the kind is only read when ownership depends on it.
+                let owner = match uniform {
+                    Some(set) => set.contains(species[k.index()]),
+                    None => catalog.is_owner(graph.kind(k), species[k.index()]),
+                };
+                if owner {
+                    owners.push((k, outer));
+                }
+            }
+        }
     }
 }

@@ -20,6 +20,14 @@ use crate::sites::{SiteGraph, SiteId};
 /// Most neighbourhoods kept.
 const CAPACITY: usize = 1 << 14;
 
+/// Most recorded sites (visited plus expanded, 8 bytes each) over all neighbourhoods kept:
+/// bounds the cache at a few MB whatever the refresh radius.
+const ENTRIES: usize = 1 << 20;
+
+/// Most recorded searches per key (sites near a periodic boundary or an interface see
+/// other templates around them than interior sites with the same key).
+const VARIANTS: usize = 32;
+
 /// How a site was reached in the search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Visit {
@@ -84,26 +92,36 @@ impl Ball {
     }
 }
 
-/// The bounded cache of recorded searches.
+/// The bounded cache of recorded searches: per key, the variants met so far, tried in the
+/// order they were recorded.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct BallCache {
-    map: HashMap<BallKey, Ball, BuildHasherDefault<KeyHasher>>,
+    map: HashMap<BallKey, Vec<Ball>, BuildHasherDefault<KeyHasher>>,
+    len: usize,
+    entries: usize,
 }
 
 impl BallCache {
-    /// The recorded search for `key`, if any.
+    /// The recorded search for `key` that matches the graph around `base`, if any.
     #[inline]
-    pub fn get(&self, key: &BallKey) -> Option<&Ball> {
-        self.map.get(key)
+    pub fn find(&self, key: &BallKey, graph: &SiteGraph, base: SiteId) -> Option<&Ball> {
+        self.map
+            .get(key)?
+            .iter()
+            .find(|ball| ball.matches(graph, base))
     }
 
-    /// True while the cache can take another search.
-    pub fn has_room(&self) -> bool {
-        self.map.len() < CAPACITY
+    /// True while the cache can take another search for `key`.
+    pub fn has_room(&self, key: &BallKey) -> bool {
+        self.len < CAPACITY
+            && self.entries < ENTRIES
+            && self.map.get(key).is_none_or(|v| v.len() < VARIANTS)
     }
 
-    /// Keeps a search (the first one recorded for a key stays).
+    /// Keeps a search as a new variant of `key`.
     pub fn insert(&mut self, key: BallKey, ball: Ball) {
-        self.map.entry(key).or_insert(ball);
+        self.entries += ball.sites.len() + ball.expanded.len();
+        self.map.entry(key).or_default().push(ball);
+        self.len += 1;
     }
 }

@@ -21,13 +21,16 @@ const INACTIVE: SlotRecord = SlotRecord {
     position: 0,
 };
 
-/// Blocks of slot records and the rate classes.
+/// Blocks of slot records and the rate classes. A class member is the index of its slot
+/// record in `records` ([`EventRef`]); `owner_of_block` maps it back to the owner site.
 #[derive(Debug, Clone)]
 pub(crate) struct EventTable {
     block_size: u32,
     records: Vec<SlotRecord>,
     free: Vec<u32>,
     block_of: Vec<u32>,
+    /// Owner site of each block (indexed by block start / block size).
+    owner_of_block: Vec<u32>,
     pub classes: RateClasses,
 }
 
@@ -42,6 +45,7 @@ impl EventTable {
             records: Vec::new(),
             free: Vec::new(),
             block_of: vec![NO_BLOCK; n_sites],
+            owner_of_block: Vec::new(),
             classes: RateClasses::new(),
         }
     }
@@ -70,6 +74,22 @@ impl EventTable {
         self.records[(block + 1 + slot) as usize]
     }
 
+    /// The owner site and slot of a class member.
+    #[inline]
+    pub fn resolve(&self, member: EventRef) -> (u32, u32) {
+        let block = member.0 / self.block_size;
+        (
+            self.owner_of_block[block as usize],
+            member.0 - block * self.block_size - 1,
+        )
+    }
+
+    /// The class member that stands for `slot` of `block`.
+    #[inline]
+    pub fn member(block: u32, slot: u32) -> EventRef {
+        EventRef(block + 1 + slot)
+    }
+
     /// Allocates a block for `site` with layout `layout`.
     pub fn allocate(&mut self, site: u32, layout: u32) -> u32 {
         let start = if let Some(start) = self.free.pop() {
@@ -78,8 +98,10 @@ impl EventTable {
             let start = u32::try_from(self.records.len()).expect("fewer than 2^32 slot records");
             self.records
                 .resize(self.records.len() + self.block_size as usize, INACTIVE);
+            self.owner_of_block.push(site);
             start
         };
+        self.owner_of_block[(start / self.block_size) as usize] = site;
         self.records[start as usize] = SlotRecord {
             class: ClassId(layout),
             position: 0,
@@ -98,8 +120,8 @@ impl EventTable {
 
     /// Makes `slot` of `site`'s block a member of `class`.
     #[inline]
-    pub fn activate(&mut self, site: u32, block: u32, slot: u32, class: ClassId) {
-        let position = self.classes.push(class, EventRef { site, slot });
+    pub fn activate(&mut self, block: u32, slot: u32, class: ClassId) {
+        let position = self.classes.push(class, Self::member(block, slot));
         self.records[(block + 1 + slot) as usize] = SlotRecord { class, position };
         self.records[block as usize].position += 1;
     }
@@ -110,8 +132,7 @@ impl EventTable {
         let index = (block + 1 + slot) as usize;
         let SlotRecord { class, position } = self.records[index];
         if let Some(moved) = self.classes.remove(class, position) {
-            let moved_block = self.block_of[moved.site as usize];
-            self.records[(moved_block + 1 + moved.slot) as usize].position = position;
+            self.records[moved.0 as usize].position = position;
         }
         self.records[index] = INACTIVE;
         self.records[block as usize].position -= 1;
@@ -122,6 +143,7 @@ impl EventTable {
         self.records.capacity() * std::mem::size_of::<SlotRecord>()
             + self.block_of.capacity() * 4
             + self.free.capacity() * 4
+            + self.owner_of_block.capacity() * 4
             + self.classes.memory_bytes()
     }
 }

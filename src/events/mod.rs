@@ -14,8 +14,9 @@
 //!
 //! The engine refreshes owners near every executed event ([`EventCatalog::refresh_radius`]).
 
-use crate::energy::{EnergyModel, Swap};
-use crate::model::{Action, Condition, Model, RateLaw, SaddleTerm, SpeciesSet};
+use crate::energy::{EnergyModel, SwapFamily};
+use crate::error::Result;
+use crate::model::{Action, Condition, Model, RateLaw, Rule, SaddleTerm, SiteMatch, SpeciesSet};
 use crate::sites::{KindId, ShellId, SiteGraph, SiteId};
 use crate::state::{Occupancy, SiteChange, SpeciesId};
 
@@ -50,6 +51,30 @@ pub struct Classified {
     pub barrier: f64,
 }
 
+/// The owner's side of the swap slots of one layout entry (see
+/// [`EventCatalog::swap_owner`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SwapOwner {
+    /// The owner, the species exchanged and the shell.
+    pub family: SwapFamily,
+    /// What the partner must hold (and on which kind).
+    partner_spec: SiteMatch,
+    /// The species the partner's site receives (its kind must allow it).
+    partner_receives: SpeciesId,
+    /// True when the partner's kind matters (the rule names one, or some kind does not
+    /// allow what the partner receives); otherwise the kind is not read.
+    partner_kind_matters: bool,
+}
+
+/// Scratch space of [`EventCatalog::classify_swaps`] (no state: contents are meaningless
+/// between calls).
+#[derive(Debug, Clone, Default)]
+pub struct SwapScratch {
+    partners: Vec<SiteId>,
+    slots: Vec<u32>,
+    deltas: Vec<f64>,
+}
+
 /// An event decoded into its effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodedEvent {
@@ -80,6 +105,9 @@ pub struct EventCatalog {
     refresh_radius: usize,
     /// Per kind, the species that own events on it.
     owner_species: Vec<SpeciesSet>,
+    /// The owner species when they are the same on every kind (ownership then does not
+    /// depend on the kind, and the engine need not read it).
+    uniform_owners: Option<SpeciesSet>,
 }
 
 impl EventCatalog {
@@ -158,7 +186,7 @@ impl EventCatalog {
             }
         }
         let max_layout = layouts.iter().map(|l| l.size).max().unwrap_or(0);
-        let owner_species = (0..n_kinds)
+        let owner_species: Vec<SpeciesSet> = (0..n_kinds)
             .map(|k| {
                 let mut set = SpeciesSet::EMPTY;
                 for z in 0..n_species {
@@ -170,7 +198,12 @@ impl EventCatalog {
                 set
             })
             .collect();
+        let uniform_owners = match owner_species.split_first() {
+            Some((first, rest)) if rest.iter().all(|s| s == first) => Some(*first),
+            _ => None,
+        };
         Self {
+            uniform_owners,
             layouts,
             layout_of,
             n_species,
@@ -192,6 +225,13 @@ impl EventCatalog {
     #[must_use]
     pub fn is_owner(&self, kind: KindId, species: SpeciesId) -> bool {
         self.owner_species[kind.index()].contains(species)
+    }
+
+    /// The species that own events on every kind, when ownership does not depend on the kind.
+    #[inline]
+    #[must_use]
+    pub fn uniform_owners(&self) -> Option<SpeciesSet> {
+        self.uniform_owners
     }
 
     /// A layout by id.
@@ -293,98 +333,100 @@ impl EventCatalog {
         }
     }
 
-    /// Whether the event in slot `local` of `entry` owned by `owner` is possible now, and
-    /// its barrier. Pure: reads the configuration only.
+    /// The owner's side of the swap slots of `entry`: `None` when the entry is not a swap,
+    /// or when the owner's site kind does not allow the species it would receive (then no
+    /// slot of the entry is possible).
     #[inline]
     #[must_use]
-    // one match over the event kinds; splitting it would scatter the rules.
-    #[allow(clippy::too_many_lines)]
-    pub fn classify<E: EnergyModel>(
+    pub fn swap_owner(
         model: &Model,
-        energy: &E,
+        graph: &SiteGraph,
+        owner: SiteId,
+        entry: LayoutEntry,
+    ) -> Option<SwapOwner> {
+        let Action::Swap {
+            shell,
+            mover,
+            target,
+        } = model.rules[entry.rule as usize].action
+        else {
+            return None;
+        };
+        let (partner_spec, owner_receives, partner_receives) = if entry.mover_owned {
+            (target, target.species, mover.species)
+        } else {
+            (mover, mover.species, target.species)
+        };
+        if !model.kinds[graph.kind(owner).index()]
+            .allowed
+            .contains(owner_receives)
+        {
+            return None;
+        }
+        let partner_kind_matters = partner_spec.kind.is_some()
+            || model
+                .kinds
+                .iter()
+                .any(|k| !k.allowed.contains(partner_receives));
+        Some(SwapOwner {
+            partner_kind_matters,
+            family: SwapFamily {
+                owner,
+                owner_is_mover: entry.mover_owned,
+                mover: mover.species,
+                target: target.species,
+                shell,
+            },
+            partner_spec,
+            partner_receives,
+        })
+    }
+
+    /// Whether the swap of `owner` with its neighbour `partner` is possible now: the
+    /// partner holds the right species on a kind that allows what it receives, and the
+    /// rule's conditions hold.
+    #[inline]
+    fn swap_possible(
+        rule: &Rule,
+        model: &Model,
+        graph: &SiteGraph,
+        occupancy: &Occupancy,
+        owner: &SwapOwner,
+        partner: SiteId,
+    ) -> bool {
+        let kind_ok = || {
+            let kind = graph.kind(partner);
+            owner.partner_spec.kind.is_none_or(|k| k == kind)
+                && model.kinds[kind.index()]
+                    .allowed
+                    .contains(owner.partner_receives)
+        };
+        occupancy.get(partner) == owner.partner_spec.species
+            && (!owner.partner_kind_matters || kind_ok())
+            && rule.conditions.iter().all(|condition| {
+                condition_holds(
+                    graph,
+                    occupancy,
+                    condition,
+                    owner.family.owner,
+                    Some((partner, owner.family.shell)),
+                )
+            })
+    }
+
+    /// The barrier of a possible event of `rule` owned by `owner` (with partner `pair` for
+    /// swaps) whose energy change is `delta_e` (without the rule's reference energy; only
+    /// called for thermal rules).
+    #[inline]
+    fn thermal_barrier(
+        rule: &Rule,
         graph: &SiteGraph,
         occupancy: &Occupancy,
         owner: SiteId,
-        entry: LayoutEntry,
-        local: u32,
-    ) -> Option<Classified> {
-        let rule = &model.rules[entry.rule as usize];
-        let (changes, n, pair) = match rule.action {
-            Action::Swap {
-                shell,
-                mover,
-                target,
-            } => {
-                if local as usize >= graph.neighbor_count(owner, shell) {
-                    return None;
-                }
-                let partner = graph.neighbor(owner, shell, local as usize);
-                let (mover_site, target_site, partner_spec) = if entry.mover_owned {
-                    (owner, partner, target)
-                } else {
-                    (partner, owner, mover)
-                };
-                if !partner_spec.matches(graph.kind(partner), occupancy.get(partner)) {
-                    return None;
-                }
-                let kinds = &model.kinds;
-                if !kinds[graph.kind(target_site).index()]
-                    .allowed
-                    .contains(mover.species)
-                    || !kinds[graph.kind(mover_site).index()]
-                        .allowed
-                        .contains(target.species)
-                {
-                    return None;
-                }
-                (
-                    swap_changes(mover_site, target_site, mover.species, target.species),
-                    2,
-                    Some((partner, shell)),
-                )
-            }
-            Action::Remove { .. } => {
-                let here = occupancy.get(owner);
-                (
-                    [
-                        SiteChange {
-                            site: owner,
-                            from: here,
-                            to: SpeciesId::VACANCY,
-                        },
-                        SiteChange {
-                            site: owner,
-                            from: here,
-                            to: here,
-                        },
-                    ],
-                    1,
-                    None,
-                )
-            }
-            Action::Add { species, .. } => (
-                [
-                    SiteChange {
-                        site: owner,
-                        from: SpeciesId::VACANCY,
-                        to: species,
-                    },
-                    SiteChange {
-                        site: owner,
-                        from: SpeciesId::VACANCY,
-                        to: SpeciesId::VACANCY,
-                    },
-                ],
-                1,
-                None,
-            ),
-        };
-        for condition in &rule.conditions {
-            if !condition_holds(graph, occupancy, condition, owner, pair) {
-                return None;
-            }
-        }
-        let barrier = match rule.law {
+        pair: Option<(SiteId, ShellId)>,
+        delta_e: f64,
+    ) -> f64 {
+        match rule.law {
             RateLaw::Beam { .. } => 0.0,
             RateLaw::Thermal {
                 migration_energy,
@@ -397,30 +439,188 @@ impl EventCatalog {
                     .iter()
                     .map(|t| t.shift * f64::from(saddle_count(graph, occupancy, t, owner, pair)))
                     .sum();
-                let delta_e = match (rule.action, pair) {
-                    (Action::Swap { shell, .. }, Some(_)) => energy.delta_energy_swap(
-                        graph,
-                        occupancy,
-                        Swap {
-                            mover_site: changes[0].site,
-                            target_site: changes[1].site,
-                            mover: changes[0].from,
-                            target: changes[1].from,
-                            shell,
-                        },
-                    ),
-                    _ => energy.delta_energy(graph, occupancy, &changes[..n]),
-                } + reference_energy;
                 // saddle terms may lower the migration energy, never below zero; the clamp is
                 // the same for an event and its reverse, so detailed balance holds.
-                barrier_rule.barrier((migration_energy + saddle).max(0.0), delta_e)
+                barrier_rule.barrier(
+                    (migration_energy + saddle).max(0.0),
+                    delta_e + reference_energy,
+                )
             }
+        }
+    }
+
+    /// Classifies the swap slots of `entry` owned by `owner` whose partner passes `filter`,
+    /// passing `(slot, classification)` to `report` (impossible slots first, then the
+    /// possible ones, each in slot order; slots beyond the owner's neighbour count are never
+    /// possible and are not reported).
+    ///
+    /// # Errors
+    /// The first error of `report`, at which classification stops. The owner's side of the
+    /// energy changes is computed once ([`EnergyModel::delta_energy_swaps`]); each result is
+    /// bit for bit the one [`Self::classify`] gives for that slot alone.
+    // the arguments are the configuration, the slot range and the scratch space.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn classify_swaps<E: EnergyModel>(
+        model: &Model,
+        energy: &E,
+        graph: &SiteGraph,
+        occupancy: &Occupancy,
+        owner: SiteId,
+        entry: LayoutEntry,
+        filter: impl Fn(SiteId) -> bool,
+        scratch: &mut SwapScratch,
+        mut report: impl FnMut(u32, Option<Classified>) -> Result<()>,
+    ) -> Result<()> {
+        let rule = &model.rules[entry.rule as usize];
+        let Action::Swap { shell, .. } = rule.action else {
+            return Ok(());
+        };
+        let offsets = graph.neighbor_offsets(owner, shell);
+        let Some(so) = Self::swap_owner(model, graph, owner, entry) else {
+            for (local, &offset) in offsets.iter().enumerate() {
+                let partner = offset_site(owner, offset);
+                if filter(partner) {
+                    #[allow(clippy::cast_possible_truncation)]
+                    report(entry.offset + local as u32, None)?;
+                }
+            }
+            return Ok(());
+        };
+        scratch.partners.clear();
+        scratch.slots.clear();
+        for (local, &offset) in offsets.iter().enumerate() {
+            let partner = offset_site(owner, offset);
+            if !filter(partner) {
+                continue;
+            }
+            #[allow(clippy::cast_possible_truncation)]
+            let slot = entry.offset + local as u32;
+            if Self::swap_possible(rule, model, graph, occupancy, &so, partner) {
+                scratch.partners.push(partner);
+                scratch.slots.push(slot);
+            } else {
+                report(slot, None)?;
+            }
+        }
+        if scratch.partners.is_empty() {
+            return Ok(());
+        }
+        let thermal = matches!(rule.law, RateLaw::Thermal { .. });
+        scratch.deltas.clear();
+        scratch.deltas.resize(scratch.partners.len(), 0.0);
+        if thermal {
+            energy.delta_energy_swaps(
+                graph,
+                occupancy,
+                so.family,
+                &scratch.partners,
+                &mut scratch.deltas,
+            );
+        }
+        for ((&slot, &partner), &delta_e) in scratch
+            .slots
+            .iter()
+            .zip(&scratch.partners)
+            .zip(&scratch.deltas)
+        {
+            let barrier = if thermal {
+                Self::thermal_barrier(
+                    rule,
+                    graph,
+                    occupancy,
+                    owner,
+                    Some((partner, shell)),
+                    delta_e,
+                )
+            } else {
+                0.0
+            };
+            report(
+                slot,
+                Some(Classified {
+                    rule: entry.rule,
+                    barrier,
+                }),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Whether the event in slot `local` of `entry` owned by `owner` is possible now, and
+    /// its barrier. Pure: reads the configuration only.
+    #[inline]
+    #[must_use]
+    pub fn classify<E: EnergyModel>(
+        model: &Model,
+        energy: &E,
+        graph: &SiteGraph,
+        occupancy: &Occupancy,
+        owner: SiteId,
+        entry: LayoutEntry,
+        local: u32,
+    ) -> Option<Classified> {
+        let rule = &model.rules[entry.rule as usize];
+        let thermal = matches!(rule.law, RateLaw::Thermal { .. });
+        let (delta_e, pair) = match rule.action {
+            Action::Swap { shell, .. } => {
+                let offsets = graph.neighbor_offsets(owner, shell);
+                let &offset = offsets.get(local as usize)?;
+                let partner = offset_site(owner, offset);
+                let so = Self::swap_owner(model, graph, owner, entry)?;
+                if !Self::swap_possible(rule, model, graph, occupancy, &so, partner) {
+                    return None;
+                }
+                let mut delta = [0.0];
+                if thermal {
+                    energy.delta_energy_swaps(graph, occupancy, so.family, &[partner], &mut delta);
+                }
+                (delta[0], Some((partner, shell)))
+            }
+            Action::Remove { .. } | Action::Add { .. } => {
+                let here = occupancy.get(owner);
+                let to = match rule.action {
+                    Action::Add { species, .. } => species,
+                    _ => SpeciesId::VACANCY,
+                };
+                if !rule
+                    .conditions
+                    .iter()
+                    .all(|c| condition_holds(graph, occupancy, c, owner, None))
+                {
+                    return None;
+                }
+                let change = SiteChange {
+                    site: owner,
+                    from: here,
+                    to,
+                };
+                let delta = if thermal {
+                    energy.delta_energy(graph, occupancy, &[change])
+                } else {
+                    0.0
+                };
+                (delta, None)
+            }
+        };
+        let barrier = if thermal {
+            Self::thermal_barrier(rule, graph, occupancy, owner, pair, delta_e)
+        } else {
+            0.0
         };
         Some(Classified {
             rule: entry.rule,
             barrier,
         })
     }
+}
+
+/// The site at `offset` from `site` (a neighbour offset of the graph).
+#[inline]
+fn offset_site(site: SiteId, offset: i32) -> SiteId {
+    // The graph builder checked that site + offset is a valid site index.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    SiteId((i64::from(site.0) + i64::from(offset)) as u32)
 }
 
 /// The two changes of a swap: the mover's site first, then the target's.

@@ -34,14 +34,11 @@ impl ClassId {
     }
 }
 
-/// A member of a class: the owner site and the slot within the owner's event block.
+/// A member of a class: a 32-bit handle chosen by the user of the classes (the engine uses
+/// the index of the event's slot record, which makes a member 4 bytes and lets a removal
+/// fix the moved member's back-pointer without any other look-up).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct EventRef {
-    /// Owner site index.
-    pub site: u32,
-    /// Slot within the owner's block.
-    pub slot: u32,
-}
+pub struct EventRef(pub u32);
 
 /// What defines a class: the rule and the barrier bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -204,6 +201,11 @@ impl RateClasses {
     #[inline]
     pub fn push(&mut self, class: ClassId, event: EventRef) -> u32 {
         let m = &mut self.members[class.index()];
+        if m.len() == m.capacity() {
+            // grow by a quarter (still amortised O(1)) rather than doubling: member arrays
+            // hold most of the memory of dense systems.
+            m.reserve_exact((m.len() / 4).max(16));
+        }
         m.push(event);
         u32::try_from(m.len() - 1).expect("fewer than 2^32 members in a class")
     }
@@ -291,8 +293,8 @@ mod tests {
         let (id, created) = c.find_or_insert(key, 1.0, 2.0);
         assert!(created);
         assert_eq!(c.find_or_insert(key, 1.0, 2.0), (id, false));
-        let a = EventRef { site: 1, slot: 0 };
-        let b = EventRef { site: 2, slot: 3 };
+        let a = EventRef(1);
+        let b = EventRef(23);
         assert_eq!(c.push(id, a), 0);
         assert_eq!(c.push(id, b), 1);
         assert!((c.total() - 4.0).abs() < 1e-15);
@@ -312,9 +314,9 @@ mod tests {
         let (a, _) = c.find_or_insert(k(0), 0.0, 1.0);
         let (b, _) = c.find_or_insert(k(1), 0.0, 0.0);
         let (d, _) = c.find_or_insert(k(2), 0.0, 3.0);
-        c.push(b, EventRef { site: 0, slot: 0 });
-        c.push(d, EventRef { site: 1, slot: 0 });
-        c.push(a, EventRef { site: 2, slot: 0 });
+        c.push(b, EventRef(0));
+        c.push(d, EventRef(1));
+        c.push(a, EventRef(2));
         assert_eq!(c.select(0.5), Some(a));
         assert_eq!(c.select(1.5), Some(d));
         assert_eq!(c.select(10.0), Some(d));

@@ -261,6 +261,30 @@ impl Occupancy {
         &self.counts[base..base + self.n_species]
     }
 
+    /// Where the counts of a counted `shell` live: the count of species `z` around site `s`
+    /// is `counts_raw()[s * stride + offset + z]` for `(stride, offset)`. For tight loops;
+    /// [`Self::counts`] is the convenient form.
+    ///
+    /// # Panics
+    /// If `shell` is not a counted shell.
+    #[inline]
+    #[must_use]
+    pub fn counts_layout(&self, shell: ShellId) -> (usize, usize) {
+        let c = self.shell_slot[shell.index()];
+        assert!(c != u8::MAX, "counts are only kept for counted shells");
+        (
+            self.counted_shells.len() * self.n_species,
+            c as usize * self.n_species,
+        )
+    }
+
+    /// All neighbour counts (see [`Self::counts_layout`]).
+    #[inline]
+    #[must_use]
+    pub fn counts_raw(&self) -> &[u8] {
+        &self.counts
+    }
+
     /// Number of sites holding each species.
     #[must_use]
     pub fn totals(&self) -> Vec<u64> {
