@@ -11,7 +11,7 @@ mod output_common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use nanokmc::output::{export, ExportFormat, FrameSelection, RunStatus};
+use nanokmc::output::{ExportFormat, FrameSelection, RunStatus, export};
 use output_common::{frames, header, write_trajectory};
 
 fn run(cmd: &mut Command) -> Result<String, String> {

@@ -107,7 +107,7 @@ impl<E: EnergyModel> Simulation<E> {
                         members: classes
                             .members(c)
                             .iter()
-                            .map(|m| (m.site, m.slot))
+                            .map(|&m| self.table.resolve(m))
                             .collect(),
                     }
                 })
@@ -221,7 +221,7 @@ impl<E: EnergyModel> Simulation<E> {
                 "slot {slot} of site {site} is stored twice"
             )));
         }
-        self.table.activate(site, block, slot, id);
+        self.table.activate(block, slot, id);
         Ok(())
     }
 }
