@@ -30,8 +30,14 @@ fn run(cmd: &mut Command) -> Result<String, String> {
     }
 }
 
-/// The interpreter of the cached virtual environment, created on first use.
+/// The interpreter of the cached virtual environment, created on first use; the tests of
+/// this file run in parallel threads, so creation happens once, behind a `OnceLock`.
 fn venv_python() -> PathBuf {
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(create_venv).clone()
+}
+
+fn create_venv() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/pyenv");
     let venv = root.join("venv");
     let python = venv.join("bin/python");
