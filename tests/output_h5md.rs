@@ -167,8 +167,19 @@ fn assert_frames(
     }
 }
 
+/// Serialises the tests of this file. HDF5 opens files without close-on-exec, so a child
+/// process started by one test (a writer, `nanokmc`, Python) would inherit another test's
+/// open file, and with it the file's lock, for its whole life; the next open of that file
+/// then fails ("unable to lock file"). One test at a time avoids that.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 #[test]
 fn writer_round_trip_reads_back_every_dataset_and_attribute() {
+    let _guard = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.h5");
     let h = header(4);
@@ -320,6 +331,7 @@ fn writer_round_trip_reads_back_every_dataset_and_attribute() {
 
 #[test]
 fn writer_existing_file_without_overwrite_is_error() {
+    let _guard = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.h5");
     let h = header(2);
@@ -334,6 +346,7 @@ fn writer_existing_file_without_overwrite_is_error() {
 
 #[test]
 fn writer_bad_frame_lengths_and_extra_names_are_errors() {
+    let _guard = serial();
     let dir = tempfile::tempdir().unwrap();
     let h = header(2);
     let fr = frames(&h, SEED, 2, 0.1);
@@ -360,6 +373,7 @@ fn writer_bad_frame_lengths_and_extra_names_are_errors() {
 
 #[test]
 fn resume_keeping_three_of_five_appends_after_them() {
+    let _guard = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.h5");
     let h = header(3);
@@ -386,6 +400,7 @@ fn resume_keeping_three_of_five_appends_after_them() {
 
 #[test]
 fn resume_with_other_header_or_too_many_frames_is_input_error() {
+    let _guard = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.h5");
     let h = header(2);
@@ -435,6 +450,7 @@ fn resume_with_other_header_or_too_many_frames_is_input_error() {
 /// writes `NANOKMC_KILLED_WRITER_FRAMES` frames, reports, and waits to be killed.
 #[test]
 fn killed_writer_child_helper() {
+    let _guard = serial();
     let Ok(path) = std::env::var("NANOKMC_KILLED_WRITER_PATH") else {
         return;
     };
@@ -504,6 +520,7 @@ impl Drop for ChildGuard {
 
 #[test]
 fn killed_writer_file_is_readable_and_resumable() {
+    let _guard = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("killed.h5");
     write_and_kill(&path, 3);
@@ -531,6 +548,7 @@ fn killed_writer_file_is_readable_and_resumable() {
 
 #[test]
 fn killed_writer_before_first_frame_is_readable_and_resumable() {
+    let _guard = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("killed0.h5");
     write_and_kill(&path, 0);
@@ -550,6 +568,7 @@ fn killed_writer_before_first_frame_is_readable_and_resumable() {
 
 #[test]
 fn info_foreign_files_are_clear_errors() {
+    let _guard = serial();
     let dir = tempfile::tempdir().unwrap();
     let text = dir.path().join("notes.h5");
     std::fs::write(&text, "this is not HDF5\n").unwrap();
@@ -593,6 +612,7 @@ fn info_foreign_files_are_clear_errors() {
 
 #[test]
 fn export_xyz_small_system_parses_back() {
+    let _guard = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.h5");
     let h = header(3);
@@ -647,6 +667,7 @@ fn export_xyz_small_system_parses_back() {
 
 #[test]
 fn export_xdmf_is_well_formed_and_references_existing_datasets() {
+    let _guard = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.h5");
     let h = header(2);
@@ -695,6 +716,7 @@ fn export_xdmf_is_well_formed_and_references_existing_datasets() {
 
 #[test]
 fn frame_selection_parse_accepts_cli_forms_and_rejects_junk() {
+    let _guard = serial();
     use FrameSelection::{All, Last, List, Range};
     assert_eq!(FrameSelection::parse("all").unwrap(), All);
     assert_eq!(FrameSelection::parse(":").unwrap(), All);
@@ -750,6 +772,7 @@ fn frame_selection_parse_accepts_cli_forms_and_rejects_junk() {
 /// frame 1 and frame 3, stated bound 4 MB per frame.
 #[test]
 fn writer_million_sites_costs_at_most_4_mb_per_frame() {
+    let _guard = serial();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.h5");
     let h = header(63);

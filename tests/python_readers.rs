@@ -98,8 +98,19 @@ fn json_list<T: std::fmt::Display>(values: impl IntoIterator<Item = T>) -> Strin
     format!("[{}]", items.join(", "))
 }
 
+/// Serialises the tests of this file. HDF5 opens files without close-on-exec, so a child
+/// process started by one test (a writer, `nanokmc`, Python) would inherit another test's
+/// open file, and with it the file's lock, for its whole life; the next open of that file
+/// then fails ("unable to lock file"). One test at a time avoids that.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 #[test]
 fn python_readers_open_trajectory_and_exports() {
+    let _guard = serial();
     let python = venv_python();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.h5");
@@ -154,6 +165,7 @@ fn python_readers_open_trajectory_and_exports() {
 /// name alone with every site as an atom and one timestep per frame.
 #[test]
 fn python_readers_open_the_output_of_nanokmc_run() {
+    let _guard = serial();
     let python = venv_python();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("replicas.h5md");

@@ -134,10 +134,21 @@ fn check_good(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Serialises the tests of this file. HDF5 opens files without close-on-exec, so a child
+/// process started by one test (a writer, `nanokmc`, Python) would inherit another test's
+/// open file, and with it the file's lock, for its whole life; the next open of that file
+/// then fails ("unable to lock file"). One test at a time avoids that.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Every good file compiles (`scenario::read`) and builds (`build_system(0)`); files with
 /// a known gap are read without panicking.
 #[test]
 fn scenario_good_files_compile_and_build() {
+    let _guard = serial();
     let files = toml_files(&corpus("good"));
     assert!(files.len() >= 8, "only {} good files", files.len());
     let mut failures = Vec::new();
@@ -158,6 +169,7 @@ fn scenario_good_files_compile_and_build() {
 /// Every shipped scenario compiles and builds.
 #[test]
 fn scenario_shipped_files_compile_and_build() {
+    let _guard = serial();
     let files = toml_files(&root().join("scenarios"));
     assert!(files.len() >= 2, "shipped scenarios: {files:?}");
     for path in files {
@@ -171,6 +183,7 @@ fn scenario_shipped_files_compile_and_build() {
 /// gap, and prints the scenario name and the built system.
 #[test]
 fn cli_check_accepts_shipped_and_good_scenarios() {
+    let _guard = serial();
     let mut files = toml_files(&root().join("scenarios"));
     files.extend(
         toml_files(&corpus("good"))
@@ -217,6 +230,7 @@ fn run_good(file: &str) -> (nanokmc::run::RunSummary, tempfile::TempDir, PathBuf
 /// its 300 events and writes `<out stem>.r<k>.h5md`.
 #[test]
 fn scenario_block_runs_two_replicas_to_its_event_limit() {
+    let _guard = serial();
     let (summary, _dir, out) = run_good("block_fcc.toml");
     assert_eq!(summary.replicas.len(), 2);
     for (k, r) in summary.replicas.iter().enumerate() {
@@ -241,6 +255,7 @@ fn scenario_block_runs_two_replicas_to_its_event_limit() {
 /// A particle on a periodic substrate and a beam-lit rod run a few hundred events each.
 #[test]
 fn scenario_particle_scenarios_run() {
+    let _guard = serial();
     for (file, events) in [
         ("sphere_square_substrate.toml", 400),
         ("hex_rod_beam.toml", 300),
@@ -263,6 +278,7 @@ fn scenario_particle_scenarios_run() {
 /// times, frame schedules and their defaults, geometry defaults.
 #[test]
 fn scenario_good_files_convert_values() {
+    let _guard = serial();
     let s = read_good("block_fcc.toml");
     assert_eq!((s.seed, s.replicas), (7, 2));
     assert!(matches!(
@@ -352,6 +368,7 @@ fn scenario_good_files_convert_values() {
 /// frames, stop conditions and domain names.
 #[test]
 fn scenario_good_files_convert_beam_stop_and_domains() {
+    let _guard = serial();
     // beam windows: 100 e/Å²/s, then 1 A/cm² = 1e-16 C/s/Å² / e = 624.15 e/Å²/s.
     let s = read_good("hex_rod_beam.toml");
     assert_relative_eq!(
@@ -412,6 +429,7 @@ fn scenario_good_files_convert_beam_stop_and_domains() {
 /// configuration every time, and two replicas differ.
 #[test]
 fn scenario_initial_changes_depend_on_the_replica_only() {
+    let _guard = serial();
     let s = read_good("block_fcc.toml");
     let a = s.build_system(0).unwrap();
     let b = s.build_system(0).unwrap();
@@ -486,6 +504,7 @@ fn check_bad(path: &Path) -> Result<(), String> {
 /// without panicking.
 #[test]
 fn scenario_bad_files_are_rejected_with_location_key_and_message() {
+    let _guard = serial();
     let files = toml_files(&corpus("bad"));
     assert!(files.len() >= 30, "only {} bad files", files.len());
     let mut failures = Vec::new();
@@ -513,6 +532,7 @@ fn scenario_bad_files_are_rejected_with_location_key_and_message() {
 /// Every file with a known gap has its own ignored test (keeps the list honest).
 #[test]
 fn scenario_known_gaps_each_have_an_ignored_test() {
+    let _guard = serial();
     let source = include_str!("scenario_files.rs");
     for (kind, function) in [("good", "known_good_gap"), ("bad", "known_bad_gap")] {
         for path in toml_files(&corpus(kind)) {
@@ -542,6 +562,7 @@ fn known_bad_gap(stem: &str) {
 /// files).
 #[test]
 fn scenario_bad_corpus_covers_the_required_cases() {
+    let _guard = serial();
     let stems: Vec<String> = toml_files(&corpus("bad"))
         .iter()
         .map(|p| stem(p).to_string())
@@ -596,6 +617,7 @@ fn scenario_bad_corpus_covers_the_required_cases() {
 /// exits 2 as well.
 #[test]
 fn cli_run_rejects_bad_files_with_exit_code_2_and_writes_nothing() {
+    let _guard = serial();
     let dir = tempfile::tempdir().unwrap();
     for path in toml_files(&corpus("bad")) {
         let expected = expectation(&path);
@@ -649,6 +671,7 @@ fn cli_run_rejects_bad_files_with_exit_code_2_and_writes_nothing() {
 /// A scenario file that does not exist: an I/O error naming the path, no panic.
 #[test]
 fn scenario_missing_file_error_names_the_path() {
+    let _guard = serial();
     let path = corpus("does_not_exist.toml");
     let (read, _) = read_and_build(&path).expect("no panic");
     let error = read.expect_err("a missing file is an error");
