@@ -854,6 +854,14 @@ impl Compiler<'_> {
                 "only an amorphous substrate takes `min_distance`",
             ));
         }
+        if !matches!(layout, SubstrateLayout::Amorphous { .. }) && sf.seed.is_some() {
+            return Err(self.err(
+                at.clone(),
+                &format!("{key}.seed"),
+                "only an amorphous substrate takes `seed`",
+            ));
+        }
+
         Ok(SubstrateSpec {
             name: sf.name.clone().unwrap_or_else(|| "substrate".into()),
             kind,
