@@ -189,14 +189,37 @@ fn key_at(text: &str, offset: usize) -> String {
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
     let line = &text[line_start..line_end];
-    let mut key = None;
-    if let Some(eq) = line.find('=') {
-        let k = line[..eq].trim().trim_start_matches('{').trim();
+    let column = offset - line_start;
+    let is_key_char = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    let clean = |k: &str| -> Option<String> {
+        let k = k.trim().trim_start_matches('{').trim();
         let k = k.rsplit(['{', ',']).next().unwrap_or(k).trim();
-        if !k.is_empty() && !k.starts_with('[') && !k.starts_with('#') {
-            key = Some(k.to_string());
+        (!k.is_empty() && !k.starts_with('[') && !k.starts_with('#')).then(|| k.to_string())
+    };
+    // the key the error points at: the key written at the offset (unknown keys), else the
+    // last `key =` before the offset on the line (a bad value, also inside an inline
+    // table), else the line's first key.
+    let at_offset = {
+        // the start of the word the offset falls in.
+        let mut start = column.min(line.len());
+        while let Some(c) = line[..start]
+            .chars()
+            .next_back()
+            .filter(|&c| is_key_char(c))
+        {
+            start -= c.len_utf8();
         }
-    }
+        let rest = &line[start..];
+        let word: String = rest.chars().take_while(|&c| is_key_char(c)).collect();
+        let after = rest[word.len()..].trim_start();
+        (!word.is_empty() && after.starts_with('=')).then_some(word)
+    };
+    let before_offset = line[..column.min(line.len())]
+        .rfind('=')
+        .and_then(|eq| clean(&line[..eq]));
+    let key = at_offset
+        .or(before_offset)
+        .or_else(|| line.find('=').and_then(|eq| clean(&line[..eq])));
     let header_of = |l: &str| -> Option<String> {
         let l = l.split('#').next().unwrap_or("").trim();
         l.starts_with('[').then(|| l.to_string())
@@ -284,6 +307,14 @@ mod tests {
         let s = Source::from_text("x.toml", "a = 1\nbb = 2\n");
         assert_eq!(key_at("[[e]]\nx = 1\n[[e]]\ny = 2\n", 20), "e[1].y");
         assert_eq!(key_at("[m]\nname = 3\n", 6), "m.name");
+        // inside an inline table: the key whose value (or name) is at the offset.
+        let inline = "[p]\ns = { name = \"a\", rotation = 5 }\n";
+        assert_eq!(key_at(inline, inline.find('5').unwrap()), "p.rotation");
+        assert_eq!(
+            key_at(inline, inline.find("rotation").unwrap()),
+            "p.rotation"
+        );
+        assert_eq!(key_at(inline, inline.find("\"a\"").unwrap()), "p.name");
         let l = s.location(8);
         assert_eq!((l.line, l.column), (2, 3));
     }

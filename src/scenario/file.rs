@@ -64,7 +64,10 @@ pub(super) struct Block {
 
 /// A rotation: an axis and an angle, or a matrix (rows; crystal → lab).
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected a rotation: a 3 × 3 matrix of rows, or { axis = [x, y, z], angle = \"30 deg\" }"
+)]
 pub(super) enum Rotation {
     // `angle` is a plain string: spans cannot be read inside an untagged enum.
     AxisAngle { axis: [f64; 3], angle: String },
