@@ -73,6 +73,8 @@ pub struct EngineState {
     pub rng: Rng,
     /// The rate classes in id order.
     pub classes: Vec<ClassState>,
+    /// Rate scaling factor per rule (1 when unscaled).
+    pub rule_scale: Vec<f64>,
 }
 
 fn corrupt(message: impl Into<String>) -> Error {
@@ -97,6 +99,7 @@ impl<E: EnergyModel> Simulation<E> {
             added: self.added.clone(),
             mover_owned: self.mover_owned.clone(),
             rng: self.rng.clone(),
+            rule_scale: self.rule_scale.clone(),
             classes: classes
                 .ids()
                 .map(|c| {
@@ -167,6 +170,14 @@ impl<E: EnergyModel> Simulation<E> {
         sim.executed = state.executed;
         sim.null_events = state.null_events;
         sim.rule_counts = state.rule_counts;
+        if state.rule_scale.len() != sim.model.rules.len()
+            || state.rule_scale.iter().any(|f| !(*f > 0.0 && *f <= 1.0))
+        {
+            return Err(corrupt(
+                "rate scaling factors do not match the model's rules",
+            ));
+        }
+        sim.rule_scale = state.rule_scale;
         sim.removed = state.removed;
         sim.added = state.added;
         for (i, class) in state.classes.iter().enumerate() {

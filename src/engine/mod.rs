@@ -53,12 +53,14 @@ const RAMP_TOLERANCE: f64 = 0.05;
 /// Stamp bit of sites in the outer layer of an event's refresh neighbourhood.
 const OUTER: u16 = 1 << 15;
 
-/// The class of a classified event, created (with its rate at `bound`) if new.
+/// The class of a classified event, created (with its rate at `bound`, times the rule's
+/// scaling factor in `scale`) if new.
 #[inline]
 fn class_of(
     table: &mut EventTable,
     model: &Model,
     bound: Environment,
+    scale: &[f64],
     classified: Classified,
 ) -> Result<ClassId> {
     let Classified { rule, barrier } = classified;
@@ -76,7 +78,7 @@ fn class_of(
             site: u32::MAX,
             message,
         },
-    )?;
+    )? * scale[rule as usize];
     Ok(table.classes.find_or_insert(key, barrier, rate).0)
 }
 
@@ -156,6 +158,8 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     swap_scratch: SwapScratch,
     /// Audit every this many executed events (0: never).
     audit_every: u64,
+    /// Rate scaling factor per rule (see [`Simulation::set_rule_scaling`]).
+    rule_scale: Vec<f64>,
 }
 
 /// Checks that every coordination table E(n) of `energy` covers the largest neighbour
@@ -312,6 +316,7 @@ impl<E: EnergyModel> Simulation<E> {
         Ok(Self {
             mover_owned,
             rule_counts: vec![0; model.rules.len()],
+            rule_scale: vec![1.0; model.rules.len()],
             removed: vec![0; n_cells],
             added: vec![0; n_cells],
             stamp: vec![0; graph.len()],
@@ -441,6 +446,7 @@ impl<E: EnergyModel> Simulation<E> {
                 let law = &self.model.rules[key.rule as usize].law;
                 classes.members(c).len() as f64
                     * rates::rate(law, classes.barrier(c), env.temperature, env.beam_flux)
+                    * self.rule_scale[key.rule as usize]
             })
             .sum()
     }
@@ -492,13 +498,52 @@ impl<E: EnergyModel> Simulation<E> {
 
     fn class_rate(&self, rule: u32, barrier: f64, env: Environment) -> Result<f64> {
         let law = &self.model.rules[rule as usize].law;
-        rates::checked_rate(law, barrier, env.temperature, env.beam_flux).map_err(|message| {
-            Error::Model {
+        rates::checked_rate(law, barrier, env.temperature, env.beam_flux)
+            .map(|rate| rate * self.rule_scale[rule as usize])
+            .map_err(|message| Error::Model {
                 event: self.model.rules[rule as usize].name.clone(),
                 site: u32::MAX,
                 message,
+            })
+    }
+
+    /// Multiplies the rates of every event of `rule` by `factor` in `(0, 1]` from now on
+    /// (1 restores the physical rates). This is the mechanism of rate scaling for fast,
+    /// quasi-equilibrated events: scaling a rule and its reverse by the same factor raises
+    /// their barriers by `−k_B T ln(factor)` in both directions, which leaves the
+    /// equilibrium among the states they connect unchanged and stretches their time scale
+    /// by `1/factor`. The factor applies in every window and to the thinning test, and is
+    /// part of [`EngineState`].
+    ///
+    /// # Errors
+    /// [`Error::Build`] if `rule` does not exist or `factor` is not in `(0, 1]`.
+    pub fn set_rule_scaling(&mut self, rule: u32, factor: f64) -> Result<()> {
+        if rule as usize >= self.model.rules.len() {
+            return Err(Error::build("rate scaling", format!("no rule {rule}")));
+        }
+        if !(factor > 0.0 && factor <= 1.0) {
+            return Err(Error::build(
+                "rate scaling",
+                format!("the factor must lie in (0, 1], got {factor}"),
+            ));
+        }
+        self.rule_scale[rule as usize] = factor;
+        let ids: Vec<ClassId> = self.table.classes.ids().collect();
+        for c in ids {
+            let key = self.table.classes.key(c);
+            if key.rule == rule {
+                let rate =
+                    self.class_rate(rule, self.table.classes.barrier(c), self.window.bound)?;
+                self.table.classes.set_rate(c, rate);
             }
-        })
+        }
+        Ok(())
+    }
+
+    /// The rate scaling factor of each rule (1 when unscaled).
+    #[must_use]
+    pub fn rule_scaling(&self) -> &[f64] {
+        &self.rule_scale
     }
 
     /// Recomputes the slots of `owner`'s block (see the module documentation, stage 6).
@@ -528,10 +573,11 @@ impl<E: EnergyModel> Simulation<E> {
             let table = &mut self.table;
             let model = &*self.model;
             let bound = self.window.bound;
+            let scale = &self.rule_scale;
             let mut update = |slot: u32, classified: Option<Classified>| -> Result<()> {
                 let new_class = match classified {
                     None => ClassId::NONE,
-                    Some(c) => class_of(table, model, bound, c)?,
+                    Some(c) => class_of(table, model, bound, scale, c)?,
                 };
                 let old_class = if block == NO_BLOCK {
                     ClassId::NONE
