@@ -9,7 +9,9 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{SEEDS, fcc_periodic, graph, mean_sem, min_image, potential};
+use common::{
+    SEEDS, TWO_SITE, fcc_periodic, graph, mean_sem, min_image, potential, two_site_graph,
+};
 use nanokmc::constants::BOLTZMANN_EV_PER_K;
 use nanokmc::engine::{Simulation, StepOutcome};
 use nanokmc::program::{Program, Schedule};
@@ -190,45 +192,9 @@ fn engine_selection_frequencies_match_rates_chi_square() {
 /// Error from 100 blocks of the run.
 #[test]
 fn engine_two_site_equilibrium_occupancy_is_boltzmann() {
-    let pot = potential(
-        r#"
-        [model]
-        name = "two-site"
-        [[species]]
-        name = "X"
-        [[site_kinds]]
-        name = "a"
-        allowed = ["X"]
-        [[site_kinds]]
-        name = "b"
-        allowed = ["X"]
-        [[shells]]
-        name = "nn"
-        pairs = [{ kinds = ["a", "b"], max = "1.5 A" }]
-        [energy]
-        onsite = [{ species = "X", kind = "b", value = "0.1 eV" }]
-        [[events]]
-        name = "hop"
-        type = "hop"
-        species = "X"
-        from = "a"
-        to = "b"
-        shell = "nn"
-        prefactor = "1e13 /s"
-        migration_energy = "0.5 eV"
-        barrier_rule = "kang_weinberg"
-        "#,
-    );
+    let pot = potential(TWO_SITE);
     assert_eq!(pot.model.rules.len(), 2, "the reverse hop is generated");
-    let g = graph(
-        vec![[0.0; 3], [1.0, 0.0, 0.0]],
-        vec![0, 1],
-        &["a", "b"],
-        &["nn"],
-        &[vec![vec![1]], vec![vec![0]]],
-        [false; 3],
-        [2.0, 1.0, 1.0],
-    );
+    let g = two_site_graph();
     let t = 500.0;
     let mut sim = Simulation::new(
         g,

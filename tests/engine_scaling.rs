@@ -8,7 +8,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{SEEDS, graph, mean_sem, potential, rich_simulation};
+use common::{SEEDS, TWO_SITE, mean_sem, potential, rich_simulation, two_site_graph};
 use nanokmc::constants::BOLTZMANN_EV_PER_K;
 use nanokmc::engine::Simulation;
 use nanokmc::program::Program;
@@ -16,48 +16,12 @@ use nanokmc::rng;
 use nanokmc::sites::SiteId;
 use nanokmc::state::SpeciesId;
 
-const TWO_SITE: &str = r#"
-[model]
-name = "two-site"
-[[species]]
-name = "X"
-[[site_kinds]]
-name = "a"
-allowed = ["X"]
-[[site_kinds]]
-name = "b"
-allowed = ["X"]
-[[shells]]
-name = "nn"
-pairs = [{ kinds = ["a", "b"], max = "1.5 A" }]
-[energy]
-onsite = [{ species = "X", kind = "b", value = "0.1 eV" }]
-[[events]]
-name = "hop"
-type = "hop"
-species = "X"
-from = "a"
-to = "b"
-shell = "nn"
-prefactor = "1e13 /s"
-migration_energy = "0.5 eV"
-"#;
-
 const T: f64 = 500.0;
 
 fn two_site(factor: f64) -> Simulation {
     let pot = potential(TWO_SITE);
-    let g = graph(
-        vec![[0.0; 3], [1.0, 0.0, 0.0]],
-        vec![0, 1],
-        &["a", "b"],
-        &["nn"],
-        &[vec![vec![1]], vec![vec![0]]],
-        [false; 3],
-        [2.0, 1.0, 1.0],
-    );
     let mut sim = Simulation::new(
-        g,
+        two_site_graph(),
         Arc::new(pot.model),
         vec![SpeciesId(1), SpeciesId(0)],
         Program::constant(T, 0.0).unwrap(),

@@ -2,6 +2,8 @@
 //! lattice builders) and models from potential text.
 #![allow(dead_code)]
 
+pub mod corpus;
+
 use std::sync::Arc;
 
 use nanokmc::engine::Simulation;
@@ -265,4 +267,46 @@ pub fn rich_simulation(seed: u64) -> Simulation {
     )
     .unwrap();
     Simulation::new(g, Arc::new(pot.model), species, program, r).unwrap()
+}
+
+/// Two sites of kinds `a` and `b`, one species X, a hop a → b (ν = 10¹³ s⁻¹, E_m = 0.5 eV,
+/// Kang–Weinberg) with its generated reverse, X on `b` 0.1 eV above X on `a`.
+pub const TWO_SITE: &str = r#"
+[model]
+name = "two-site"
+[[species]]
+name = "X"
+[[site_kinds]]
+name = "a"
+allowed = ["X"]
+[[site_kinds]]
+name = "b"
+allowed = ["X"]
+[[shells]]
+name = "nn"
+pairs = [{ kinds = ["a", "b"], max = "1.5 A" }]
+[energy]
+onsite = [{ species = "X", kind = "b", value = "0.1 eV" }]
+[[events]]
+name = "hop"
+type = "hop"
+species = "X"
+from = "a"
+to = "b"
+shell = "nn"
+prefactor = "1e13 /s"
+migration_energy = "0.5 eV"
+"#;
+
+/// The graph of [`TWO_SITE`]: site 0 of kind `a`, site 1 of kind `b`, neighbours in `nn`.
+pub fn two_site_graph() -> Arc<SiteGraph> {
+    graph(
+        vec![[0.0; 3], [1.0, 0.0, 0.0]],
+        vec![0, 1],
+        &["a", "b"],
+        &["nn"],
+        &[vec![vec![1]], vec![vec![0]]],
+        [false; 3],
+        [2.0, 1.0, 1.0],
+    )
 }
