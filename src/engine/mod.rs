@@ -53,8 +53,26 @@ const RAMP_TOLERANCE: f64 = 0.05;
 /// Stamp bit of sites in the outer layer of an event's refresh neighbourhood.
 const OUTER: u16 = 1 << 15;
 
-/// The class of a classified event, created (with its rate at `bound`, times the rule's
-/// scaling factor in `scale`) if new.
+/// The per-member rate of a class [s⁻¹]: the rule's law at `barrier` and `env`, times the
+/// rule's scaling factor in `scale`; checked finite and ≥ 0.
+fn scaled_rate(
+    model: &Model,
+    scale: &[f64],
+    rule: u32,
+    barrier: f64,
+    env: Environment,
+) -> Result<f64> {
+    let law = &model.rules[rule as usize].law;
+    rates::checked_rate(law, barrier, env.temperature, env.beam_flux)
+        .map(|rate| rate * scale[rule as usize])
+        .map_err(|message| Error::Model {
+            event: model.rules[rule as usize].name.clone(),
+            site: u32::MAX,
+            message,
+        })
+}
+
+/// The class of a classified event, created (with its rate at `bound`) if new.
 #[inline]
 fn class_of(
     table: &mut EventTable,
@@ -71,14 +89,7 @@ fn class_of(
     if let Some(id) = table.classes.find(key) {
         return Ok(id);
     }
-    let law = &model.rules[rule as usize].law;
-    let rate = rates::checked_rate(law, barrier, bound.temperature, bound.beam_flux).map_err(
-        |message| Error::Model {
-            event: model.rules[rule as usize].name.clone(),
-            site: u32::MAX,
-            message,
-        },
-    )? * scale[rule as usize];
+    let rate = scaled_rate(model, scale, rule, barrier, bound)?;
     Ok(table.classes.find_or_insert(key, barrier, rate).0)
 }
 
@@ -442,11 +453,11 @@ impl<E: EnergyModel> Simulation<E> {
         classes
             .ids()
             .map(|c| {
-                let key = classes.key(c);
-                let law = &self.model.rules[key.rule as usize].law;
-                classes.members(c).len() as f64
-                    * rates::rate(law, classes.barrier(c), env.temperature, env.beam_flux)
-                    * self.rule_scale[key.rule as usize]
+                // a rate that is invalid now shows as NaN (step reports it as an error).
+                let rate = self
+                    .class_rate(classes.key(c).rule, classes.barrier(c), env)
+                    .unwrap_or(f64::NAN);
+                classes.members(c).len() as f64 * rate
             })
             .sum()
     }
@@ -497,14 +508,7 @@ impl<E: EnergyModel> Simulation<E> {
     }
 
     fn class_rate(&self, rule: u32, barrier: f64, env: Environment) -> Result<f64> {
-        let law = &self.model.rules[rule as usize].law;
-        rates::checked_rate(law, barrier, env.temperature, env.beam_flux)
-            .map(|rate| rate * self.rule_scale[rule as usize])
-            .map_err(|message| Error::Model {
-                event: self.model.rules[rule as usize].name.clone(),
-                site: u32::MAX,
-                message,
-            })
+        scaled_rate(&self.model, &self.rule_scale, rule, barrier, env)
     }
 
     /// Multiplies the rates of every event of `rule` by `factor` in `(0, 1]` from now on
