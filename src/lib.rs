@@ -48,6 +48,7 @@
     clippy::many_single_char_names
 )]
 
+pub mod accel;
 pub mod bench;
 pub mod constants;
 pub mod energy;

@@ -89,7 +89,7 @@ fn scaling_survives_a_checkpoint_and_continues_bit_for_bit() {
     sim.set_rule_scaling(0, 0.25).unwrap();
     sim.run_events(500, f64::INFINITY).unwrap();
     let state = sim.save_state();
-    assert_eq!(state.rule_scale[0], 0.25);
+    assert_eq!(state.scale[0], 0.25);
     let mut resumed = Simulation::restore(
         Arc::new(sim.graph().clone()),
         Arc::new(sim.model().clone()),

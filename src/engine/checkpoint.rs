@@ -23,6 +23,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{Simulation, Window};
+use crate::accel::Detector;
 use crate::energy::{BondCounting, EnergyModel};
 use crate::error::{Error, Result};
 use crate::events::EventCatalog;
@@ -36,8 +37,8 @@ use crate::state::SpeciesId;
 /// One rate class: its key and its members `(site, slot)` in selection order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassState {
-    /// Rule index.
-    pub rule: u32,
+    /// Group index (`rule + n_rules × region`).
+    pub group: u32,
     /// Bits of the barrier [eV] (`f64::to_bits`).
     pub barrier_bits: u64,
     /// Members as (owner site, slot), in order.
@@ -73,8 +74,10 @@ pub struct EngineState {
     pub rng: Rng,
     /// The rate classes in id order.
     pub classes: Vec<ClassState>,
-    /// Rate scaling factor per rule (1 when unscaled).
-    pub rule_scale: Vec<f64>,
+    /// Rate scaling factor per group (1 when unscaled).
+    pub scale: Vec<f64>,
+    /// The acceleration detector, when on.
+    pub accel: Option<Detector>,
 }
 
 fn corrupt(message: impl Into<String>) -> Error {
@@ -99,13 +102,14 @@ impl<E: EnergyModel> Simulation<E> {
             added: self.added.clone(),
             mover_owned: self.mover_owned.clone(),
             rng: self.rng.clone(),
-            rule_scale: self.rule_scale.clone(),
+            scale: self.scale.clone(),
+            accel: self.accel.as_deref().cloned(),
             classes: classes
                 .ids()
                 .map(|c| {
                     let key = classes.key(c);
                     ClassState {
-                        rule: key.rule,
+                        group: key.group,
                         barrier_bits: key.barrier_bits,
                         members: classes
                             .members(c)
@@ -170,29 +174,37 @@ impl<E: EnergyModel> Simulation<E> {
         sim.executed = state.executed;
         sim.null_events = state.null_events;
         sim.rule_counts = state.rule_counts;
-        if state.rule_scale.len() != sim.model.rules.len()
-            || state.rule_scale.iter().any(|f| !(*f > 0.0 && *f <= 1.0))
-        {
+        let (regions, n_regions) = match &state.accel {
+            Some(acc) => super::region_map(&sim.graph, acc.settings.regions),
+            None => (None, 1),
+        };
+        if let Some(acc) = &state.accel {
+            acc.check_fits(&sim.model, n_regions).map_err(corrupt)?;
+        }
+        let n_groups = sim.model.rules.len() * n_regions;
+        if state.scale.len() != n_groups || state.scale.iter().any(|f| !(*f > 0.0 && *f <= 1.0)) {
             return Err(corrupt(
-                "rate scaling factors do not match the model's rules",
+                "rate scaling factors do not match the model's rules and regions",
             ));
         }
-        sim.rule_scale = state.rule_scale;
+        sim.regions = regions;
+        sim.scale = state.scale;
+        sim.accel = state.accel.map(Box::new);
         sim.removed = state.removed;
         sim.added = state.added;
         for (i, class) in state.classes.iter().enumerate() {
-            if class.rule as usize >= sim.model.rules.len() {
-                return Err(corrupt(format!("class {i} names rule {}", class.rule)));
+            if class.group as usize >= n_groups {
+                return Err(corrupt(format!("class {i} names group {}", class.group)));
             }
             let barrier = f64::from_bits(class.barrier_bits);
             if !barrier.is_finite() {
                 return Err(corrupt(format!("class {i} has a non-finite barrier")));
             }
             let key = ClassKey {
-                rule: class.rule,
+                group: class.group,
                 barrier_bits: class.barrier_bits,
             };
-            let rate = sim.class_rate(class.rule, barrier, sim.window.bound)?;
+            let rate = sim.class_rate(class.group, barrier, sim.window.bound)?;
             let (id, created) = sim.table.classes.find_or_insert(key, barrier, rate);
             if !created || id.index() != i {
                 return Err(corrupt(format!("class {i} is stored twice")));

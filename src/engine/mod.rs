@@ -33,9 +33,10 @@ pub use checkpoint::{ClassState, EngineState};
 
 use std::sync::Arc;
 
+use crate::accel::{self, AccelSettings, Detector, RegionMode};
 use crate::energy::{BondCounting, EnergyModel};
 use crate::error::{Error, Result};
-use crate::events::{Classified, DecodedEvent, EventCatalog, SwapScratch};
+use crate::events::{Classified, DecodedEvent, EventCatalog, LayoutEntry, SwapScratch};
 use crate::model::{Action, Model, RateLaw};
 use crate::program::{Environment, Program};
 use crate::rates;
@@ -53,44 +54,96 @@ const RAMP_TOLERANCE: f64 = 0.05;
 /// Stamp bit of sites in the outer layer of an event's refresh neighbourhood.
 const OUTER: u16 = 1 << 15;
 
-/// The per-member rate of a class [s⁻¹]: the rule's law at `barrier` and `env`, times the
-/// rule's scaling factor in `scale`; checked finite and ≥ 0.
+/// The rule of a scaling group (`group = rule + n_rules × region`).
+#[inline]
+fn rule_of(model: &Model, group: u32) -> usize {
+    let n = model.rules.len();
+    let g = group as usize;
+    if g < n { g } else { g % n }
+}
+
+/// The per-member rate of a class [s⁻¹]: the law of the group's rule at `barrier` and
+/// `env`, times the group's scaling factor in `scale`; checked finite and ≥ 0.
 fn scaled_rate(
     model: &Model,
     scale: &[f64],
-    rule: u32,
+    group: u32,
     barrier: f64,
     env: Environment,
 ) -> Result<f64> {
-    let law = &model.rules[rule as usize].law;
+    let rule = rule_of(model, group);
+    let law = &model.rules[rule].law;
     rates::checked_rate(law, barrier, env.temperature, env.beam_flux)
-        .map(|rate| rate * scale[rule as usize])
+        .map(|rate| rate * scale[group as usize])
         .map_err(|message| Error::Model {
-            event: model.rules[rule as usize].name.clone(),
+            event: model.rules[rule].name.clone(),
             site: u32::MAX,
             message,
         })
 }
 
-/// The class of a classified event, created (with its rate at `bound`) if new.
+/// The class of an event of `group` with `barrier`, created (with its rate at `bound`) if
+/// new.
 #[inline]
 fn class_of(
     table: &mut EventTable,
     model: &Model,
     bound: Environment,
     scale: &[f64],
-    classified: Classified,
+    group: u32,
+    barrier: f64,
 ) -> Result<ClassId> {
-    let Classified { rule, barrier } = classified;
     let key = ClassKey {
-        rule,
+        group,
         barrier_bits: barrier.to_bits(),
     };
     if let Some(id) = table.classes.find(key) {
         return Ok(id);
     }
-    let rate = scaled_rate(model, scale, rule, barrier, bound)?;
+    let rate = scaled_rate(model, scale, group, barrier, bound)?;
     Ok(table.classes.find_or_insert(key, barrier, rate).0)
+}
+
+/// The region of each domain under `mode` (`None` for one region) and the number of
+/// regions.
+fn region_map(graph: &SiteGraph, mode: RegionMode) -> (Option<Arc<[u32]>>, usize) {
+    match mode {
+        RegionMode::Whole => (None, 1),
+        RegionMode::Domains => {
+            let n_domains = graph.domain_names().len().max(1);
+            #[allow(clippy::cast_possible_truncation)]
+            let map: Vec<u32> = (0..n_domains as u32).collect();
+            (Some(map.into()), n_domains)
+        }
+    }
+}
+
+/// The scaling group of the event in `slot` of `owner` (layout entry `entry`, rule
+/// `rule`): `rule + n_rules × region`, where the region is that of the owner's domain, or
+/// for a swap the lower region of its two ends (the same for an event and its reverse).
+#[inline]
+fn group_of(
+    graph: &SiteGraph,
+    model: &Model,
+    regions: Option<&[u32]>,
+    owner: SiteId,
+    entry: LayoutEntry,
+    slot: u32,
+    rule: u32,
+) -> u32 {
+    let Some(regions) = regions else {
+        return rule;
+    };
+    let mut region = regions[graph.domain(owner).index()];
+    if let Action::Swap { shell, .. } = model.rules[rule as usize].action {
+        let offset = graph.neighbor_offsets(owner, shell)[(slot - entry.offset) as usize];
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let partner = SiteId((i64::from(owner.0) + i64::from(offset)) as u32);
+        region = region.min(regions[graph.domain(partner).index()]);
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    let n_rules = model.rules.len() as u32;
+    rule + n_rules * region
 }
 
 /// What one call of [`Simulation::step`] did.
@@ -169,8 +222,13 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     swap_scratch: SwapScratch,
     /// Audit every this many executed events (0: never).
     audit_every: u64,
-    /// Rate scaling factor per rule (see [`Simulation::set_rule_scaling`]).
-    rule_scale: Vec<f64>,
+    /// Rate scaling factor per group (`rule + n_rules × region`; see
+    /// [`Simulation::set_rule_scaling`]).
+    scale: Vec<f64>,
+    /// Region of each domain when rates are scaled per region (`None`: one region).
+    regions: Option<Arc<[u32]>>,
+    /// Detection and scaling of quasi-equilibrated channels, when on.
+    accel: Option<Box<Detector>>,
 }
 
 /// Checks that every coordination table E(n) of `energy` covers the largest neighbour
@@ -297,23 +355,19 @@ impl<E: EnergyModel> Simulation<E> {
         }
         let occupancy =
             Occupancy::new(&graph, species, model.species.len(), model.counted_shells())?;
-        let mover_owned = if let Some(m) = mover_owned {
-            m
-        } else {
-            {
-                let totals = occupancy.totals();
-                model
-                    .rules
-                    .iter()
-                    .map(|r| match r.action {
-                        Action::Swap { mover, target, .. } => {
-                            totals[mover.species.index()] < totals[target.species.index()]
-                        }
-                        _ => false,
-                    })
-                    .collect()
-            }
-        };
+        let mover_owned = mover_owned.unwrap_or_else(|| {
+            let totals = occupancy.totals();
+            model
+                .rules
+                .iter()
+                .map(|r| match r.action {
+                    Action::Swap { mover, target, .. } => {
+                        totals[mover.species.index()] < totals[target.species.index()]
+                    }
+                    _ => false,
+                })
+                .collect()
+        });
         if mover_owned.len() != model.rules.len() {
             return Err(Error::build(
                 "simulation",
@@ -327,7 +381,9 @@ impl<E: EnergyModel> Simulation<E> {
         Ok(Self {
             mover_owned,
             rule_counts: vec![0; model.rules.len()],
-            rule_scale: vec![1.0; model.rules.len()],
+            scale: vec![1.0; model.rules.len()],
+            regions: None,
+            accel: None,
             removed: vec![0; n_cells],
             added: vec![0; n_cells],
             stamp: vec![0; graph.len()],
@@ -455,7 +511,7 @@ impl<E: EnergyModel> Simulation<E> {
             .map(|c| {
                 // a rate that is invalid now shows as NaN (step reports it as an error).
                 let rate = self
-                    .class_rate(classes.key(c).rule, classes.barrier(c), env)
+                    .class_rate(classes.key(c).group, classes.barrier(c), env)
                     .unwrap_or(f64::NAN);
                 classes.members(c).len() as f64 * rate
             })
@@ -470,8 +526,9 @@ impl<E: EnergyModel> Simulation<E> {
             .ids()
             .filter(|&c| !classes.members(c).is_empty())
             .map(|c| {
+                #[allow(clippy::cast_possible_truncation)]
                 (
-                    classes.key(c).rule,
+                    rule_of(&self.model, classes.key(c).group) as u32,
                     classes.barrier(c),
                     classes.members(c).len(),
                 )
@@ -507,8 +564,8 @@ impl<E: EnergyModel> Simulation<E> {
         &self.rng
     }
 
-    fn class_rate(&self, rule: u32, barrier: f64, env: Environment) -> Result<f64> {
-        scaled_rate(&self.model, &self.rule_scale, rule, barrier, env)
+    fn class_rate(&self, group: u32, barrier: f64, env: Environment) -> Result<f64> {
+        scaled_rate(&self.model, &self.scale, group, barrier, env)
     }
 
     /// Multiplies the rates of every event of `rule` by `factor` in `(0, 1]` from now on
@@ -531,23 +588,162 @@ impl<E: EnergyModel> Simulation<E> {
                 format!("the factor must lie in (0, 1], got {factor}"),
             ));
         }
-        self.rule_scale[rule as usize] = factor;
+        let mut factors = self.scale.clone();
+        for (g, f) in factors.iter_mut().enumerate() {
+            #[allow(clippy::cast_possible_truncation)]
+            if rule_of(&self.model, g as u32) == rule as usize {
+                *f = factor;
+            }
+        }
+        self.set_group_factors(&factors)
+    }
+
+    /// The rate scaling factor of each rule in the first region (1 when unscaled); see
+    /// [`Self::group_scaling`] for all regions.
+    #[must_use]
+    pub fn rule_scaling(&self) -> &[f64] {
+        &self.scale[..self.model.rules.len()]
+    }
+
+    /// The rate scaling factor of each group `rule + n_rules × region`.
+    #[must_use]
+    pub fn group_scaling(&self) -> &[f64] {
+        &self.scale
+    }
+
+    /// Sets the factor of every group and updates the rates of the classes whose factor
+    /// changed (O(classes)).
+    // factors are compared for identity, not closeness.
+    #[allow(clippy::float_cmp)]
+    fn set_group_factors(&mut self, factors: &[f64]) -> Result<()> {
+        debug_assert_eq!(factors.len(), self.scale.len());
+        if factors == self.scale.as_slice() {
+            return Ok(());
+        }
+        let old = std::mem::replace(&mut self.scale, factors.to_vec());
         let ids: Vec<ClassId> = self.table.classes.ids().collect();
         for c in ids {
-            let key = self.table.classes.key(c);
-            if key.rule == rule {
-                let rate =
-                    self.class_rate(rule, self.table.classes.barrier(c), self.window.bound)?;
+            let g = self.table.classes.key(c).group;
+            if old[g as usize] != self.scale[g as usize] {
+                let rate = self.class_rate(g, self.table.classes.barrier(c), self.window.bound)?;
                 self.table.classes.set_rate(c, rate);
             }
         }
         Ok(())
     }
 
-    /// The rate scaling factor of each rule (1 when unscaled).
+    /// Turns on the detection and scaling of quasi-equilibrated channels
+    /// ([`crate::accel`]) with `settings`. Every factor returns to 1; with
+    /// [`RegionMode::Domains`] the event table is rebuilt with one group per rule and
+    /// domain. Call before running (the trajectory from here on depends on it).
+    ///
+    /// # Errors
+    /// [`Error::Build`] if a setting is out of range; rate errors as [`Self::step`].
+    pub fn enable_acceleration(&mut self, settings: AccelSettings) -> Result<()> {
+        let (regions, n_regions) = region_map(&self.graph, settings.regions);
+        let detector = Detector::new(settings, &self.model, n_regions)?;
+        self.install_regions(regions, n_regions)?;
+        self.accel = Some(Box::new(detector));
+        Ok(())
+    }
+
+    /// Sets the region map, resets every factor to 1 and, when the groups change, rebuilds
+    /// the event table.
+    fn install_regions(&mut self, regions: Option<Arc<[u32]>>, n_regions: usize) -> Result<()> {
+        let n_groups = self.model.rules.len() * n_regions;
+        let rebuild = self.regions.is_some() || regions.is_some();
+        self.regions = regions;
+        self.scale = vec![1.0; n_groups];
+        if rebuild {
+            self.table = EventTable::new(self.graph.len(), self.catalog.max_layout_size());
+            for s in 0..self.graph.len() {
+                #[allow(clippy::cast_possible_truncation)]
+                self.refresh_owner(SiteId(s as u32), false)?;
+            }
+        } else {
+            let ids: Vec<ClassId> = self.table.classes.ids().collect();
+            for c in ids {
+                let g = self.table.classes.key(c).group;
+                let rate = self.class_rate(g, self.table.classes.barrier(c), self.window.bound)?;
+                self.table.classes.set_rate(c, rate);
+            }
+        }
+        Ok(())
+    }
+
+    /// The acceleration detector (factors, history, saved events), when on.
     #[must_use]
-    pub fn rule_scaling(&self) -> &[f64] {
-        &self.rule_scale
+    pub fn acceleration(&self) -> Option<&Detector> {
+        self.accel.as_deref()
+    }
+
+    /// Adds `dt` of simulated time to the detector's window, with the current per-group
+    /// propensities.
+    // member counts are far below 2^52.
+    #[allow(clippy::cast_precision_loss)]
+    fn accel_record_time(&mut self, dt: f64) {
+        let Some(acc) = self.accel.as_deref_mut() else {
+            return;
+        };
+        let classes = &self.table.classes;
+        acc.record_time(dt, |add| {
+            for c in classes.ids() {
+                let n = classes.members(c).len();
+                if n > 0 {
+                    add(classes.key(c).group as usize, n as f64 * classes.rate(c));
+                }
+            }
+        });
+    }
+
+    /// Counts an executed event of `group`; at the end of a detection window, decides and
+    /// applies the new factors.
+    fn accel_record_event(&mut self, group: u32) -> Result<()> {
+        let factor = self.scale[group as usize];
+        let Some(acc) = self.accel.as_deref_mut() else {
+            return Ok(());
+        };
+        if acc.record_event(group as usize, factor) {
+            let env = self.program.environment(self.time);
+            let decision = acc.decide(self.time, env, &self.scale);
+            self.set_group_factors(&decision.group_factors)?;
+        }
+        Ok(())
+    }
+
+    /// At a new rate window: relaxes the factors by the separation lost since the decision
+    /// (see [`accel::separation_loss`]); called before the class rates are recomputed.
+    fn accel_follow_program(&mut self) {
+        let Some(acc) = self.accel.as_deref_mut() else {
+            return;
+        };
+        let Some(from) = acc.decided_env else {
+            return;
+        };
+        if !acc.any_scaled() {
+            return;
+        }
+        let decided = acc.follow(self.time, 1.0);
+        let classes = &self.table.classes;
+        let model = &self.model;
+        let law_of = |c: ClassId| {
+            (
+                model.rules[rule_of(model, classes.key(c).group)].law,
+                classes.barrier(c),
+            )
+        };
+        let present = || classes.ids().filter(|&c| !classes.members(c).is_empty());
+        let loss = accel::separation_loss(
+            from,
+            self.window.bound,
+            present()
+                .filter(|&c| decided[classes.key(c).group as usize] >= 1.0)
+                .map(law_of),
+            present()
+                .filter(|&c| decided[classes.key(c).group as usize] < 1.0)
+                .map(law_of),
+        );
+        self.scale = acc.follow(self.time, loss);
     }
 
     /// Recomputes the slots of `owner`'s block (see the module documentation, stage 6).
@@ -577,11 +773,16 @@ impl<E: EnergyModel> Simulation<E> {
             let table = &mut self.table;
             let model = &*self.model;
             let bound = self.window.bound;
-            let scale = &self.rule_scale;
+            let scale = &self.scale;
+            let graph = &*self.graph;
+            let regions = self.regions.as_deref();
             let mut update = |slot: u32, classified: Option<Classified>| -> Result<()> {
                 let new_class = match classified {
                     None => ClassId::NONE,
-                    Some(c) => class_of(table, model, bound, scale, c)?,
+                    Some(Classified { rule, barrier }) => {
+                        let group = group_of(graph, model, regions, owner, entry, slot, rule);
+                        class_of(table, model, bound, scale, group, barrier)?
+                    }
                 };
                 let old_class = if block == NO_BLOCK {
                     ClassId::NONE
@@ -759,10 +960,11 @@ impl<E: EnergyModel> Simulation<E> {
             bound,
         };
         if !unchanged {
+            self.accel_follow_program();
             let ids: Vec<ClassId> = self.table.classes.ids().collect();
             for c in ids {
                 let key = self.table.classes.key(c);
-                let rate = self.class_rate(key.rule, self.table.classes.barrier(c), bound)?;
+                let rate = self.class_rate(key.group, self.table.classes.barrier(c), bound)?;
                 self.table.classes.set_rate(c, rate);
             }
         }
@@ -782,7 +984,7 @@ impl<E: EnergyModel> Simulation<E> {
             .filter(|&c| !classes.members(c).is_empty())
             .filter(|&c| {
                 matches!(
-                    self.model.rules[classes.key(c).rule as usize].law,
+                    self.model.rules[rule_of(&self.model, classes.key(c).group)].law,
                     RateLaw::Thermal { .. }
                 )
             })
@@ -829,14 +1031,17 @@ impl<E: EnergyModel> Simulation<E> {
         }
         let total = self.table.classes.total();
         if total <= 0.0 {
+            self.accel_record_time(self.window.end - self.time);
             self.time = self.window.end;
             return Ok(StepOutcome::Boundary);
         }
         let dt = -rng::uniform_open01(&mut self.rng).ln() / total;
         if self.time + dt >= self.window.end {
+            self.accel_record_time(self.window.end - self.time);
             self.time = self.window.end;
             return Ok(StepOutcome::Boundary);
         }
+        self.accel_record_time(dt);
         self.time += dt;
         let target = (1.0 - rng::uniform_open01(&mut self.rng)) * total;
         let class = self
@@ -846,8 +1051,8 @@ impl<E: EnergyModel> Simulation<E> {
             .expect("a positive total has a class with weight");
         if !self.window.constant {
             let env = self.program.environment(self.time);
-            let rule = self.table.classes.key(class).rule;
-            let actual = self.class_rate(rule, self.table.classes.barrier(class), env)?;
+            let group = self.table.classes.key(class).group;
+            let actual = self.class_rate(group, self.table.classes.barrier(class), env)?;
             let bound = self.table.classes.rate(class);
             if rng::uniform_open01(&mut self.rng) * bound > actual {
                 self.null_events += 1;
@@ -857,7 +1062,11 @@ impl<E: EnergyModel> Simulation<E> {
         let members = self.table.classes.members(class);
         let chosen = members[rng::uniform_index(&mut self.rng, members.len())];
         let (site, slot) = self.table.resolve(chosen);
+        let group = self.table.classes.key(class).group;
         let rule = self.execute(SiteId(site), slot)?;
+        if self.accel.is_some() {
+            self.accel_record_event(group)?;
+        }
         if self.audit_every > 0 && self.executed.is_multiple_of(self.audit_every) {
             let report = self.audit();
             if !report.is_clean() {
@@ -1009,7 +1218,15 @@ impl<E: EnergyModel> Simulation<E> {
                         local,
                     )
                     .map(|c| ClassKey {
-                        rule: c.rule,
+                        group: group_of(
+                            &self.graph,
+                            &self.model,
+                            self.regions.as_deref(),
+                            site,
+                            *entry,
+                            slot,
+                            c.rule,
+                        ),
                         barrier_bits: c.barrier.to_bits(),
                     });
                     let stored = if block == NO_BLOCK {

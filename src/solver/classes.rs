@@ -40,11 +40,12 @@ impl ClassId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct EventRef(pub u32);
 
-/// What defines a class: the rule and the barrier bits.
+/// What defines a class: the scaling group (the rule, and the region when rates are scaled
+/// per region) and the barrier bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClassKey {
-    /// Rule index.
-    pub rule: u32,
+    /// Group index: `rule + n_rules × region` (the rule itself with one region).
+    pub group: u32,
     /// `f64::to_bits` of the barrier [eV] (0 for athermal rules).
     pub barrier_bits: u64,
 }
@@ -87,9 +88,9 @@ pub struct RateClasses {
     /// Per-member rate of each class for the current window [s⁻¹].
     rates: Vec<f64>,
     index: HashMap<ClassKey, ClassId, BuildHasherDefault<KeyHasher>>,
-    /// Per rule, its classes as (barrier bits, id): searched linearly while short, which
+    /// Per group, its classes as (barrier bits, id): searched linearly while short, which
     /// beats hashing for the few barriers a bond-counting rule takes.
-    by_rule: Vec<Vec<(u64, ClassId)>>,
+    by_group: Vec<Vec<(u64, ClassId)>>,
 }
 
 /// Longest per-rule list searched linearly before the hash map is used.
@@ -120,7 +121,7 @@ impl RateClasses {
     #[inline]
     #[must_use]
     pub fn find(&self, key: ClassKey) -> Option<ClassId> {
-        match self.by_rule.get(key.rule as usize) {
+        match self.by_group.get(key.group as usize) {
             Some(list) if list.len() <= LINEAR_LOOKUP => list
                 .iter()
                 .find(|(bits, _)| *bits == key.barrier_bits)
@@ -145,11 +146,11 @@ impl RateClasses {
         self.members.push(Vec::new());
         self.rates.push(rate);
         self.index.insert(key, id);
-        let rule = key.rule as usize;
-        if self.by_rule.len() <= rule {
-            self.by_rule.resize(rule + 1, Vec::new());
+        let group = key.group as usize;
+        if self.by_group.len() <= group {
+            self.by_group.resize(group + 1, Vec::new());
         }
-        self.by_rule[rule].push((key.barrier_bits, id));
+        self.by_group[group].push((key.barrier_bits, id));
         (id, true)
     }
 
@@ -287,7 +288,7 @@ mod tests {
     fn classes_remove_returns_moved_member() {
         let mut c = RateClasses::new();
         let key = ClassKey {
-            rule: 0,
+            group: 0,
             barrier_bits: 1.0f64.to_bits(),
         };
         let (id, created) = c.find_or_insert(key, 1.0, 2.0);
@@ -308,7 +309,7 @@ mod tests {
     fn classes_select_skips_empty_and_zero_rate() {
         let mut c = RateClasses::new();
         let k = |r| ClassKey {
-            rule: r,
+            group: r,
             barrier_bits: 0,
         };
         let (a, _) = c.find_or_insert(k(0), 0.0, 1.0);
