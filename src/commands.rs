@@ -343,6 +343,34 @@ fn scenario_summary(s: &Scenario) -> String {
         stops.push(c.description.clone());
     }
     let _ = writeln!(out, "stop: first of {}", stops.join("; "));
+    match &s.acceleration {
+        None => {
+            let _ = writeln!(out, "acceleration: off");
+        }
+        Some(plan) => {
+            let a = &plan.settings;
+            let only = plan.channels.as_ref().map_or(String::new(), |list| {
+                let names: Vec<&str> = list
+                    .iter()
+                    .map(|&r| s.potential.model.rules[r as usize].name.as_str())
+                    .collect();
+                format!(", only {}", names.join(", "))
+            });
+            let _ = writeln!(
+                out,
+                "acceleration: rate scaling, separation ≥ {}, detection window {} events, ≥ {} executions per direction, balance {}, factor ≥ {:e}, regions {}{only}",
+                a.separation,
+                a.window,
+                a.min_executions,
+                a.balance,
+                a.min_factor,
+                match a.regions {
+                    nanokmc::accel::RegionMode::Whole => "whole system",
+                    nanokmc::accel::RegionMode::Domains => "per domain",
+                }
+            );
+        }
+    }
     let frames = match s.output.frames {
         FrameSchedule::Every(dt) => format!("every {}", quantity(dt, Dimension::Time)),
         FrameSchedule::EveryEvents(n) => format!("every {n} events"),
@@ -406,7 +434,7 @@ fn system_summary(sim: &Simulation) -> String {
         entry.3 = entry.3.min(barrier);
         entry.4 = entry.4.max(barrier);
     }
-    for (rule, (n, total, classes, low, high)) in model.rules.iter().zip(by_rule) {
+    for (rule, &(n, total, classes, low, high)) in model.rules.iter().zip(&by_rule) {
         if n == 0 {
             let _ = writeln!(out, "  {:<24} {:>10} events", rule.name, 0);
         } else {
@@ -415,6 +443,37 @@ fn system_summary(sim: &Simulation) -> String {
                 "  {:<24} {n:>10} events in {classes:>3} classes, barriers {low:.3}–{high:.3} eV, rate {total:.4e} /s",
                 rule.name
             );
+        }
+    }
+    // which classes acceleration may scale, and how fast they are against the rest now.
+    let channels = nanokmc::accel::scalable_channels(model);
+    let in_channel = |r: usize| channels.iter().any(|c| c.rules().contains(&(r as u32)));
+    let slow: f64 = (0..model.rules.len())
+        .filter(|&r| !in_channel(r))
+        .map(|r| by_rule[r].1)
+        .sum();
+    if channels.is_empty() {
+        let _ = writeln!(
+            out,
+            "scalable by acceleration: none (only reversible thermal swaps can be scaled)"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "scalable by acceleration (reversible thermal swaps; the rest is never scaled), rate at t = 0 against the {slow:.4e} /s of the rest:"
+        );
+        for c in &channels {
+            let total: f64 = c.rules().iter().map(|&r| by_rule[r as usize].1).sum();
+            let pair = match c.reverse {
+                Some(r) => format!("{} ⇄ {}", c.name, model.rules[r as usize].name),
+                None => format!("{} (its own reverse)", c.name),
+            };
+            let ratio = if slow > 0.0 {
+                format!("{:.3e}×", total / slow)
+            } else {
+                "∞".to_string()
+            };
+            let _ = writeln!(out, "  {pair:<40} rate {total:.4e} /s, {ratio}");
         }
     }
     let engine = sim.memory_bytes() + graph.memory_bytes();

@@ -90,7 +90,7 @@ fn times_to_c(separation: f64, replicas: u64, settings: AccelSettings) -> (Vec<f
             rng::stream(SEEDS[1], r),
         )
         .unwrap();
-        sim.enable_acceleration(settings).unwrap();
+        sim.enable_acceleration(settings, None).unwrap();
         while sim.removed().iter().sum::<u64>() == 0 {
             sim.step(f64::INFINITY).unwrap();
         }

@@ -270,13 +270,29 @@ pub struct Decision {
 }
 
 impl Detector {
-    /// A detector for `model` with `n_regions` regions.
+    /// A detector for `model` with `n_regions` regions, for the scalable channels whose
+    /// forward rule is in `only` (all of them with `None`).
     ///
     /// # Errors
-    /// If the settings are out of range.
-    pub fn new(settings: AccelSettings, model: &Model, n_regions: usize) -> Result<Self> {
+    /// If the settings are out of range or `only` names a rule that is not the forward
+    /// rule of a scalable channel.
+    pub fn new(
+        settings: AccelSettings,
+        model: &Model,
+        n_regions: usize,
+        only: Option<&[u32]>,
+    ) -> Result<Self> {
         settings.validate()?;
-        let channels = scalable_channels(model);
+        let mut channels = scalable_channels(model);
+        if let Some(only) = only {
+            if let Some(r) = only.iter().find(|r| !channels.iter().any(|c| c.forward == **r)) {
+                return Err(Error::build(
+                    "acceleration",
+                    format!("rule {r} is not the forward rule of a scalable channel"),
+                ));
+            }
+            channels.retain(|c| only.contains(&c.forward));
+        }
         let n_rules = model.rules.len();
         let n_groups = n_rules * n_regions;
         Ok(Self {
@@ -304,7 +320,10 @@ impl Detector {
         let n_groups = model.rules.len() * n_regions;
         if self.n_rules != model.rules.len()
             || self.n_regions != n_regions
-            || self.channels != scalable_channels(model)
+            || !self
+                .channels
+                .iter()
+                .all(|c| scalable_channels(model).contains(c))
             || self.window_exec.len() != n_groups
             || self.window_integral.len() != n_groups
             || self.decided.len() != self.channels.len() * n_regions
@@ -502,6 +521,109 @@ impl Detector {
     #[must_use]
     pub fn any_scaled(&self) -> bool {
         self.decided.iter().any(|&f| f < 1.0)
+    }
+}
+
+/// What acceleration did, for run summaries and trajectories.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccelReport {
+    /// Detection windows completed.
+    pub windows: u64,
+    /// Current factor per channel and region, labelled `channel` (one region) or
+    /// `channel@region`.
+    pub factors: Vec<(String, f64)>,
+    /// Changes of decided factors: (time [s], label, factor, reason).
+    pub changes: Vec<(f64, String, f64, &'static str)>,
+    /// Estimated events saved: Σ over executed events of scaled channels of `1/f − 1`.
+    pub saved_events: f64,
+    /// Events executed.
+    pub executed: u64,
+}
+
+impl AccelReport {
+    /// Builds the report of `detector`, with the current per-group factors `scale`, region
+    /// names `regions` and `executed` events.
+    #[must_use]
+    pub fn new(detector: &Detector, scale: &[f64], regions: &[String], executed: u64) -> Self {
+        let label = |c: usize, r: usize| {
+            if detector.n_regions == 1 {
+                detector.channels[c].name.clone()
+            } else {
+                format!(
+                    "{}@{}",
+                    detector.channels[c].name,
+                    regions.get(r).map_or("?", String::as_str)
+                )
+            }
+        };
+        let mut factors = Vec::new();
+        for (c, ch) in detector.channels.iter().enumerate() {
+            for r in 0..detector.n_regions {
+                #[allow(clippy::cast_possible_truncation)]
+                let g = detector.group(ch.forward, r as u32);
+                factors.push((label(c, r), scale[g]));
+            }
+        }
+        let changes = detector
+            .changes
+            .iter()
+            .map(|ch| {
+                (
+                    ch.time,
+                    label(ch.channel as usize, ch.region as usize),
+                    ch.factor,
+                    ch.reason.name(),
+                )
+            })
+            .collect();
+        Self {
+            windows: detector.windows,
+            factors,
+            changes,
+            saved_events: detector.saved_events,
+            executed,
+        }
+    }
+
+    /// Simulated time per executed event relative to an unscaled run: `(executed + saved)
+    /// / executed` (1 when nothing was scaled).
+    #[must_use]
+    // counts are far below 2^52.
+    #[allow(clippy::cast_precision_loss)]
+    pub fn speedup(&self) -> f64 {
+        if self.executed == 0 {
+            1.0
+        } else {
+            (self.executed as f64 + self.saved_events) / self.executed as f64
+        }
+    }
+}
+
+impl std::fmt::Display for AccelReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} detection windows, {} factor changes, ~{:.3e} events saved (simulated time per event ×{:.3e})",
+            self.windows,
+            self.changes.len(),
+            self.saved_events,
+            self.speedup()
+        )?;
+        let scaled: Vec<String> = self
+            .factors
+            .iter()
+            .filter(|(_, x)| *x < 1.0)
+            .map(|(l, x)| format!("{l} {x:.3e}"))
+            .collect();
+        write!(
+            f,
+            "; scaled now: {}",
+            if scaled.is_empty() {
+                "none".to_string()
+            } else {
+                scaled.join(", ")
+            }
+        )
     }
 }
 

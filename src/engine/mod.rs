@@ -635,13 +635,19 @@ impl<E: EnergyModel> Simulation<E> {
     /// Turns on the detection and scaling of quasi-equilibrated channels
     /// ([`crate::accel`]) with `settings`. Every factor returns to 1; with
     /// [`RegionMode::Domains`] the event table is rebuilt with one group per rule and
-    /// domain. Call before running (the trajectory from here on depends on it).
+    /// domain. Call before running (the trajectory from here on depends on it). `only`
+    /// restricts scaling to the channels whose forward rule it lists.
     ///
     /// # Errors
-    /// [`Error::Build`] if a setting is out of range; rate errors as [`Self::step`].
-    pub fn enable_acceleration(&mut self, settings: AccelSettings) -> Result<()> {
+    /// [`Error::Build`] if a setting is out of range or `only` names a rule that cannot be
+    /// scaled; rate errors as [`Self::step`].
+    pub fn enable_acceleration(
+        &mut self,
+        settings: AccelSettings,
+        only: Option<&[u32]>,
+    ) -> Result<()> {
         let (regions, n_regions) = region_map(&self.graph, settings.regions);
-        let detector = Detector::new(settings, &self.model, n_regions)?;
+        let detector = Detector::new(settings, &self.model, n_regions, only)?;
         self.install_regions(regions, n_regions)?;
         self.accel = Some(Box::new(detector));
         Ok(())
@@ -675,6 +681,14 @@ impl<E: EnergyModel> Simulation<E> {
     #[must_use]
     pub fn acceleration(&self) -> Option<&Detector> {
         self.accel.as_deref()
+    }
+
+    /// What acceleration did so far (factors now, their changes, events saved), when on.
+    #[must_use]
+    pub fn acceleration_report(&self) -> Option<accel::AccelReport> {
+        self.accel.as_deref().map(|d| {
+            accel::AccelReport::new(d, &self.scale, self.graph.domain_names(), self.executed)
+        })
     }
 
     /// Adds `dt` of simulated time to the detector's window, with the current per-group

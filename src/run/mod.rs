@@ -168,6 +168,8 @@ pub struct ReplicaSummary {
     pub output_seconds: f64,
     /// Wall-clock seconds of this segment.
     pub segment_seconds: f64,
+    /// What acceleration did (`None` when off).
+    pub acceleration: Option<crate::accel::AccelReport>,
 }
 
 /// What a run did, replica by replica.
@@ -229,6 +231,9 @@ impl std::fmt::Display for RunSummary {
                     evaporated.join(", ")
                 }
             )?;
+            if let Some(a) = &r.acceleration {
+                writeln!(f, "  acceleration: {a}")?;
+            }
         }
         Ok(())
     }
@@ -449,7 +454,10 @@ impl Replica {
             species,
         } = system;
         let rng = rng::stream(scenario.seed, 2 * u64::from(index) + 1);
-        let sim = Simulation::new(graph, model, species, scenario.program.clone(), rng)?;
+        let mut sim = Simulation::new(graph, model, species, scenario.program.clone(), rng)?;
+        if let Some(plan) = &scenario.acceleration {
+            sim.enable_acceleration(plan.settings, plan.channels.as_deref())?;
+        }
         let writer = TrajectoryWriter::create(
             &output,
             &header(scenario, index, sim.graph()),
@@ -557,6 +565,7 @@ impl Replica {
                         .total_energy(self.sim.graph(), self.sim.occupancy()),
                 ),
             })
+            .chain(self.acceleration_observables())
             .collect();
         FrameObservables {
             temperature: env.temperature,
@@ -568,6 +577,23 @@ impl Replica {
             null_events: self.sim.null_events(),
             extra,
         }
+    }
+
+    /// Per frame with acceleration on: the current factor of every channel and region
+    /// (`accel_factor:<label>`) and the estimated events saved (`accel_saved_events`).
+    fn acceleration_observables(&self) -> Vec<(String, f64)> {
+        let Some(report) = self.sim.acceleration_report() else {
+            return Vec::new();
+        };
+        report
+            .factors
+            .into_iter()
+            .map(|(label, f)| (format!("accel_factor:{label}"), f))
+            .chain(std::iter::once((
+                "accel_saved_events".to_string(),
+                report.saved_events,
+            )))
+            .collect()
     }
 
     fn write_frame(&mut self) -> Result<()> {
@@ -721,13 +747,14 @@ impl Replica {
             events_per_second,
             output_seconds: self.output_seconds,
             segment_seconds: segment,
+            acceleration: self.sim.acceleration_report(),
         }
     }
 
     fn close(&mut self, status: RunStatus, ending: &Ending) -> Result<()> {
         if let Some(w) = self.writer.take() {
             self.frames_at_close = w.frames();
-            let summary = vec![
+            let mut summary = vec![
                 ("ending".to_string(), ending.to_string()),
                 ("events".to_string(), self.sim.executed().to_string()),
                 (
@@ -735,6 +762,15 @@ impl Replica {
                     format!("{:.3}", self.wall_seconds()),
                 ),
             ];
+            if let Some(report) = self.sim.acceleration_report() {
+                summary.push(("acceleration".to_string(), report.to_string()));
+                let changes: Vec<String> = report
+                    .changes
+                    .iter()
+                    .map(|(t, label, f, why)| format!("{t:.6e} s\t{label}\t{f:e}\t{why}"))
+                    .collect();
+                summary.push(("acceleration_changes".to_string(), changes.join("\n")));
+            }
             w.finish(status, &summary)?;
         }
         Ok(())

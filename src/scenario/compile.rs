@@ -115,7 +115,10 @@ fn compile_with(
     let program = c.program(&file.program)?;
     let stop = c.stop(&file.stop, &program, &domains)?;
     let output = c.output(file.output.as_ref(), &stop)?;
+    let acceleration =
+        super::accel::compile(&source, file.acceleration.as_ref(), &potential.model)?;
     Ok(Scenario {
+        acceleration,
         name: header.name.get_ref().clone(),
         description: header.description.clone(),
         author: header.author.clone(),

@@ -19,6 +19,8 @@ pub(super) struct ScenarioFile {
     pub stop: Stop,
     #[serde(default)]
     pub output: Option<Output>,
+    #[serde(default)]
+    pub acceleration: Option<Acceleration>,
 }
 
 /// `[scenario]`.
@@ -274,4 +276,25 @@ pub(super) struct Output {
 pub(super) struct LogSpaced {
     pub first: Quantity,
     pub per_decade: Spanned<i64>,
+}
+
+/// `[acceleration]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Acceleration {
+    pub method: Spanned<String>,
+    #[serde(default)]
+    pub separation: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub window: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub min_executions: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub balance: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub min_factor: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub regions: Option<Spanned<String>>,
+    #[serde(default)]
+    pub channels: Option<Spanned<Vec<String>>>,
 }

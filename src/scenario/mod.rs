@@ -18,6 +18,7 @@
 //! A new key is a field in `file.rs` plus its conversion in `compile.rs`, a line in
 //! `scenarios/README.md`, and a good and a bad file under `tests/data/scenarios/`.
 
+mod accel;
 mod compile;
 mod file;
 
@@ -66,6 +67,17 @@ pub struct Scenario {
     pub stop: StopPlan,
     /// What to write.
     pub output: OutputPlan,
+    /// Acceleration of fast, quasi-equilibrated events (`None`: off).
+    pub acceleration: Option<AccelPlan>,
+}
+
+/// The `[acceleration]` block, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccelPlan {
+    /// The accuracy knobs.
+    pub settings: crate::accel::AccelSettings,
+    /// The forward rules of the channels that may be scaled (`None`: every scalable one).
+    pub channels: Option<Vec<u32>>,
 }
 
 /// The system's sites, as planned (built by [`Scenario::build_system`]).

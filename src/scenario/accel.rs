@@ -1,0 +1,171 @@
+//! The `[acceleration]` block: from the file to an [`AccelPlan`], every knob checked at
+//! its line and key.
+
+use std::ops::Range;
+
+use super::AccelPlan;
+use super::file::Acceleration;
+use crate::accel::{self, AccelSettings, RegionMode};
+use crate::error::{Error, Result};
+use crate::input::{Source, Spanned, closest};
+use crate::model::Model;
+
+/// The known methods.
+const METHODS: [&str; 2] = ["off", "scaling"];
+/// The known region modes.
+const REGIONS: [&str; 2] = ["domains", "whole"];
+
+/// Checks the block. `None` when the block is absent or `method = "off"`.
+pub(super) fn compile(
+    source: &Source,
+    block: Option<&Acceleration>,
+    model: &Model,
+) -> Result<Option<AccelPlan>> {
+    let Some(b) = block else {
+        return Ok(None);
+    };
+    let err = |span: Range<usize>, key: &str, message: String| -> Error {
+        source.error(span, format!("acceleration.{key}"), message)
+    };
+    let one_of = |value: &Spanned<String>, key: &str, known: &[&str]| -> Result<()> {
+        if known.contains(&value.get_ref().as_str()) {
+            return Ok(());
+        }
+        let hint = closest(value.get_ref(), known).map_or(String::new(), |s| {
+            format!("; did you mean `{s}`?")
+        });
+        Err(err(
+            value.span(),
+            key,
+            format!(
+                "unknown value `{}` (known: {}){hint}",
+                value.get_ref(),
+                known
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ))
+    };
+    one_of(&b.method, "method", &METHODS)?;
+    if b.method.get_ref() == "off" {
+        return Ok(None);
+    }
+    let mut settings = AccelSettings::default();
+    let number = |v: &Spanned<toml::Value>, key: &str| -> Result<f64> {
+        match v.get_ref() {
+            toml::Value::Float(x) => Ok(*x),
+            #[allow(clippy::cast_precision_loss)]
+            toml::Value::Integer(i) => Ok(*i as f64),
+            _ => Err(err(v.span(), key, "must be a number".into())),
+        }
+    };
+    if let Some(v) = &b.separation {
+        settings.separation = number(v, "separation")?;
+        if !(settings.separation.is_finite() && settings.separation >= 1.0) {
+            return Err(err(v.span(), "separation", "must be a number ≥ 1".into()));
+        }
+    }
+    let count = |v: &Spanned<i64>, key: &str| -> Result<u64> {
+        u64::try_from(*v.get_ref())
+            .ok()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| err(v.span(), key, "must be an integer ≥ 1".into()))
+    };
+    if let Some(v) = &b.window {
+        settings.window = count(v, "window")?;
+    }
+    if let Some(v) = &b.min_executions {
+        settings.min_executions = count(v, "min_executions")?;
+        if 2 * settings.min_executions > settings.window {
+            return Err(err(
+                v.span(),
+                "min_executions",
+                format!(
+                    "must be at most half the detection window ({} events), so that both directions fit in it",
+                    settings.window
+                ),
+            ));
+        }
+    } else if 2 * settings.min_executions > settings.window {
+        let span = b.window.as_ref().map_or(0..0, Spanned::span);
+        return Err(err(
+            span,
+            "window",
+            format!(
+                "must hold at least twice `min_executions` ({}) events",
+                settings.min_executions
+            ),
+        ));
+    }
+    if let Some(v) = &b.balance {
+        settings.balance = number(v, "balance")?;
+        if !(settings.balance >= 0.0 && settings.balance < 1.0) {
+            return Err(err(v.span(), "balance", "must lie in [0, 1)".into()));
+        }
+    }
+    if let Some(v) = &b.min_factor {
+        settings.min_factor = number(v, "min_factor")?;
+        if !(settings.min_factor > 0.0 && settings.min_factor <= 1.0) {
+            return Err(err(v.span(), "min_factor", "must lie in (0, 1]".into()));
+        }
+    }
+    if let Some(v) = &b.regions {
+        one_of(v, "regions", &REGIONS)?;
+        settings.regions = if v.get_ref() == "whole" {
+            RegionMode::Whole
+        } else {
+            RegionMode::Domains
+        };
+    }
+    settings.validate()?;
+    let scalable = accel::scalable_channels(model);
+    let channels = match &b.channels {
+        None => None,
+        Some(list) => {
+            let names: Vec<&str> = scalable.iter().map(|c| c.name.as_str()).collect();
+            let mut chosen = Vec::new();
+            for name in list.get_ref() {
+                let Some(ch) = scalable.iter().find(|c| &c.name == name) else {
+                    let what = if model.rules.iter().any(|r| &r.name == name) {
+                        format!("event `{name}` cannot be scaled (only reversible thermal swaps can)")
+                    } else {
+                        format!("no event `{name}` in the potential")
+                    };
+                    let hint = closest(name, &names)
+                        .map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+                    return Err(err(
+                        list.span(),
+                        "channels",
+                        format!(
+                            "{what} (scalable: {}){hint}",
+                            if names.is_empty() {
+                                "none".to_string()
+                            } else {
+                                names
+                                    .iter()
+                                    .map(|n| format!("`{n}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            }
+                        ),
+                    ));
+                };
+                if !chosen.contains(&ch.forward) {
+                    chosen.push(ch.forward);
+                }
+            }
+            Some(chosen)
+        }
+    };
+    if scalable.is_empty() || channels.as_ref().is_some_and(Vec::is_empty) {
+        return Err(err(
+            b.method.span(),
+            "method",
+            "acceleration is on but the potential has no reversible thermal swap event to scale"
+                .into(),
+        ));
+    }
+    Ok(Some(AccelPlan { settings, channels }))
+}
