@@ -38,9 +38,9 @@
 //! quasi-equilibrated channel with time-averaged physical propensity `P` gets
 //! `f = separation · R_slow / P`, rounded up to a power of two and kept in
 //! `[min_factor, 1]`, so that its scaled total rate stays at least `separation` times the
-//! slow total rate. A channel that is no longer quasi-equilibrated returns to `f = 1` at
-//! once; a smaller factor is adopted only when it is at least four times smaller than the
-//! current one (no flip-flopping between windows).
+//! slow total rate (between `separation` and twice that). Rounding makes the factors change
+//! rarely once the system is steady (each change is logged). A channel that is no longer
+//! quasi-equilibrated returns to `f = 1` at once.
 //!
 //! When the temperature or the beam flux changes (a ramp, a step, the beam turning on), the
 //! separation that was measured at the decision may shrink: slow events have higher
@@ -96,7 +96,7 @@ impl Default for AccelSettings {
 }
 
 /// Default of [`AccelSettings::separation`] (justified in `docs/acceleration.md`).
-pub const DEFAULT_SEPARATION: f64 = 300.0;
+pub const DEFAULT_SEPARATION: f64 = 100.0;
 /// Default of [`AccelSettings::window`].
 pub const DEFAULT_WINDOW: u64 = 20_000;
 /// Default of [`AccelSettings::min_executions`].
@@ -285,7 +285,10 @@ impl Detector {
         settings.validate()?;
         let mut channels = scalable_channels(model);
         if let Some(only) = only {
-            if let Some(r) = only.iter().find(|r| !channels.iter().any(|c| c.forward == **r)) {
+            if let Some(r) = only
+                .iter()
+                .find(|r| !channels.iter().any(|c| c.forward == **r))
+            {
                 return Err(Error::build(
                     "acceleration",
                     format!("rule {r} is not the forward rule of a scalable channel"),
@@ -439,9 +442,7 @@ impl Detector {
                         } else {
                             1.0
                         };
-                        let f = quantize(wanted.clamp(s.min_factor, 1.0));
-                        // adopt a larger factor at once, a smaller one only if clearly smaller.
-                        if f > old || f <= old / 4.0 { f } else { old }
+                        quantize(wanted.clamp(s.min_factor, 1.0))
                     } else {
                         1.0
                     };

@@ -31,9 +31,8 @@ pub(super) fn compile(
         if known.contains(&value.get_ref().as_str()) {
             return Ok(());
         }
-        let hint = closest(value.get_ref(), known).map_or(String::new(), |s| {
-            format!("; did you mean `{s}`?")
-        });
+        let hint = closest(value.get_ref(), known)
+            .map_or(String::new(), |s| format!("; did you mean `{s}`?"));
         Err(err(
             value.span(),
             key,
@@ -129,7 +128,9 @@ pub(super) fn compile(
             for name in list.get_ref() {
                 let Some(ch) = scalable.iter().find(|c| &c.name == name) else {
                     let what = if model.rules.iter().any(|r| &r.name == name) {
-                        format!("event `{name}` cannot be scaled (only reversible thermal swaps can)")
+                        format!(
+                            "event `{name}` cannot be scaled (only reversible thermal swaps can)"
+                        )
                     } else {
                         format!("no event `{name}` in the potential")
                     };
