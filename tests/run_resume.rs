@@ -14,6 +14,9 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 const SCENARIO: &str = "tests/data/run/resume.toml";
+/// The same with acceleration on (rate scaling of fast hops) under a temperature ramp: the
+/// detector's windows, decisions and factors are part of the state.
+const ACCELERATED: &str = "tests/data/run/resume_accelerated.toml";
 
 fn nanokmc() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nanokmc"))
@@ -29,6 +32,8 @@ struct Frames {
     counts: Vec<u64>,
     energy: Vec<u64>,
     temperature: Vec<u64>,
+    /// `accel_saved_events` when acceleration is on (empty otherwise).
+    saved_events: Vec<u64>,
 }
 
 fn read_frames(path: &Path) -> Frames {
@@ -48,15 +53,19 @@ fn read_frames(path: &Path) -> Frames {
         counts: raw_u64("observables/species_counts/value"),
         energy: raw_f64("observables/energy/value"),
         temperature: raw_f64("observables/temperature/value"),
+        saved_events: file
+            .dataset("observables/accel_saved_events/value")
+            .map(|d| bits(d.read_raw::<f64>().unwrap()))
+            .unwrap_or_default(),
     }
 }
 
 /// Runs the scenario without interruption; returns the wall time it took, by which the
 /// kill moments are scaled (so that they land inside the run on any machine).
-fn run_to_completion(out: &Path) -> Duration {
+fn run_to_completion(scenario: &str, out: &Path) -> Duration {
     let start = std::time::Instant::now();
     let status = nanokmc()
-        .args(["run", SCENARIO, "--progress", "quiet", "--out"])
+        .args(["run", scenario, "--progress", "quiet", "--out"])
         .arg(out)
         .status()
         .unwrap();
@@ -72,7 +81,13 @@ fn checkpoint_of(out: &Path) -> PathBuf {
 
 /// Starts a run (fresh, or resumed from `out`'s checkpoint when it exists), sends `signal`
 /// after `delay`, and returns the exit status.
-fn interrupted_segment(out: &Path, signal: &str, delay: Duration, extra: &[&str]) -> ExitStatus {
+fn interrupted_segment(
+    scenario: &str,
+    out: &Path,
+    signal: &str,
+    delay: Duration,
+    extra: &[&str],
+) -> ExitStatus {
     let checkpoint = checkpoint_of(out);
     let mut command = nanokmc();
     command.args(["run", "--progress", "quiet"]);
@@ -80,7 +95,7 @@ fn interrupted_segment(out: &Path, signal: &str, delay: Duration, extra: &[&str]
         command.arg("--resume").arg(&checkpoint);
     } else {
         command
-            .arg(SCENARIO)
+            .arg(scenario)
             .arg("--overwrite")
             .arg("--out")
             .arg(out);
@@ -96,11 +111,18 @@ fn interrupted_segment(out: &Path, signal: &str, delay: Duration, extra: &[&str]
 
 /// Interrupts with `signal` at seeded random moments (fractions of the uninterrupted run's
 /// wall time `full`) until the run completes.
-fn interrupted_run(out: &Path, signal: &str, seed: u64, full: Duration, extra: &[&str]) -> usize {
+fn interrupted_run(
+    scenario: &str,
+    out: &Path,
+    signal: &str,
+    seed: u64,
+    full: Duration,
+    extra: &[&str],
+) -> usize {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     for interruptions in 0..40 {
         let delay = full.mul_f64(rng.random_range(0.1..0.6));
-        let status = interrupted_segment(out, signal, delay, extra);
+        let status = interrupted_segment(scenario, out, signal, delay, extra);
         if status.success() {
             return interruptions;
         }
@@ -116,11 +138,10 @@ fn interrupted_run(out: &Path, signal: &str, seed: u64, full: Duration, extra: &
     panic!("the run did not complete after 40 segments");
 }
 
-#[test]
-fn resume_after_sigterm_is_bit_identical() {
+fn sigterm_resume_is_bit_identical(scenario: &str) {
     let dir = tempfile::tempdir().unwrap();
     let reference = dir.path().join("reference.h5md");
-    let full = run_to_completion(&reference);
+    let full = run_to_completion(scenario, &reference);
     let expected = read_frames(&reference);
     assert!(
         expected.steps.len() >= 40,
@@ -129,7 +150,7 @@ fn resume_after_sigterm_is_bit_identical() {
     );
 
     let out = dir.path().join("term.h5md");
-    let interruptions = interrupted_run(&out, "-TERM", 1, full, &[]);
+    let interruptions = interrupted_run(scenario, &out, "-TERM", 1, full, &[]);
     assert!(interruptions > 0, "no SIGTERM landed inside the run");
     assert!(
         !checkpoint_of(&out).exists(),
@@ -139,15 +160,38 @@ fn resume_after_sigterm_is_bit_identical() {
 }
 
 #[test]
+fn resume_after_sigterm_is_bit_identical() {
+    sigterm_resume_is_bit_identical(SCENARIO);
+}
+
+#[test]
+fn accelerated_resume_after_sigterm_is_bit_identical() {
+    sigterm_resume_is_bit_identical(ACCELERATED);
+    // the scenario really scales: its reference run saves events.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("check.h5md");
+    run_to_completion(ACCELERATED, &out);
+    let saved = read_frames(&out).saved_events;
+    assert!(f64::from_bits(*saved.last().unwrap()) > 0.0);
+}
+
+#[test]
 fn resume_after_sigkill_from_periodic_checkpoints_is_bit_identical() {
     let dir = tempfile::tempdir().unwrap();
     let reference = dir.path().join("reference.h5md");
-    let full = run_to_completion(&reference);
+    let full = run_to_completion(SCENARIO, &reference);
     let expected = read_frames(&reference);
 
     let out = dir.path().join("kill.h5md");
     let every = format!("{} s", full.as_secs_f64() / 8.0);
-    let interruptions = interrupted_run(&out, "-KILL", 2, full, &["--checkpoint-every", &every]);
+    let interruptions = interrupted_run(
+        SCENARIO,
+        &out,
+        "-KILL",
+        2,
+        full,
+        &["--checkpoint-every", &every],
+    );
     assert!(interruptions > 0, "no SIGKILL landed inside the run");
     assert_eq!(read_frames(&out), expected);
 }
@@ -156,8 +200,8 @@ fn resume_after_sigkill_from_periodic_checkpoints_is_bit_identical() {
 fn resume_from_a_damaged_checkpoint_is_refused_with_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("damaged.h5md");
-    let full = run_to_completion(&dir.path().join("reference.h5md"));
-    let status = interrupted_segment(&out, "-TERM", full / 3, &[]);
+    let full = run_to_completion(SCENARIO, &dir.path().join("reference.h5md"));
+    let status = interrupted_segment(SCENARIO, &out, "-TERM", full / 3, &[]);
     assert_eq!(status.code(), Some(3), "{status:?}");
     let checkpoint = checkpoint_of(&out);
     let mut bytes = std::fs::read(&checkpoint).unwrap();
@@ -189,7 +233,7 @@ fn resume_from_a_damaged_checkpoint_is_refused_with_exit_code_2() {
 fn resume_after_walltime_stop_is_bit_identical() {
     let dir = tempfile::tempdir().unwrap();
     let reference = dir.path().join("reference.h5md");
-    let full = run_to_completion(&reference);
+    let full = run_to_completion(SCENARIO, &reference);
     let out = dir.path().join("walltime.h5md");
     let walltime = format!("{} s", full.as_secs_f64() / 3.0);
     let status = nanokmc()
