@@ -447,7 +447,11 @@ fn system_summary(sim: &Simulation) -> String {
     }
     // which classes acceleration may scale, and how fast they are against the rest now.
     let channels = nanokmc::accel::scalable_channels(model);
-    let in_channel = |r: usize| channels.iter().any(|c| c.rules().contains(&(r as u32)));
+    let in_channel = |r: usize| {
+        channels
+            .iter()
+            .any(|c| c.rules().iter().any(|&x| x as usize == r))
+    };
     let slow: f64 = (0..model.rules.len())
         .filter(|&r| !in_channel(r))
         .map(|r| by_rule[r].1)

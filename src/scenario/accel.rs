@@ -27,27 +27,7 @@ pub(super) fn compile(
     let err = |span: Range<usize>, key: &str, message: String| -> Error {
         source.error(span, format!("acceleration.{key}"), message)
     };
-    let one_of = |value: &Spanned<String>, key: &str, known: &[&str]| -> Result<()> {
-        if known.contains(&value.get_ref().as_str()) {
-            return Ok(());
-        }
-        let hint = closest(value.get_ref(), known)
-            .map_or(String::new(), |s| format!("; did you mean `{s}`?"));
-        Err(err(
-            value.span(),
-            key,
-            format!(
-                "unknown value `{}` (known: {}){hint}",
-                value.get_ref(),
-                known
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ))
-    };
-    one_of(&b.method, "method", &METHODS)?;
+    one_of(source, &b.method, "method", &METHODS)?;
     if b.method.get_ref() == "off" {
         return Ok(None);
     }
@@ -111,7 +91,7 @@ pub(super) fn compile(
         }
     }
     if let Some(v) = &b.regions {
-        one_of(v, "regions", &REGIONS)?;
+        one_of(source, v, "regions", &REGIONS)?;
         settings.regions = if v.get_ref() == "whole" {
             RegionMode::Whole
         } else {
@@ -120,6 +100,28 @@ pub(super) fn compile(
     }
     settings.validate()?;
     let scalable = accel::scalable_channels(model);
+    let channels = select_channels(source, b, model, &scalable)?;
+    if scalable.is_empty() || channels.as_ref().is_some_and(Vec::is_empty) {
+        return Err(err(
+            b.method.span(),
+            "method",
+            "acceleration is on but the potential has no reversible thermal swap event to scale"
+                .into(),
+        ));
+    }
+    Ok(Some(AccelPlan { settings, channels }))
+}
+
+/// The forward rules named in `channels` (`None` when the key is absent).
+fn select_channels(
+    source: &Source,
+    b: &Acceleration,
+    model: &Model,
+    scalable: &[accel::Channel],
+) -> Result<Option<Vec<u32>>> {
+    let err = |span: Range<usize>, key: &str, message: String| -> Error {
+        source.error(span, format!("acceleration.{key}"), message)
+    };
     let channels = match &b.channels {
         None => None,
         Some(list) => {
@@ -160,13 +162,27 @@ pub(super) fn compile(
             Some(chosen)
         }
     };
-    if scalable.is_empty() || channels.as_ref().is_some_and(Vec::is_empty) {
-        return Err(err(
-            b.method.span(),
-            "method",
-            "acceleration is on but the potential has no reversible thermal swap event to scale"
-                .into(),
-        ));
+    Ok(channels)
+}
+
+/// Checks that `value` is one of `known`, with a suggestion for a near miss.
+fn one_of(source: &Source, value: &Spanned<String>, key: &str, known: &[&str]) -> Result<()> {
+    if known.contains(&value.get_ref().as_str()) {
+        return Ok(());
     }
-    Ok(Some(AccelPlan { settings, channels }))
+    let hint =
+        closest(value.get_ref(), known).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+    Err(source.error(
+        value.span(),
+        format!("acceleration.{key}"),
+        format!(
+            "unknown value `{}` (known: {}){hint}",
+            value.get_ref(),
+            known
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ))
 }
