@@ -1,0 +1,3 @@
+//! Acceleration of fast, quasi-equilibrated events.
+
+pub mod basin;
