@@ -255,11 +255,11 @@ fn two_states_match_closed_form() {
         let basin = BasinSolution::new(2, &fast, &[r0, r1]).unwrap();
         let det = a * r1 + b * r0 + r0 * r1;
         let tau = [(a + b + r1) / det, (a + b + r0) / det];
-        for s in 0..2 {
-            let err = relative_error(basin.mean_escape_time(s), tau[s]);
+        for (s, &tau_s) in tau.iter().enumerate() {
+            let err = relative_error(basin.mean_escape_time(s), tau_s);
             assert!(err < 1e-13, "case {a},{b},{r0},{r1} τ_{s}: {err:e}");
             let occupation: f64 = basin.occupation_times(s).iter().sum();
-            assert!(relative_error(occupation, tau[s]) < 1e-13);
+            assert!(relative_error(occupation, tau_s) < 1e-13);
         }
         let q = basin.exit_distribution(0);
         let expected = [r0 * (b + r1) / det, r1 * a / det];

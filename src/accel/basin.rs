@@ -306,10 +306,10 @@ impl fmt::Display for MeanRateReason {
 /// The result of [`BasinSolution::sample`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum BasinOutcome {
-    /// The system leaves the basin after `time` [s] (≤ the horizon) through an exit event
+    /// The system leaves the basin after `time` \[s\] (≤ the horizon) through an exit event
     /// of `state`.
     Escape {
-        /// Time from the start to the exit [s].
+        /// Time from the start to the exit \[s\].
         time: f64,
         /// The state the exit event fires from.
         state: usize,
@@ -496,7 +496,7 @@ impl BasinSolution {
         &self.exits
     }
 
-    /// The mean escape time `τ_s` [s] starting in state `s` (GTH; entrywise accurate).
+    /// The mean escape time `τ_s` \[s\] starting in state `s` (GTH; entrywise accurate).
     ///
     /// # Panics
     /// If `s` is not a state.
@@ -505,12 +505,12 @@ impl BasinSolution {
         self.escape_times[s]
     }
 
-    /// The mean escape times of all starting states [s].
+    /// The mean escape times of all starting states \[s\].
     pub fn mean_escape_times(&self) -> &[f64] {
         &self.escape_times
     }
 
-    /// Expected time [s] spent in each state before leaving, starting in `s` (the row `N_s·`
+    /// Expected time \[s\] spent in each state before leaving, starting in `s` (the row `N_s·`
     /// of `A⁻¹`; GTH). Sums to [`BasinSolution::mean_escape_time`] up to round-off.
     ///
     /// # Panics
@@ -577,7 +577,7 @@ impl BasinSolution {
         self.mode_separation
     }
 
-    /// The survival probability `S(t)` (still in the basin at time `t` [s], starting in `s`)
+    /// The survival probability `S(t)` (still in the basin at time `t` \[s\], starting in `s`)
     /// of the law used by [`BasinSolution::sample`]: spectral when exact, `exp(−t/τ_s)` in
     /// the mean-rate approximation. Clamped to [0, 1].
     ///
@@ -586,12 +586,11 @@ impl BasinSolution {
     pub fn survival(&self, s: usize, t: f64) -> f64 {
         self.check_state(s);
         assert!(t >= 0.0, "survival: the time must be >= 0, got {t}");
-        match &self.spectral {
-            Some(sp) => {
-                let coefficients = sp.survival_coefficients(s);
-                sp.survival_density(&coefficients, t).0.clamp(0.0, 1.0)
-            }
-            None => (-t / self.escape_times[s]).exp(),
+        if let Some(sp) = &self.spectral {
+            let coefficients = sp.survival_coefficients(s);
+            sp.survival_density(&coefficients, t).0.clamp(0.0, 1.0)
+        } else {
+            (-t / self.escape_times[s]).exp()
         }
     }
 
@@ -603,19 +602,16 @@ impl BasinSolution {
     pub fn escape_density(&self, s: usize, t: f64) -> f64 {
         self.check_state(s);
         assert!(t >= 0.0, "escape_density: the time must be >= 0, got {t}");
-        match &self.spectral {
-            Some(sp) => {
-                let coefficients = sp.survival_coefficients(s);
-                sp.survival_density(&coefficients, t).1.max(0.0)
-            }
-            None => {
-                let tau = self.escape_times[s];
-                (-t / tau).exp() / tau
-            }
+        if let Some(sp) = &self.spectral {
+            let coefficients = sp.survival_coefficients(s);
+            sp.survival_density(&coefficients, t).1.max(0.0)
+        } else {
+            let tau = self.escape_times[s];
+            (-t / tau).exp() / tau
         }
     }
 
-    /// The sub-probability `p_i(t)` of being in state `i` at time `t` [s] without having
+    /// The sub-probability `p_i(t)` of being in state `i` at time `t` \[s\] without having
     /// left, starting in `s`, as used by [`BasinSolution::sample`]: spectral when exact
     /// (clamped to ≥ 0); `S(t) ν` in the mean-rate approximation, whose survivors are drawn
     /// from the quasi-stationary distribution `ν` whatever `s` and `t`.
@@ -628,20 +624,19 @@ impl BasinSolution {
             t >= 0.0,
             "state_distribution: the time must be >= 0, got {t}"
         );
-        match &self.spectral {
-            Some(sp) => sp.state_weights(s, t),
-            None => {
-                let survival = (-t / self.escape_times[s]).exp();
-                self.quasi_stationary
-                    .iter()
-                    .map(|&v| v * survival)
-                    .collect()
-            }
+        if let Some(sp) = &self.spectral {
+            sp.state_weights(s, t)
+        } else {
+            let survival = (-t / self.escape_times[s]).exp();
+            self.quasi_stationary
+                .iter()
+                .map(|&v| v * survival)
+                .collect()
         }
     }
 
     /// Draws what happens to a system that enters the basin in state `s` and sees constant
-    /// rates for a duration `horizon` [s] (`f64::INFINITY` for no limit).
+    /// rates for a duration `horizon` \[s\] (`f64::INFINITY` for no limit).
     ///
     /// Returns [`BasinOutcome::Escape`] with the escape time `≤ horizon` and the state whose
     /// exit event fires, or [`BasinOutcome::Survived`] with the state at `horizon`, drawn
@@ -763,9 +758,9 @@ fn validate(n: usize, fast: &[(usize, usize, f64)], exits: &[f64]) -> Result<Vec
     seen[0] = true;
     let mut queue = vec![0];
     while let Some(i) = queue.pop() {
-        for j in 0..n {
-            if !seen[j] && linked(i, j) {
-                seen[j] = true;
+        for (j, seen_j) in seen.iter_mut().enumerate() {
+            if !*seen_j && linked(i, j) {
+                *seen_j = true;
                 queue.push(j);
             }
         }
@@ -900,8 +895,9 @@ fn reversible_stationary(n: usize, rates: &[f64], tolerance: f64) -> Stationary 
             if w_ij > 0.0 {
                 let forward = pi[i] * w_ij;
                 let backward = pi[j] * rates[j * n + i];
-                // written so that a NaN tolerance counts as a failure.
-                if !((forward - backward).abs() <= tolerance * forward.max(backward)) {
+                // a NaN tolerance counts as a failure.
+                let balanced = (forward - backward).abs() <= tolerance * forward.max(backward);
+                if !balanced {
                     return Stationary::NotReversible;
                 }
             }
@@ -951,7 +947,8 @@ fn spectral_attempt(
     let pi_min = pi.iter().copied().fold(f64::INFINITY, f64::min);
     let error_bound =
         n as f64 * f64::EPSILON * pi.iter().map(|&p| (p / pi_min).sqrt()).sum::<f64>();
-    if !(error_bound <= options.spectral_tolerance) {
+    let well_conditioned = error_bound <= options.spectral_tolerance;
+    if !well_conditioned {
         return Err(MeanRateReason::IllConditioned { error_bound });
     }
 
@@ -1027,7 +1024,26 @@ fn spectral_attempt(
         weights,
     };
 
-    // the check: spectral occupation times against GTH for every start.
+    let discrepancy = discrepancy(&spectral, exits, occupation, escape_times, exit_totals);
+    let mode_separation = (n >= 2).then(|| spectral.kappa[0] / spectral.kappa[1]);
+    Ok(SpectralAttempt {
+        spectral,
+        discrepancy,
+        mode_separation,
+    })
+}
+
+/// The check against GTH: for every start `s`, the total variation between the spectral
+/// occupation times `√(π_i/π_s) Σ_k V_sk V_ik / κ_k` and `N_s·` relative to `τ_s`, and
+/// between the exit distributions; the largest over `s` (infinite if NaN appears).
+fn discrepancy(
+    spectral: &Spectral,
+    exits: &[f64],
+    occupation: &[f64],
+    escape_times: &[f64],
+    exit_totals: &[f64],
+) -> f64 {
+    let n = spectral.kappa.len();
     let mut discrepancy: f64 = 0.0;
     let mut scaled = vec![0.0; n];
     for s in 0..n {
@@ -1036,14 +1052,13 @@ fn spectral_attempt(
         }
         let mut occupation_error = 0.0;
         let mut exit_error = 0.0;
-        for i in 0..n {
-            let sum: f64 = (0..n)
-                .map(|k| scaled[k] * spectral.vectors[i * n + k])
-                .sum();
+        for (i, &exit) in exits.iter().enumerate() {
+            let row = &spectral.vectors[i * n..(i + 1) * n];
+            let sum: f64 = scaled.iter().zip(row).map(|(a, b)| a * b).sum();
             let spectral_time = spectral.sqrt_pi[i] / spectral.sqrt_pi[s] * sum;
             let error = (spectral_time - occupation[s * n + i]).abs();
             occupation_error += error;
-            exit_error += error * exits[i];
+            exit_error += error * exit;
         }
         let worst = (occupation_error / escape_times[s]).max(exit_error / exit_totals[s]);
         discrepancy = if worst.is_nan() {
@@ -1052,12 +1067,7 @@ fn spectral_attempt(
             discrepancy.max(worst)
         };
     }
-    let mode_separation = (n >= 2).then(|| spectral.kappa[0] / spectral.kappa[1]);
-    Ok(SpectralAttempt {
-        spectral,
-        discrepancy,
-        mode_separation,
-    })
+    discrepancy
 }
 
 /// The slowest mode as a distribution over states, `|V_i0| √π_i`: the quasi-stationary
@@ -1075,7 +1085,9 @@ fn power_iteration(n: usize, occupation: &[f64], start: Vec<f64>) -> (Vec<f64>, 
     let mut x = start;
     let total: f64 = x.iter().sum();
     if total > 0.0 && total.is_finite() {
-        x.iter_mut().for_each(|v| *v /= total);
+        for v in &mut x {
+            *v /= total;
+        }
     } else {
         #[allow(clippy::cast_precision_loss)]
         x.fill(1.0 / n as f64);
@@ -1314,7 +1326,7 @@ mod tests {
         assert_eq!(draw_weighted(&[0.0, 2.0, 0.0], 1.0), Some(1));
         assert_eq!(draw_weighted(&[0.0, 2.0, 0.0], 1e-16), Some(1));
         assert_eq!(draw_weighted(&[1.0, 0.0, 3.0], 0.25), Some(0));
-        assert_eq!(draw_weighted(&[1.0, 0.0, 3.0], 0.2500001), Some(2));
+        assert_eq!(draw_weighted(&[1.0, 0.0, 3.0], 0.250_000_1), Some(2));
         assert_eq!(draw_weighted(&[f64::INFINITY, 1.0], 0.5), None);
     }
 
