@@ -715,6 +715,28 @@ fn mean_rate_fallback_for_irreversible_basin() {
     assert!(z.abs() < Z_999, "z = {z}");
 }
 
+/// Very uneven stationary weights make the change of basis `D^{±1/2}` amplify round-off:
+/// with `π_1/π_0 = 10²²` the bound `n ε Σ √(π_i/π_min)` exceeds 1e-8 and the basin falls back
+/// (`IllConditioned`), with `π_1/π_0 = 10⁶⁰⁰` (not representable) the bound is infinite; in
+/// both cases GTH still gives τ to 1e-13 relative (two-state closed form).
+#[test]
+fn uneven_stationary_weights_fall_back() {
+    for (a, b) in [(1e12, 1e-10), (1e300, 1e-300)] {
+        let (r0, r1) = (0.0, 1e-3);
+        let basin = BasinSolution::new(2, &[(0, 1, a), (1, 0, b)], &[r0, r1]).unwrap();
+        match basin.method() {
+            Method::MeanRate(MeanRateReason::IllConditioned { error_bound }) => {
+                assert!(error_bound > 1e-8, "{error_bound}");
+                assert_eq!(error_bound.is_infinite(), a > 1e200);
+            }
+            other => panic!("expected ill-conditioned, got {other}"),
+        }
+        let det = a * r1 + b * r0 + r0 * r1;
+        assert!(relative_error(basin.mean_escape_time(0), (a + b + r1) / det) < 1e-13);
+        assert!(relative_error(basin.mean_escape_time(1), (a + b + r0) / det) < 1e-13);
+    }
+}
+
 /// Every call consumes exactly two 64-bit draws (exact and mean-rate laws, escape and
 /// survival branches, zero horizon), and the same seed gives the same outcomes.
 #[test]
