@@ -18,6 +18,8 @@
 //! - [`solver`] selects events (rate classes with O(1) membership, sum tree, linear
 //!   reference); [`program`] gives temperature and beam flux as functions of time.
 //! - [`engine`] runs the kMC loop with exact time stepping under the program.
+//! - [`accel`] accelerates fast, quasi-equilibrated events: [`accel::basin`] solves the
+//!   escape from a basin of fast states (mean times, exit probabilities, sampling).
 //!
 //! The data flow of one step is described in `ARCHITECTURE.md` and in [`engine`].
 //!

@@ -49,6 +49,8 @@
 //! `min(1, f_decided · L)` until the next decision, so the separation never falls below the
 //! user's margin; a beam turning on resets every factor to 1.
 
+pub mod basin;
+
 use crate::constants::BOLTZMANN_EV_PER_K;
 use crate::error::{Error, Result};
 use crate::model::{Action, Model, RateLaw};
