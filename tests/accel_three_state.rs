@@ -7,14 +7,16 @@
 //! acceleration settings the measured mean over 1,500 seeded replicas must agree with it
 //! within 4 standard errors (SEM ≈ 2.6 %) at separations `k_ab/k_bC` of 10², 10⁴ and 10⁸,
 //! and at 10⁸ the runs must have used scaling (the unaccelerated run would need ~10⁹
-//! events per replica).
+//! events per replica). With `method = basin` (the exact escape from the basin {A, B})
+//! the same holds up to a separation of 10¹², and every replica past its first detection
+//! window escapes through a solved basin.
 
 mod common;
 
 use std::sync::Arc;
 
 use common::{SEEDS, mean_sem, potential, two_site_graph};
-use nanokmc::accel::AccelSettings;
+use nanokmc::accel::{AccelSettings, Method};
 use nanokmc::constants::BOLTZMANN_EV_PER_K;
 use nanokmc::engine::Simulation;
 use nanokmc::program::Program;
@@ -74,7 +76,8 @@ fn rates(escape_prefactor: f64) -> (f64, f64, f64) {
     (k_ab, k_ba, k_bc)
 }
 
-/// Time to C of each replica, and how many of them ran with a factor below 1.
+/// Time to C of each replica, and how many of them were accelerated (a factor below 1, or
+/// a solved basin).
 fn times_to_c(separation: f64, replicas: u64, settings: AccelSettings) -> (Vec<f64>, u64) {
     let pot = potential(&three_state_potential(1e13 / separation));
     let model = Arc::new(pot.model);
@@ -94,7 +97,8 @@ fn times_to_c(separation: f64, replicas: u64, settings: AccelSettings) -> (Vec<f
         while sim.removed().iter().sum::<u64>() == 0 {
             sim.step(f64::INFINITY).unwrap();
         }
-        if !sim.acceleration().unwrap().changes.is_empty() {
+        let acc = sim.acceleration().unwrap();
+        if !acc.changes.is_empty() || acc.basin.solved > 0 {
             scaled += 1;
         }
         times.push(sim.time());
@@ -118,6 +122,30 @@ fn mean_time_to_c_is_exact_at_every_separation() {
         }
         eprintln!(
             "separation {separation:e}: {mean:e} ± {sem:e} s (exact {exact:e}), {scaled} replicas scaled"
+        );
+    }
+}
+
+#[test]
+fn basin_escape_is_exact_at_every_separation() {
+    let settings = AccelSettings {
+        method: Method::Basin,
+        ..AccelSettings::default()
+    };
+    for separation in [1e2, 1e4, 1e8, 1e12] {
+        let (k_ab, k_ba, k_bc) = rates(1e13 / separation);
+        let exact = ((k_ba + k_bc) / k_ab + 1.0) / k_bc;
+        let (times, accelerated) = times_to_c(separation, 1_500, settings);
+        let (mean, sem) = mean_sem(&times);
+        assert!(
+            (mean - exact).abs() < 4.0 * sem,
+            "separation {separation:e}: mean time to C {mean:e} ± {sem:e}, exact {exact:e}"
+        );
+        if separation >= 1e8 {
+            assert_eq!(accelerated, 1_500, "every replica must have used a basin");
+        }
+        eprintln!(
+            "basin, separation {separation:e}: {mean:e} ± {sem:e} s (exact {exact:e}), {accelerated} replicas accelerated"
         );
     }
 }

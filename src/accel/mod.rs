@@ -66,9 +66,23 @@ pub enum RegionMode {
     Domains,
 }
 
+/// How detected fast channels are accelerated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Method {
+    /// Scale their rates (approximate, error set by `separation`).
+    Scaling,
+    /// Solve the escape from the basin of states they connect exactly when the basin has
+    /// at most `max_basin_states` states ([`basin`]); scale otherwise.
+    Basin,
+}
+
 /// The accuracy knobs of rate scaling (the scenario's `[acceleration]` block).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AccelSettings {
+    /// Scaling only, or exact basin escapes where the basin is small.
+    pub method: Method,
+    /// Largest basin solved exactly (states, ≥ 2).
+    pub max_basin_states: u32,
     /// Smallest ratio kept between the scaled total rate of a quasi-equilibrated channel
     /// and the total rate of the slow events (≥ 1).
     pub separation: f64,
@@ -87,6 +101,8 @@ pub struct AccelSettings {
 impl Default for AccelSettings {
     fn default() -> Self {
         Self {
+            method: Method::Scaling,
+            max_basin_states: DEFAULT_MAX_BASIN_STATES,
             separation: DEFAULT_SEPARATION,
             window: DEFAULT_WINDOW,
             min_executions: DEFAULT_MIN_EXECUTIONS,
@@ -105,6 +121,10 @@ pub const DEFAULT_WINDOW: u64 = 20_000;
 pub const DEFAULT_MIN_EXECUTIONS: u64 = 100;
 /// Default of [`AccelSettings::balance`].
 pub const DEFAULT_BALANCE: f64 = 0.2;
+/// Default of [`AccelSettings::max_basin_states`].
+pub const DEFAULT_MAX_BASIN_STATES: u32 = 64;
+/// Largest allowed [`AccelSettings::max_basin_states`] (the exact solution is dense).
+pub const MAX_BASIN_STATES: u32 = 1024;
 /// Default of [`AccelSettings::min_factor`].
 pub const DEFAULT_MIN_FACTOR: f64 = 1e-15;
 
@@ -136,6 +156,9 @@ impl AccelSettings {
         }
         if !(self.min_factor > 0.0 && self.min_factor <= 1.0) {
             return bad("min_factor", "must lie in (0, 1]");
+        }
+        if !(2..=MAX_BASIN_STATES).contains(&self.max_basin_states) {
+            return bad("max_basin_states", "must lie in 2 ..= 1024");
         }
         Ok(())
     }
@@ -262,6 +285,29 @@ pub struct Detector {
     pub saved_events: f64,
     /// Detection windows completed.
     pub windows: u64,
+    /// Groups of the channels found quasi-equilibrated at the last decision (the fast
+    /// events of a basin).
+    pub fast_groups: Vec<bool>,
+    /// True when the basin of the current fast groups was too large (or had no exit):
+    /// rate scaling is used until the next decision.
+    pub basin_blocked: bool,
+    /// Exact basin escapes: counts and sizes.
+    pub basin: BasinStats,
+}
+
+/// What the exact basin escapes did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BasinStats {
+    /// Basins solved (one per basin step).
+    pub solved: u64,
+    /// Of those, solved with the exact law (the rest with the mean-rate law).
+    pub exact: u64,
+    /// Basin steps that ended at a window end without an escape.
+    pub survived: u64,
+    /// Largest basin solved (states).
+    pub largest: usize,
+    /// Explorations abandoned (basin too large or no exit).
+    pub abandoned: u64,
 }
 
 /// What a decision asks of the engine.
@@ -313,6 +359,9 @@ impl Detector {
             changes: Vec::new(),
             saved_events: 0.0,
             windows: 0,
+            fast_groups: vec![false; n_groups],
+            basin_blocked: false,
+            basin: BasinStats::default(),
             channels,
         })
     }
@@ -331,6 +380,7 @@ impl Detector {
                 .all(|c| scalable_channels(model).contains(c))
             || self.window_exec.len() != n_groups
             || self.window_integral.len() != n_groups
+            || self.fast_groups.len() != n_groups
             || self.decided.len() != self.channels.len() * n_regions
             || self.decided.iter().any(|f| !(*f > 0.0 && *f <= 1.0))
             || self.settings.validate().is_err()
@@ -374,17 +424,14 @@ impl Detector {
         each(&mut |g, p| integral[g] += p * dt);
     }
 
-    /// Ends the window at time `time` in environment `env`: judges every channel in every
-    /// region, decides the factors and starts a new window. `current` is the factor each
-    /// group ran with in this window.
-    #[must_use]
-    // counts are far below 2^52; factors are compared for identity.
-    #[allow(clippy::cast_precision_loss, clippy::float_cmp)]
-    pub fn decide(&mut self, time: f64, env: Environment, current: &[f64]) -> Decision {
+    /// The quasi-equilibrium test of the current window: per (channel, region) whether it
+    /// passed, and per group whether it belongs to a channel that passed.
+    // counts are far below 2^52.
+    #[allow(clippy::cast_precision_loss)]
+    fn judge(&self) -> (Vec<bool>, Vec<bool>) {
         let s = &self.settings;
         let n_e = s.min_executions;
-        let n_ch = self.channels.len();
-        let mut equilibrated = vec![false; n_ch * self.n_regions];
+        let mut equilibrated = vec![false; self.channels.len() * self.n_regions];
         let mut in_qe = vec![false; self.n_groups()];
         for (c, ch) in self.channels.iter().enumerate() {
             for r in 0..self.n_regions {
@@ -408,6 +455,19 @@ impl Detector {
                 }
             }
         }
+        (equilibrated, in_qe)
+    }
+
+    /// Ends the window at time `time` in environment `env`: judges every channel in every
+    /// region, decides the factors and starts a new window. `current` is the factor each
+    /// group ran with in this window.
+    #[must_use]
+    // counts are far below 2^52; factors are compared for identity.
+    #[allow(clippy::cast_precision_loss, clippy::float_cmp)]
+    pub fn decide(&mut self, time: f64, env: Environment, current: &[f64]) -> Decision {
+        let s = &self.settings;
+        let n_e = s.min_executions;
+        let (equilibrated, in_qe) = self.judge();
         let t_w = self.window_time;
         let mut group_factors = vec![1.0; self.n_groups()];
         if t_w > 0.0 {
@@ -475,6 +535,8 @@ impl Detector {
                 }
             }
         }
+        self.fast_groups = in_qe;
+        self.basin_blocked = false;
         self.decided_env = Some(env);
         self.windows += 1;
         self.window_exec.fill(0);
@@ -541,6 +603,8 @@ pub struct AccelReport {
     pub saved_events: f64,
     /// Events executed.
     pub executed: u64,
+    /// Exact basin escapes (`None` with `method = "scaling"`).
+    pub basin: Option<BasinStats>,
 }
 
 impl AccelReport {
@@ -585,6 +649,7 @@ impl AccelReport {
             changes,
             saved_events: detector.saved_events,
             executed,
+            basin: (detector.settings.method == Method::Basin).then(|| detector.basin.clone()),
         }
     }
 
@@ -612,6 +677,13 @@ impl std::fmt::Display for AccelReport {
             self.saved_events,
             self.speedup()
         )?;
+        if let Some(b) = &self.basin {
+            write!(
+                f,
+                "; basins solved exactly: {} ({} with the exact law, {} to a window end, largest {} states, {} too large)",
+                b.solved, b.exact, b.survived, b.largest, b.abandoned
+            )?;
+        }
         let scaled: Vec<String> = self
             .factors
             .iter()

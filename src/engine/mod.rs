@@ -25,6 +25,7 @@
 //! Ramp windows are sized so that the thinning acceptance stays above ~95 % for the highest
 //! barrier present, which keeps the cost of a ramp within a few per cent of a hold.
 
+mod basin;
 mod checkpoint;
 mod neighbourhood;
 pub mod table;
@@ -232,6 +233,8 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     regions: Option<Arc<[u32]>>,
     /// Detection and scaling of quasi-equilibrated channels, when on.
     accel: Option<Box<Detector>>,
+    /// Net site changes of the fast events integrated out by the last basin step.
+    basin_moves: Vec<crate::state::SiteChange>,
 }
 
 /// Checks that every coordination table E(n) of `energy` covers the largest neighbour
@@ -387,6 +390,7 @@ impl<E: EnergyModel> Simulation<E> {
             scale: vec![1.0; model.rules.len()],
             regions: None,
             accel: None,
+            basin_moves: Vec::new(),
             removed: vec![0; n_cells],
             added: vec![0; n_cells],
             stamp: vec![0; graph.len()],
@@ -553,6 +557,14 @@ impl<E: EnergyModel> Simulation<E> {
     /// `0` turns it off (the default). Costs O(sites) per audit.
     pub fn set_audit_every(&mut self, every: u64) {
         self.audit_every = every;
+    }
+
+    /// The net site changes of the fast events that the last step integrated out by an
+    /// exact basin escape (applied before [`Self::last_event`]); empty after an ordinary
+    /// step.
+    #[must_use]
+    pub fn last_basin_moves(&self) -> &[crate::state::SiteChange] {
+        &self.basin_moves
     }
 
     /// The last executed event (rule and site changes), if any.
@@ -1061,6 +1073,14 @@ impl<E: EnergyModel> Simulation<E> {
         if self.time >= self.window.end || self.window.end > limit {
             self.open_window(limit)?;
         }
+        if self.accel.is_some() {
+            self.basin_moves.clear();
+            match self.basin_step()? {
+                Some(StepOutcome::Event { rule }) => return self.after_event(rule),
+                Some(outcome) => return Ok(outcome),
+                None => {}
+            }
+        }
         let total = self.table.classes.total();
         if total <= 0.0 {
             self.accel_record_time(self.window.end - self.time);
@@ -1099,12 +1119,20 @@ impl<E: EnergyModel> Simulation<E> {
         if self.accel.is_some() {
             self.accel_record_event(group)?;
         }
+        self.after_event(rule)
+    }
+
+    /// The audit of audit mode after an executed event of `rule`.
+    fn after_event(&mut self, rule: u32) -> Result<StepOutcome> {
         if self.audit_every > 0 && self.executed.is_multiple_of(self.audit_every) {
             let report = self.audit();
             if !report.is_clean() {
                 return Err(Error::Model {
                     event: self.model.rules[rule as usize].name.clone(),
-                    site,
+                    site: self
+                        .last_event
+                        .as_ref()
+                        .map_or(u32::MAX, |e| e.changes[0].site.0),
                     message: format!(
                         "audit after {} events found drift: {} of {} event slots and {} neighbour counts differ from a recomputation",
                         self.executed,

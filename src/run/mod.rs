@@ -701,8 +701,20 @@ impl Replica {
         }
     }
 
+    /// Counts the fast events that the last step integrated out by an exact basin escape
+    /// (the engine reports them also when the step ended at a window end).
+    fn count_basin_moves(&mut self) {
+        let n_species = self.sim.model().species.len();
+        for c in self.sim.last_basin_moves() {
+            let d = self.sim.graph().domain(c.site).index();
+            self.counts[d * n_species + c.from.index()] -= 1;
+            self.counts[d * n_species + c.to.index()] += 1;
+        }
+    }
+
     fn count_event(&mut self) {
         let n_species = self.sim.model().species.len();
+        self.count_basin_moves();
         if let Some(e) = self.sim.last_event() {
             for c in e.changes() {
                 let d = self.sim.graph().domain(c.site).index();
@@ -840,6 +852,7 @@ impl Replica {
                     }
                     StepOutcome::Null => {}
                     StepOutcome::Boundary => {
+                        self.count_basin_moves();
                         if self.sim.time() >= limit || self.sim.total_rate() <= 0.0 {
                             break;
                         }

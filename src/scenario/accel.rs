@@ -5,13 +5,13 @@ use std::ops::Range;
 
 use super::AccelPlan;
 use super::file::Acceleration;
-use crate::accel::{self, AccelSettings, RegionMode};
+use crate::accel::{self, AccelSettings, MAX_BASIN_STATES, Method, RegionMode};
 use crate::error::{Error, Result};
 use crate::input::{Source, Spanned, closest};
 use crate::model::Model;
 
 /// The known methods.
-const METHODS: [&str; 2] = ["off", "scaling"];
+const METHODS: [&str; 3] = ["off", "scaling", "basin"];
 /// The known region modes.
 const REGIONS: [&str; 2] = ["domains", "whole"];
 
@@ -32,6 +32,9 @@ pub(super) fn compile(
         return Ok(None);
     }
     let mut settings = AccelSettings::default();
+    if b.method.get_ref() == "basin" {
+        settings.method = Method::Basin;
+    }
     let number = |v: &Spanned<toml::Value>, key: &str| -> Result<f64> {
         match v.get_ref() {
             toml::Value::Float(x) => Ok(*x),
@@ -52,6 +55,9 @@ pub(super) fn compile(
             .filter(|&n| n >= 1)
             .ok_or_else(|| err(v.span(), key, "must be an integer ≥ 1".into()))
     };
+    if let Some(v) = &b.max_basin_states {
+        settings.max_basin_states = basin_states(source, v, settings.method)?;
+    }
     if let Some(v) = &b.window {
         settings.window = count(v, "window")?;
     }
@@ -185,4 +191,16 @@ fn one_of(source: &Source, value: &Spanned<String>, key: &str, known: &[&str]) -
                 .join(", ")
         ),
     ))
+}
+
+/// `max_basin_states`: an integer in 2 ..= [`MAX_BASIN_STATES`], only with the basin method.
+fn basin_states(source: &Source, v: &Spanned<i64>, method: Method) -> Result<u32> {
+    let err = |message: String| source.error(v.span(), "acceleration.max_basin_states", message);
+    if method != Method::Basin {
+        return Err(err("applies only to `method = \"basin\"`".into()));
+    }
+    u32::try_from(*v.get_ref())
+        .ok()
+        .filter(|n| (2..=MAX_BASIN_STATES).contains(n))
+        .ok_or_else(|| err(format!("must be an integer in 2 ..= {MAX_BASIN_STATES}")))
 }

@@ -284,6 +284,8 @@ pub(super) struct LogSpaced {
 pub(super) struct Acceleration {
     pub method: Spanned<String>,
     #[serde(default)]
+    pub max_basin_states: Option<Spanned<i64>>,
+    #[serde(default)]
     pub separation: Option<Spanned<toml::Value>>,
     #[serde(default)]
     pub window: Option<Spanned<i64>>,
