@@ -22,10 +22,10 @@
 //! (a factor < 1 decided) in every replica and executed fewer than half the events of the
 //! unaccelerated ones. The two sets run on two threads.
 //!
-//! Measured (~10 s): the Cu hops are scaled down to 2⁻⁴ (the Cd hops are scaled too); 2.6·10⁵
-//! events per replica plain, 6.5·10⁴ accelerated; the largest deviation is +2.0 combined
-//! SEM (x at 3 µs), all others within ±1.3. With 100 + 100 replicas (not run here, 45 s)
-//! every point of x agrees within ±0.75 combined SEM (≈ ±0.9 % of x).
+//! Measured (~10 s): the Cu hops are scaled down to 2⁻⁴ (the Cd hops are scaled too);
+//! 2.6·10⁵ events per replica plain, 6.5·10⁴ accelerated; the largest deviation is +2.0
+//! combined SEM (x at 3 µs), all others within ±1.3. With 100 + 100 replicas (not run
+//! here, 45 s) every point of x agrees within ±0.75 combined SEM (≈ ±0.9 % of x).
 
 mod common;
 
