@@ -761,14 +761,18 @@ impl<E: EnergyModel> Simulation<E> {
                 classes.barrier(c),
             )
         };
-        let present = || classes.ids().filter(|&c| !classes.members(c).is_empty());
+        // every class that ever existed, empty ones included: a slow event that is not
+        // possible at this instant (the atom is elsewhere in its basin) still sets the
+        // separation as soon as it is.
         let loss = accel::separation_loss(
             from,
             self.window.bound,
-            present()
+            classes
+                .ids()
                 .filter(|&c| decided[classes.key(c).group as usize] >= 1.0)
                 .map(law_of),
-            present()
+            classes
+                .ids()
                 .filter(|&c| decided[classes.key(c).group as usize] < 1.0)
                 .map(law_of),
         );
