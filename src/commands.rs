@@ -358,7 +358,14 @@ fn scenario_summary(s: &Scenario) -> String {
             });
             let _ = writeln!(
                 out,
-                "acceleration: rate scaling, separation ≥ {}, detection window {} events, ≥ {} executions per direction, balance {}, factor ≥ {:e}, regions {}{only}",
+                "acceleration: {}, separation ≥ {}, detection window {} events, ≥ {} executions per direction, balance {}, factor ≥ {:e}, regions {}{only}",
+                match a.method {
+                    nanokmc::accel::Method::Scaling => "rate scaling".to_string(),
+                    nanokmc::accel::Method::Basin => format!(
+                        "exact basin escapes up to {} states, else rate scaling",
+                        a.max_basin_states
+                    ),
+                },
                 a.separation,
                 a.window,
                 a.min_executions,
