@@ -384,6 +384,21 @@ impl TrajectoryWriter {
     /// # Errors
     /// [`Error::Output`] if HDF5 fails.
     pub fn finish(self, status: RunStatus, summary: &[(String, String)]) -> Result<()> {
+        self.finish_with_logs(status, summary, &[])
+    }
+
+    /// [`Self::finish`], also writing each log `(name, lines)` as a one-dimensional
+    /// dataset of UTF-8 strings `/parameters/logs/<name>` (for records too long for an
+    /// attribute, such as the history of acceleration factors).
+    ///
+    /// # Errors
+    /// [`Error::Output`] if HDF5 fails or a name is empty or contains `/`.
+    pub fn finish_with_logs(
+        self,
+        status: RunStatus,
+        summary: &[(String, String)],
+        logs: &[(String, Vec<String>)],
+    ) -> Result<()> {
         let path = self.path.clone();
         let err = |e: hdf5::Error| output_error(&path, "finishing", e);
         set_status_dataset(&self.file, status).map_err(err)?;
@@ -406,6 +421,31 @@ impl TrajectoryWriter {
                 });
             }
             write_str_attr(&group, key, value).map_err(err)?;
+        }
+        if parameters.link_exists("logs") {
+            parameters.unlink("logs").map_err(err)?;
+        }
+        if !logs.is_empty() {
+            let group = parameters.create_group("logs").map_err(err)?;
+            for (name, lines) in logs {
+                if name.is_empty() || name.contains('/') {
+                    return Err(Error::Output {
+                        path: path.clone(),
+                        message: format!("log name `{name}` must be non-empty without `/`"),
+                    });
+                }
+                let values = lines
+                    .iter()
+                    .map(|l| to_varlen(l))
+                    .collect::<hdf5::Result<Vec<_>>>()
+                    .map_err(err)?;
+                group
+                    .new_dataset::<VarLenUnicode>()
+                    .shape(values.len())
+                    .create(name.as_str())
+                    .and_then(|d| d.write(&values))
+                    .map_err(err)?;
+            }
         }
         file.close().map_err(err)
     }

@@ -311,6 +311,8 @@ pub struct TrajectoryInfo {
     pub left_open: bool,
     /// Key/value summary stored by [`super::TrajectoryWriter::finish`].
     pub summary: Vec<(String, String)>,
+    /// Logs stored by [`super::TrajectoryWriter::finish_with_logs`]: name and line count.
+    pub logs: Vec<(String, usize)>,
 }
 
 impl TrajectoryInfo {
@@ -357,6 +359,9 @@ impl std::fmt::Display for TrajectoryInfo {
         writeln!(f)?;
         for (key, value) in &self.summary {
             writeln!(f, "{key:<11} {value}")?;
+        }
+        for (name, lines) in &self.logs {
+            writeln!(f, "log         /parameters/logs/{name}: {lines} lines")?;
         }
         Ok(())
     }
@@ -430,6 +435,13 @@ pub fn info(path: &Path) -> Result<TrajectoryInfo> {
             summary.push((key, value));
         }
     }
+    let mut logs = Vec::new();
+    if let Ok(group) = parameters.group("logs") {
+        for name in group.member_names().map_err(err)? {
+            let lines = group.dataset(&name).map_err(err)?.size();
+            logs.push((name, lines));
+        }
+    }
     Ok(TrajectoryInfo {
         path: path.to_path_buf(),
         scenario_path: read_str_attr(&parameters, "scenario_path").map_err(err)?,
@@ -449,6 +461,7 @@ pub fn info(path: &Path) -> Result<TrajectoryInfo> {
         status,
         left_open,
         summary,
+        logs,
     })
 }
 

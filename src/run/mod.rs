@@ -588,7 +588,7 @@ impl Replica {
         report
             .factors
             .into_iter()
-            .map(|(label, f)| (format!("accel_factor:{label}"), f))
+            .map(|(label, f)| (format!("accel_factor:{}", label.replace('/', "|")), f))
             .chain(std::iter::once((
                 "accel_saved_events".to_string(),
                 report.saved_events,
@@ -774,16 +774,19 @@ impl Replica {
                     format!("{:.3}", self.wall_seconds()),
                 ),
             ];
+            let mut logs = Vec::new();
             if let Some(report) = self.sim.acceleration_report() {
                 summary.push(("acceleration".to_string(), report.to_string()));
-                let changes: Vec<String> = report
-                    .changes
-                    .iter()
-                    .map(|(t, label, f, why)| format!("{t:.6e} s\t{label}\t{f:e}\t{why}"))
-                    .collect();
-                summary.push(("acceleration_changes".to_string(), changes.join("\n")));
+                let mut changes = vec!["time [s]\tchannel\tfactor\treason".to_string()];
+                changes.extend(
+                    report
+                        .changes
+                        .iter()
+                        .map(|(t, label, f, why)| format!("{t:.9e}\t{label}\t{f:e}\t{why}")),
+                );
+                logs.push(("acceleration_changes".to_string(), changes));
             }
-            w.finish(status, &summary)?;
+            w.finish_with_logs(status, &summary, &logs)?;
         }
         Ok(())
     }
