@@ -176,6 +176,32 @@ fn accelerated_resume_after_sigterm_is_bit_identical() {
 }
 
 #[test]
+fn resume_with_basin_escapes_after_sigterm_is_bit_identical() {
+    const BASIN: &str = "tests/data/run/resume_basin.toml";
+    sigterm_resume_is_bit_identical(BASIN);
+    // the scenario really solves basins.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("check.h5md");
+    run_to_completion(BASIN, &out);
+    let file = hdf5::File::open(&out).unwrap();
+    let summary: hdf5::types::VarLenUnicode = file
+        .group("parameters/summary")
+        .unwrap()
+        .attr("acceleration")
+        .unwrap()
+        .read_scalar()
+        .unwrap();
+    let solved: u64 = summary
+        .as_str()
+        .split("basins solved exactly: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(solved > 10, "{}", summary.as_str());
+}
+
+#[test]
 fn resume_after_sigkill_from_periodic_checkpoints_is_bit_identical() {
     let dir = tempfile::tempdir().unwrap();
     let reference = dir.path().join("reference.h5md");

@@ -124,7 +124,7 @@ pub const DEFAULT_BALANCE: f64 = 0.2;
 /// Default of [`AccelSettings::max_basin_states`].
 pub const DEFAULT_MAX_BASIN_STATES: u32 = 64;
 /// Largest allowed [`AccelSettings::max_basin_states`] (the exact solution is dense).
-pub const MAX_BASIN_STATES: u32 = 1024;
+pub const MAX_BASIN_STATES: u32 = 256;
 /// Default of [`AccelSettings::min_factor`].
 pub const DEFAULT_MIN_FACTOR: f64 = 1e-15;
 
@@ -158,7 +158,7 @@ impl AccelSettings {
             return bad("min_factor", "must lie in (0, 1]");
         }
         if !(2..=MAX_BASIN_STATES).contains(&self.max_basin_states) {
-            return bad("max_basin_states", "must lie in 2 ..= 1024");
+            return bad("max_basin_states", "must lie in 2 ..= 256");
         }
         Ok(())
     }
@@ -308,6 +308,9 @@ pub struct BasinStats {
     pub largest: usize,
     /// Explorations abandoned (basin too large or no exit).
     pub abandoned: u64,
+    /// Basins that integrated out fewer fast events than they had states (not worth it:
+    /// ordinary steps until the next decision).
+    pub unprofitable: u64,
 }
 
 /// What a decision asks of the engine.
@@ -680,8 +683,8 @@ impl std::fmt::Display for AccelReport {
         if let Some(b) = &self.basin {
             write!(
                 f,
-                "; basins solved exactly: {} ({} with the exact law, {} to a window end, largest {} states, {} too large)",
-                b.solved, b.exact, b.survived, b.largest, b.abandoned
+                "; basins solved exactly: {} ({} with the exact law, {} to a window end, largest {} states, {} too large, {} not worth it)",
+                b.solved, b.exact, b.survived, b.largest, b.abandoned, b.unprofitable
             )?;
         }
         let scaled: Vec<String> = self

@@ -249,6 +249,14 @@ impl<E: EnergyModel> Simulation<E> {
             acc.basin.exact += u64::from(solution.is_exact());
             acc.basin.largest = acc.basin.largest.max(basin.states.len());
             acc.saved_events += integrated;
+            // a basin that integrates out fewer fast events than it has states cost more to
+            // enumerate and solve than the events it replaced: ordinary steps (and scaling)
+            // until the next decision. The step itself stays exact.
+            #[allow(clippy::cast_precision_loss)]
+            if integrated < basin.states.len() as f64 {
+                acc.basin_blocked = true;
+                acc.basin.unprofitable += 1;
+            }
         }
         let Some(dt) = escaped_after else {
             self.accel
