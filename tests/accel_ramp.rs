@@ -39,7 +39,10 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{SEEDS, graph, mean_sem, potential};
+use common::{
+    SEEDS, THREE_STATE_E_HOP, THREE_STATE_ONSITE_B, graph, mean_sem, potential,
+    three_state_potential,
+};
 use nanokmc::accel::AccelSettings;
 use nanokmc::constants::BOLTZMANN_EV_PER_K;
 use nanokmc::engine::Simulation;
@@ -53,62 +56,10 @@ const T0: f64 = 350.0;
 const T1: f64 = 550.0;
 /// Duration of the ramp [s].
 const RAMP: f64 = 100.0;
-const E_HOP: f64 = 0.5;
-const ONSITE_B: f64 = 0.1;
+const E_HOP: f64 = THREE_STATE_E_HOP;
+const ONSITE_B: f64 = THREE_STATE_ONSITE_B;
 const E_ESCAPE: f64 = 1.1;
 const REPLICAS: u64 = 1_500;
-
-fn ramp_potential() -> String {
-    format!(
-        r#"
-[model]
-name = "three-state-ramp"
-[[species]]
-name = "X"
-[[species]]
-name = "Y"
-[[site_kinds]]
-name = "a"
-allowed = ["X"]
-[[site_kinds]]
-name = "b"
-allowed = ["X"]
-[[site_kinds]]
-name = "s"
-allowed = ["Y"]
-[[shells]]
-name = "nn"
-pairs = [{{ kinds = ["a", "b"], max = "1.5 A" }}]
-[energy]
-onsite = [{{ species = "X", kind = "b", value = "{ONSITE_B} eV" }}]
-[[events]]
-name = "hop"
-type = "hop"
-species = "X"
-from = "a"
-to = "b"
-shell = "nn"
-prefactor = "1e13 /s"
-migration_energy = "{E_HOP} eV"
-[[events]]
-name = "escape"
-type = "remove"
-species = "X"
-from = "b"
-prefactor = "1e13 /s"
-migration_energy = "{E_ESCAPE} eV"
-barrier_rule = "fixed"
-[[events]]
-name = "spectator"
-type = "remove"
-species = "Y"
-from = "s"
-prefactor = "1e-3 /s"
-migration_energy = "{E_ESCAPE} eV"
-barrier_rule = "fixed"
-"#
-    )
-}
 
 /// Site 0 of kind `a`, site 1 of kind `b` (neighbours), site 2 of kind `s` (isolated).
 fn three_sites() -> Arc<SiteGraph> {
@@ -231,7 +182,7 @@ fn escape(model: &Arc<Model>, g: &Arc<SiteGraph>, spectator: bool, r: u64) -> (f
 }
 
 fn check_escape_under_ramp(spectator: bool) {
-    let model = Arc::new(potential(&ramp_potential()).model);
+    let model = Arc::new(potential(&three_state_potential(1e13, E_ESCAPE, true)).model);
     let g = three_sites();
     let started = std::time::Instant::now();
     let mut times = Vec::new();

@@ -15,7 +15,10 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{SEEDS, mean_sem, potential, two_site_graph};
+use common::{
+    SEEDS, THREE_STATE_E_HOP, THREE_STATE_ONSITE_B, mean_sem, potential, three_state_potential,
+    two_site_graph,
+};
 use nanokmc::accel::{AccelSettings, Method};
 use nanokmc::constants::BOLTZMANN_EV_PER_K;
 use nanokmc::engine::Simulation;
@@ -24,48 +27,8 @@ use nanokmc::rng;
 use nanokmc::state::SpeciesId;
 
 const T: f64 = 500.0;
-const E_HOP: f64 = 0.5;
-const ONSITE_B: f64 = 0.1;
-
-fn three_state_potential(escape_prefactor: f64) -> String {
-    format!(
-        r#"
-[model]
-name = "three-state"
-[[species]]
-name = "X"
-[[site_kinds]]
-name = "a"
-allowed = ["X"]
-[[site_kinds]]
-name = "b"
-allowed = ["X"]
-[[shells]]
-name = "nn"
-pairs = [{{ kinds = ["a", "b"], max = "1.5 A" }}]
-[energy]
-onsite = [{{ species = "X", kind = "b", value = "{ONSITE_B} eV" }}]
-[[events]]
-name = "hop"
-type = "hop"
-species = "X"
-from = "a"
-to = "b"
-shell = "nn"
-prefactor = "1e13 /s"
-migration_energy = "{E_HOP} eV"
-[[events]]
-name = "escape"
-type = "remove"
-species = "X"
-from = "b"
-prefactor = "{escape_prefactor:e} /s"
-migration_energy = "{barrier} eV"
-barrier_rule = "fixed"
-"#,
-        barrier = E_HOP + ONSITE_B / 2.0
-    )
-}
+const E_HOP: f64 = THREE_STATE_E_HOP;
+const ONSITE_B: f64 = THREE_STATE_ONSITE_B;
 
 /// (k_ab, k_ba, k_bC) for an escape prefactor.
 fn rates(escape_prefactor: f64) -> (f64, f64, f64) {
@@ -79,7 +42,11 @@ fn rates(escape_prefactor: f64) -> (f64, f64, f64) {
 /// Time to C of each replica, and how many of them were accelerated (a factor below 1, or
 /// a solved basin).
 fn times_to_c(separation: f64, replicas: u64, settings: AccelSettings) -> (Vec<f64>, u64) {
-    let pot = potential(&three_state_potential(1e13 / separation));
+    let pot = potential(&three_state_potential(
+        1e13 / separation,
+        E_HOP + ONSITE_B / 2.0,
+        false,
+    ));
     let model = Arc::new(pot.model);
     let graph = two_site_graph();
     let mut times = Vec::new();

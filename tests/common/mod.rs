@@ -310,3 +310,69 @@ pub fn two_site_graph() -> Arc<SiteGraph> {
         [2.0, 1.0, 1.0],
     )
 }
+
+/// Hop migration energy of [`three_state_potential`] [eV].
+pub const THREE_STATE_E_HOP: f64 = 0.5;
+/// On-site energy of X on kind `b` in [`three_state_potential`] [eV].
+pub const THREE_STATE_ONSITE_B: f64 = 0.1;
+
+/// The three-state model of the acceleration tests: one atom X on kinds `a` (state A) and
+/// `b` (state B, on-site [`THREE_STATE_ONSITE_B`]) hops between them (`hop`, E_m
+/// [`THREE_STATE_E_HOP`], ν = 10¹³ s⁻¹, Kang–Weinberg, with its generated reverse) and
+/// leaves from `b` into the vacuum (`escape`, state C) with the fixed barrier
+/// `escape_barrier` [eV] and prefactor `escape_prefactor` [s⁻¹]. With `spectator`, a
+/// species Y on an isolated kind `s` can leave with the same barrier and a prefactor of
+/// 10⁻³ s⁻¹ (a slow class that exists whether or not X is on `b`).
+pub fn three_state_potential(
+    escape_prefactor: f64,
+    escape_barrier: f64,
+    spectator: bool,
+) -> String {
+    let (species_y, kind_s, event_y) = if spectator {
+        (
+            "[[species]]\nname = \"Y\"\n",
+            "[[site_kinds]]\nname = \"s\"\nallowed = [\"Y\"]\n",
+            format!(
+                "[[events]]\nname = \"spectator\"\ntype = \"remove\"\nspecies = \"Y\"\nfrom = \"s\"\nprefactor = \"1e-3 /s\"\nmigration_energy = \"{escape_barrier} eV\"\nbarrier_rule = \"fixed\"\n"
+            ),
+        )
+    } else {
+        ("", "", String::new())
+    };
+    format!(
+        r#"
+[model]
+name = "three-state"
+[[species]]
+name = "X"
+{species_y}[[site_kinds]]
+name = "a"
+allowed = ["X"]
+[[site_kinds]]
+name = "b"
+allowed = ["X"]
+{kind_s}[[shells]]
+name = "nn"
+pairs = [{{ kinds = ["a", "b"], max = "1.5 A" }}]
+[energy]
+onsite = [{{ species = "X", kind = "b", value = "{THREE_STATE_ONSITE_B} eV" }}]
+[[events]]
+name = "hop"
+type = "hop"
+species = "X"
+from = "a"
+to = "b"
+shell = "nn"
+prefactor = "1e13 /s"
+migration_energy = "{THREE_STATE_E_HOP} eV"
+[[events]]
+name = "escape"
+type = "remove"
+species = "X"
+from = "b"
+prefactor = "{escape_prefactor:e} /s"
+migration_energy = "{escape_barrier} eV"
+barrier_rule = "fixed"
+{event_y}"#
+    )
+}
