@@ -113,8 +113,10 @@ fn class_of(
 fn region_map(graph: &SiteGraph, mode: RegionMode) -> (Option<Arc<[u32]>>, usize) {
     match mode {
         RegionMode::Whole => (None, 1),
+        // one domain is one region: no per-slot look-up needed.
+        RegionMode::Domains if graph.domain_names().len() <= 1 => (None, 1),
         RegionMode::Domains => {
-            let n_domains = graph.domain_names().len().max(1);
+            let n_domains = graph.domain_names().len();
             #[allow(clippy::cast_possible_truncation)]
             let map: Vec<u32> = (0..n_domains as u32).collect();
             (Some(map.into()), n_domains)
