@@ -472,7 +472,6 @@ impl Detector {
         let n_e = s.min_executions;
         let (equilibrated, in_qe) = self.judge();
         let t_w = self.window_time;
-        let mut group_factors = vec![1.0; self.n_groups()];
         if t_w > 0.0 {
             let slow: f64 = (0..self.n_groups())
                 .filter(|&g| !in_qe[g])
@@ -529,15 +528,7 @@ impl Detector {
                 }
             }
         }
-        for (c, ch) in self.channels.iter().enumerate() {
-            for r in 0..self.n_regions {
-                #[allow(clippy::cast_possible_truncation)]
-                let region = r as u32;
-                for rule in ch.rules() {
-                    group_factors[self.group(rule, region)] = self.decided[c * self.n_regions + r];
-                }
-            }
-        }
+        let group_factors = self.group_factors(1.0);
         self.fast_groups = in_qe;
         self.basin_blocked = false;
         self.decided_env = Some(env);
@@ -553,7 +544,6 @@ impl Detector {
     /// `loss` since the decision (see [`separation_loss`]); an infinite loss resets every
     /// factor to 1 and records it. Returns per-group factors.
     pub fn follow(&mut self, time: f64, loss: f64) -> Vec<f64> {
-        let mut group_factors = vec![1.0; self.n_groups()];
         if !loss.is_finite() {
             for (i, f) in self.decided.iter_mut().enumerate() {
                 if *f < 1.0 {
@@ -569,20 +559,27 @@ impl Detector {
                 }
             }
             self.decided_env = None;
-            return group_factors;
+            return vec![1.0; self.n_groups()];
         }
-        let loss = loss.max(1.0);
+        self.group_factors(loss.max(1.0))
+    }
+
+    /// The factor of every group: the decided factor of its channel and region times
+    /// `relax` (at most 1), and 1 for groups of no channel.
+    #[must_use]
+    pub fn group_factors(&self, relax: f64) -> Vec<f64> {
+        let mut factors = vec![1.0; self.n_groups()];
         for (c, ch) in self.channels.iter().enumerate() {
             for r in 0..self.n_regions {
                 #[allow(clippy::cast_possible_truncation)]
                 let region = r as u32;
-                let f = (self.decided[c * self.n_regions + r] * loss).min(1.0);
+                let f = (self.decided[c * self.n_regions + r] * relax).min(1.0);
                 for rule in ch.rules() {
-                    group_factors[self.group(rule, region)] = f;
+                    factors[self.group(rule, region)] = f;
                 }
             }
         }
-        group_factors
+        factors
     }
 
     /// True when some factor is below 1.

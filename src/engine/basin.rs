@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use super::{ClassId, Simulation, StepOutcome};
+use super::{Simulation, StepOutcome};
 use crate::accel::Method;
 use crate::accel::basin::{BasinOutcome, BasinSolution};
 use crate::energy::EnergyModel;
@@ -269,28 +269,11 @@ impl<E: EnergyModel> Simulation<E> {
         };
         self.time = (self.time + dt).min(self.window.end);
         // one exit from this state, as BKL would choose it.
-        let (_, exit) = self.fast_and_exit(&fast_groups);
-        let target = (1.0 - rng::uniform_open01(&mut self.rng)) * exit;
-        let mut acc_rate = 0.0;
-        let mut chosen: Option<ClassId> = None;
+        let target = (1.0 - rng::uniform_open01(&mut self.rng)) * basin.exits[state];
         let classes = &self.table.classes;
-        for c in classes.ids() {
-            let n = classes.members(c).len();
-            if n == 0 || fast_groups[classes.key(c).group as usize] {
-                continue;
-            }
-            #[allow(clippy::cast_precision_loss)]
-            let w = n as f64 * classes.rate(c);
-            if w <= 0.0 {
-                continue;
-            }
-            acc_rate += w;
-            chosen = Some(c);
-            if target < acc_rate {
-                break;
-            }
-        }
-        let class = chosen.expect("a state with an escape has an exit with weight");
+        let class = classes
+            .select_where(target, |c| !fast_groups[classes.key(c).group as usize])
+            .expect("a state with an escape has an exit with weight");
         let members = self.table.classes.members(class);
         let member = members[rng::uniform_index(&mut self.rng, members.len())];
         let (site, slot) = self.table.resolve(member);

@@ -4,6 +4,7 @@
 use std::ops::Range;
 
 use super::AccelPlan;
+use super::compile::listing;
 use super::file::Acceleration;
 use crate::accel::{self, AccelSettings, MAX_BASIN_STATES, Method, RegionMode};
 use crate::error::{Error, Result};
@@ -152,11 +153,7 @@ fn select_channels(
                             if names.is_empty() {
                                 "none".to_string()
                             } else {
-                                names
-                                    .iter()
-                                    .map(|n| format!("`{n}`"))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
+                                listing(names.iter().copied())
                             }
                         ),
                     ));
@@ -184,11 +181,7 @@ fn one_of(source: &Source, value: &Spanned<String>, key: &str, known: &[&str]) -
         format!(
             "unknown value `{}` (known: {}){hint}",
             value.get_ref(),
-            known
-                .iter()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            listing(known.iter().copied())
         ),
     ))
 }

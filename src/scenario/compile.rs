@@ -141,7 +141,7 @@ struct Compiler<'a> {
 }
 
 /// A name list for messages: `a`, `b`, `c`.
-fn listing<'a>(names: impl Iterator<Item = &'a str>) -> String {
+pub(super) fn listing<'a>(names: impl Iterator<Item = &'a str>) -> String {
     names
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()

@@ -242,18 +242,26 @@ impl RateClasses {
     /// classes with no member or zero rate are never returned. For `target ≥ total` (a
     /// rounding edge) the last class with weight is returned.
     #[must_use]
+    pub fn select(&self, target: f64) -> Option<ClassId> {
+        self.select_where(target, |_| true)
+    }
+
+    /// [`Self::select`] among the classes for which `keep` holds (`target` in `[0, total
+    /// of those)`).
+    #[inline]
+    #[must_use]
     // member counts are far below 2^52, so `usize as f64` is exact.
     #[allow(clippy::cast_precision_loss)]
-    pub fn select(&self, target: f64) -> Option<ClassId> {
+    pub fn select_where(&self, target: f64, keep: impl Fn(ClassId) -> bool) -> Option<ClassId> {
         let mut acc = 0.0;
         let mut last = None;
         for (i, (m, &r)) in self.members.iter().zip(&self.rates).enumerate() {
             let w = m.len() as f64 * r;
-            if w <= 0.0 {
-                continue;
-            }
             #[allow(clippy::cast_possible_truncation)]
             let id = ClassId(i as u32);
+            if w <= 0.0 || !keep(id) {
+                continue;
+            }
             acc += w;
             if target < acc {
                 return Some(id);
