@@ -45,7 +45,7 @@ use crate::rng::{self, Rng};
 use crate::sites::{SiteGraph, SiteId};
 use crate::solver::classes::{ClassId, ClassKey};
 use crate::state::{Occupancy, SpeciesId};
-use neighbourhood::{Ball, BallCache, BallKey, Visit};
+use neighbourhood::{Ball, BallCache, BallKey, DeepTemplates, Visit};
 use table::{EventTable, NO_BLOCK};
 
 /// Largest relative loss of rate over a ramp window for the highest barrier present; the
@@ -224,6 +224,8 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     last_event: Option<DecodedEvent>,
     /// Refresh neighbourhoods already explored, replayed where the graph repeats itself.
     balls: BallCache,
+    /// Deep templates of the sites (the key of a replayed neighbourhood).
+    deep: DeepTemplates,
     /// Scratch space of a refresh (no state).
     swap_scratch: SwapScratch,
     /// Audit every this many executed events (0: never).
@@ -384,6 +386,7 @@ impl<E: EnergyModel> Simulation<E> {
         }
         let catalog = EventCatalog::new(&model, &graph, &mover_owned);
         let table = EventTable::new(graph.len(), catalog.max_layout_size());
+        let deep = DeepTemplates::new(&graph, catalog.refresh_radius().saturating_sub(1));
         let n_cells = graph.domain_names().len() * model.species.len();
         let env = program.environment(0.0);
         Ok(Self {
@@ -402,6 +405,7 @@ impl<E: EnergyModel> Simulation<E> {
             owners: Vec::new(),
             last_event: None,
             balls: BallCache::default(),
+            deep,
             swap_scratch: SwapScratch::default(),
             audit_every: 0,
             graph,
@@ -552,6 +556,7 @@ impl<E: EnergyModel> Simulation<E> {
             + self.occupancy.memory_bytes()
             + self.table.memory_bytes()
             + self.stamp.capacity() * 2
+            + self.deep.memory_bytes()
     }
 
     /// Audit mode: every `every` executed events, recompute every event from scratch
@@ -754,7 +759,7 @@ impl<E: EnergyModel> Simulation<E> {
         if !acc.any_scaled() {
             return;
         }
-        let decided = acc.follow(self.time, 1.0);
+        let decided = acc.group_factors(1.0);
         let classes = &self.table.classes;
         let model = &self.model;
         let law_of = |c: ClassId| {
@@ -901,10 +906,10 @@ impl<E: EnergyModel> Simulation<E> {
         let generation = self.generation;
         self.owners.clear();
         let base = changed[0];
-        let key = BallKey::new(&self.graph, changed);
+        let key = BallKey::new(&self.deep, changed);
 
         // replay: the same sites in the same order as the search below would visit them.
-        if let Some(ball) = self.balls.find(&key, &self.graph, base) {
+        if let Some(ball) = self.balls.find(&key) {
             replay(
                 ball,
                 base,
@@ -919,7 +924,7 @@ impl<E: EnergyModel> Simulation<E> {
         }
 
         // breadth-first search, recorded for replay.
-        let record = self.balls.has_room(&key);
+        let record = self.balls.has_room();
         let mut ball = Ball::default();
         let offset = |k: SiteId| -> i32 {
             i32::try_from(i64::from(k.0) - i64::from(base.0)).unwrap_or(i32::MAX)
@@ -947,9 +952,6 @@ impl<E: EnergyModel> Simulation<E> {
             };
             for i in 0..self.frontier.len() {
                 let s = self.frontier[i];
-                if record {
-                    ball.expanded.push((offset(s), self.graph.template(s)));
-                }
                 for shell in 0..n_shells {
                     #[allow(clippy::cast_possible_truncation)]
                     let shell = crate::sites::ShellId(shell as u8);

@@ -4,29 +4,26 @@
 //! sites, breadth-first over all shells. In a crystal that search repeats itself: the sites
 //! it visits, as offsets from the first changed site, depend only on the neighbour
 //! templates of the sites it expands. A [`Ball`] records one search (the visited offsets in
-//! visiting order, and the templates of the expanded sites); when the same key comes again
-//! and the expanded sites have the same templates, the recorded visit is replayed in the
-//! same order, so the trajectory is identical with or without the cache (it only saves the
-//! search). Irregular regions miss the cache and fall back to the search; the cache is
-//! bounded.
+//! visiting order); it is keyed by the [`DeepTemplates`] of the changed sites and their
+//! offset, which fix the templates of every site the search expands, so when the same key
+//! comes again the recorded visit is replayed in the same order without reading anything
+//! around it, and the trajectory is identical with or without the cache (it only saves the
+//! search). Irregular regions miss the cache more often and fall back to the search; the
+//! cache is bounded.
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
 use crate::solver::classes::KeyHasher;
 
-use crate::sites::{SiteGraph, SiteId};
+use crate::sites::{ShellId, SiteGraph, SiteId};
 
 /// Most neighbourhoods kept.
 const CAPACITY: usize = 1 << 14;
 
-/// Most recorded sites (visited plus expanded, 8 bytes each) over all neighbourhoods kept:
-/// bounds the cache at a few MB whatever the refresh radius.
+/// Most recorded sites (8 bytes each) over all neighbourhoods kept: bounds the cache at a
+/// few MB whatever the refresh radius.
 const ENTRIES: usize = 1 << 20;
-
-/// Most recorded searches per key (sites near a periodic boundary or an interface see
-/// other templates around them than interior sites with the same key).
-const VARIANTS: usize = 32;
 
 /// How a site was reached in the search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +36,8 @@ pub(crate) enum Visit {
     Outer,
 }
 
-/// What identifies a neighbourhood: the templates of the changed sites and their offset.
+/// What identifies a neighbourhood: the deep templates of the changed sites and their
+/// offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct BallKey {
     first: u32,
@@ -49,12 +47,12 @@ pub(crate) struct BallKey {
 
 impl BallKey {
     /// The key of the neighbourhood of `changed` (one or two sites).
-    pub fn new(graph: &SiteGraph, changed: &[SiteId]) -> Self {
-        let first = graph.template(changed[0]);
+    pub fn new(deep: &DeepTemplates, changed: &[SiteId]) -> Self {
+        let first = deep.get(changed[0]);
         match changed.get(1) {
             Some(&other) => Self {
                 first,
-                second: graph.template(other),
+                second: deep.get(other),
                 delta: i64::from(other.0) - i64::from(changed[0].0),
             },
             None => Self {
@@ -66,62 +64,127 @@ impl BallKey {
     }
 }
 
-/// One recorded search.
+/// One recorded search: the visited sites as offsets from the first changed site, in
+/// visiting order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Ball {
-    /// Visited sites as offsets from the first changed site, in visiting order.
     pub sites: Vec<(i32, Visit)>,
-    /// Expanded sites (offset, template): the search is the same wherever these match.
-    pub expanded: Vec<(i32, u32)>,
 }
 
-impl Ball {
-    /// True when the search from `base` would visit exactly the recorded sites.
-    #[inline]
-    pub fn matches(&self, graph: &SiteGraph, base: SiteId) -> bool {
-        // site ids are u32, so the number of sites fits an i64.
-        #[allow(clippy::cast_possible_wrap)]
-        let n = graph.len() as i64;
-        self.expanded.iter().all(|&(offset, template)| {
-            let site = i64::from(base.0) + i64::from(offset);
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let ok = site >= 0 && site < n && graph.template(SiteId(site as u32)) == template;
-            ok
-        })
-        // every recorded site is a neighbour of an expanded site, so it exists.
-    }
-}
-
-/// The bounded cache of recorded searches: per key, the variants met so far, tried in the
-/// order they were recorded.
+/// The bounded cache of recorded searches, one per key.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct BallCache {
-    map: HashMap<BallKey, Vec<Ball>, BuildHasherDefault<KeyHasher>>,
-    len: usize,
+    map: HashMap<BallKey, Ball, BuildHasherDefault<KeyHasher>>,
     entries: usize,
 }
 
 impl BallCache {
-    /// The recorded search for `key` that matches the graph around `base`, if any.
+    /// The recorded search for `key`, if any.
     #[inline]
-    pub fn find(&self, key: &BallKey, graph: &SiteGraph, base: SiteId) -> Option<&Ball> {
-        self.map
-            .get(key)?
-            .iter()
-            .find(|ball| ball.matches(graph, base))
+    pub fn find(&self, key: &BallKey) -> Option<&Ball> {
+        self.map.get(key)
     }
 
-    /// True while the cache can take another search for `key`.
-    pub fn has_room(&self, key: &BallKey) -> bool {
-        self.len < CAPACITY
-            && self.entries < ENTRIES
-            && self.map.get(key).is_none_or(|v| v.len() < VARIANTS)
+    /// True while the cache can take another search.
+    pub fn has_room(&self) -> bool {
+        self.map.len() < CAPACITY && self.entries < ENTRIES
     }
 
-    /// Keeps a search as a new variant of `key`.
+    /// Keeps the search of `key`.
     pub fn insert(&mut self, key: BallKey, ball: Ball) {
-        self.entries += ball.sites.len() + ball.expanded.len();
-        self.map.entry(key).or_default().push(ball);
-        self.len += 1;
+        self.entries += ball.sites.len();
+        self.map.insert(key, ball);
     }
+}
+
+/// Deep templates: sites with the same deep template at depth `d` have the same neighbour
+/// template, and so do all the sites reached from them along any path of at most `d`
+/// neighbour steps (through every shell), at the same offsets.
+///
+/// Defined by induction: depth 0 is the template; the deep template of a site at depth `d`
+/// interns its template together with the depth-`d − 1` deep templates of its neighbours in
+/// canonical order. Two sites with equal depth-`d` ids therefore have equal templates (the
+/// same neighbour offsets) and pairwise equal depth-`d − 1` ids at those offsets, which by
+/// induction is the claim. A breadth-first search of `d + 1` layers from a site expands only
+/// sites within `d` steps, so it visits the same offsets in the same order from any site
+/// with the same deep template: the key of a [`Ball`] needs nothing else, and no site
+/// around the replayed neighbourhood has to be read to validate it.
+#[derive(Debug, Clone)]
+pub(crate) struct DeepTemplates {
+    ids: DeepIds,
+}
+
+/// Deep template per site, in two bytes while there are few enough of them.
+#[derive(Debug, Clone)]
+enum DeepIds {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl DeepTemplates {
+    /// The deep templates of every site of `graph` at `depth` neighbour steps.
+    pub fn new(graph: &SiteGraph, depth: usize) -> Self {
+        let n = graph.len();
+        let mut ids: Vec<u32> = (0..n).map(|s| graph.template(site_id(s))).collect();
+        let mut count = graph.template_count();
+        let n_shells = graph.shell_count();
+        let mut key: Vec<u32> = Vec::new();
+        for _ in 0..depth {
+            let mut interned: HashMap<Vec<u32>, u32, BuildHasherDefault<KeyHasher>> =
+                HashMap::default();
+            let mut next = Vec::with_capacity(n);
+            for s in 0..n {
+                let site = site_id(s);
+                key.clear();
+                key.push(graph.template(site));
+                for shell in 0..n_shells {
+                    #[allow(clippy::cast_possible_truncation)]
+                    let shell = ShellId(shell as u8);
+                    key.extend(graph.neighbors(site, shell).map(|k| ids[k.index()]));
+                }
+                let id = if let Some(&id) = interned.get(key.as_slice()) {
+                    id
+                } else {
+                    // at most one id per site, and sites are u32.
+                    #[allow(clippy::cast_possible_truncation)]
+                    let id = interned.len() as u32;
+                    interned.insert(key.clone(), id);
+                    id
+                };
+                next.push(id);
+            }
+            count = interned.len();
+            ids = next;
+        }
+        let ids = if count <= usize::from(u16::MAX) + 1 {
+            #[allow(clippy::cast_possible_truncation)]
+            DeepIds::Narrow(ids.iter().map(|&i| i as u16).collect())
+        } else {
+            DeepIds::Wide(ids)
+        };
+        Self { ids }
+    }
+
+    /// The deep template of `site`.
+    #[inline]
+    pub fn get(&self, site: SiteId) -> u32 {
+        match &self.ids {
+            DeepIds::Narrow(v) => u32::from(v[site.index()]),
+            DeepIds::Wide(v) => v[site.index()],
+        }
+    }
+
+    /// Bytes held.
+    pub fn memory_bytes(&self) -> usize {
+        match &self.ids {
+            DeepIds::Narrow(v) => v.capacity() * 2,
+            DeepIds::Wide(v) => v.capacity() * 4,
+        }
+    }
+}
+
+/// Site `s` of a graph (whose sites are numbered by `u32`).
+fn site_id(s: usize) -> SiteId {
+    #[allow(clippy::cast_possible_truncation)]
+    SiteId(s as u32)
 }
