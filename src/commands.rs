@@ -409,7 +409,7 @@ fn system_summary(sim: &Simulation) -> String {
         graph.domain_names().len()
     );
     let mut counts = vec![0u64; graph.domain_names().len() * n_species];
-    for (site, sp) in sim.occupancy().species().iter().enumerate() {
+    for (site, sp) in sim.occupancy().species().enumerate() {
         counts[graph.domains()[site].index() * n_species + sp.index()] += 1;
     }
     for (d, name) in graph.domain_names().iter().enumerate() {

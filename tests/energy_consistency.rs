@@ -64,7 +64,7 @@ proptest! {
         let g = fcc_periodic(3, true);
         let energy = BondCounting::new(&pot.model.energy, pot.model.species.len());
         let species: Vec<SpeciesId> = config.iter().map(|&s| SpeciesId(s)).collect();
-        let mut occ = Occupancy::new(&g, species, 4, vec![ShellId(0), ShellId(1)]).unwrap();
+        let mut occ = Occupancy::new(&g, &species, 4, vec![ShellId(0), ShellId(1)]).unwrap();
         let a = SiteId(site);
         let changes: Vec<SiteChange> = match kind {
             // swap with a nearest neighbour

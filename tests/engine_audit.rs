@@ -77,7 +77,7 @@ fn engine_same_seed_gives_identical_trajectory() {
                 sim.last_event().map(|e| (e.rule, e.changes()[0].site)),
             ));
         }
-        (trace, sim.occupancy().species().to_vec())
+        (trace, sim.occupancy().species().collect::<Vec<_>>())
     };
     let (a, occ_a) = run(SEEDS[1]);
     let (b, occ_b) = run(SEEDS[1]);

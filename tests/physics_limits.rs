@@ -123,7 +123,7 @@ fn bench_graph_thread_count_gives_bit_identical_trajectory() {
         (
             neighbors,
             simulation.time().to_bits(),
-            simulation.occupancy().species().to_vec(),
+            simulation.occupancy().species().collect::<Vec<_>>(),
         )
     };
     let (neighbors_1, time_1, occupancy_1) = run(1);

@@ -216,7 +216,7 @@ fn system_cdse_same_seed_same_trajectory() {
         sim.run_events(5_000, f64::INFINITY).unwrap();
         (
             sim.time().to_bits(),
-            sim.occupancy().species().to_vec(),
+            sim.occupancy().species().collect::<Vec<_>>(),
             sim.rule_counts().to_vec(),
         )
     };

@@ -109,7 +109,6 @@ impl CoordinationShell {
         let table = if d > 0 { &self.up } else { &self.down };
         let (stride, offset) = occupancy.counts_layout(self.shell);
         let counts = occupancy.counts_raw();
-        let species = occupancy.species();
         let last = self.row - 1;
         let base = i64::from(site.0);
         let mut sum = 0.0;
@@ -119,7 +118,7 @@ impl CoordinationShell {
             for &delta in graph.neighbor_offsets(site, self.shell) {
                 let k = (base + i64::from(delta)) as usize;
                 let n = counts[k * stride + offset + z] as usize;
-                sum += table[species[k].index() * self.row + n.min(last)];
+                sum += table[usize::from(counts[k * stride]) * self.row + n.min(last)];
             }
         } else {
             for &delta in graph.neighbor_offsets(site, self.shell) {
@@ -130,7 +129,7 @@ impl CoordinationShell {
                     .iter()
                     .map(|&z| counts[at + z] as usize)
                     .sum();
-                sum += table[species[k].index() * self.row + n.min(last)];
+                sum += table[usize::from(counts[k * stride]) * self.row + n.min(last)];
             }
         }
         sum
@@ -307,7 +306,6 @@ impl BondCounting {
         };
         let (stride, offset) = occupancy.counts_layout(coord.shell);
         let counts = occupancy.counts_raw();
-        let species = occupancy.species();
         let last = coord.row - 1;
         // k ∈ N(o) ⇔ k − o is one of o's (sorted) offsets: a merge walk over offsets
         // relative to o.
@@ -340,7 +338,7 @@ impl BondCounting {
                     .map(|&z| counts[at + z] as usize)
                     .sum(),
             };
-            let i = species[k].index() * coord.row + n.min(last);
+            let i = usize::from(counts[k * stride]) * coord.row + n.min(last);
             if j < own_list.len() && own_list[j] == rel {
                 neighbours -= up[i];
             } else {

@@ -90,7 +90,7 @@ impl<E: EnergyModel> Simulation<E> {
     pub fn save_state(&self) -> EngineState {
         let classes = &self.table.classes;
         EngineState {
-            species: self.occupancy.species().iter().map(|s| s.0).collect(),
+            species: self.occupancy.species().map(|s| s.0).collect(),
             time: self.time,
             window_end: self.window.end,
             window_constant: self.window.constant,

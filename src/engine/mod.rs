@@ -224,8 +224,9 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     last_event: Option<DecodedEvent>,
     /// Refresh neighbourhoods already explored, replayed where the graph repeats itself.
     balls: BallCache,
-    /// Deep templates of the sites (the key of a replayed neighbourhood).
-    deep: DeepTemplates,
+    /// Deep templates of the sites, where the refresh searches deeper than the graph's
+    /// templates are refined (the key of a replayed neighbourhood).
+    deep: Option<DeepTemplates>,
     /// Scratch space of a refresh (no state).
     swap_scratch: SwapScratch,
     /// Audit every this many executed events (0: never).
@@ -239,6 +240,36 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     accel: Option<Box<Detector>>,
     /// Net site changes of the fast events integrated out by the last basin step.
     basin_moves: Vec<crate::state::SiteChange>,
+}
+
+/// Checks that every site's species exists and is allowed on the site's kind.
+fn check_species(graph: &SiteGraph, model: &Model, species: &[SpeciesId]) -> Result<()> {
+    if species.len() != graph.len() {
+        return Err(Error::build(
+            "simulation",
+            format!("{} species given for {} sites", species.len(), graph.len()),
+        ));
+    }
+    for (s, sp) in species.iter().enumerate() {
+        let kind = graph.kinds()[s];
+        if sp.index() >= model.species.len() {
+            return Err(Error::build(
+                "simulation",
+                format!("site {s}: species index out of range"),
+            ));
+        }
+        if !sp.is_vacancy() && !model.kinds[kind.index()].allowed.contains(*sp) {
+            return Err(Error::build(
+                "simulation",
+                format!(
+                    "site {s}: species `{}` is not allowed on site kind `{}`",
+                    model.species.name(*sp),
+                    model.kinds[kind.index()].name
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks that every coordination table E(n) of `energy` covers the largest neighbour
@@ -316,6 +347,9 @@ impl<E: EnergyModel> Simulation<E> {
     }
 
     /// Checks the inputs and sets up everything but the events (the table is empty).
+    // the constructors take the species by value (their callers hand them over); the
+    // occupancy copies them into its own per-site records.
+    #[allow(clippy::needless_pass_by_value)]
     fn assemble(
         graph: Arc<SiteGraph>,
         model: Arc<Model>,
@@ -344,27 +378,13 @@ impl<E: EnergyModel> Simulation<E> {
                 "the site graph was built with other site kinds than the model's",
             ));
         }
-        for (s, sp) in species.iter().enumerate() {
-            let kind = graph.kinds()[s];
-            if sp.index() >= model.species.len() {
-                return Err(Error::build(
-                    "simulation",
-                    format!("site {s}: species index out of range"),
-                ));
-            }
-            if !sp.is_vacancy() && !model.kinds[kind.index()].allowed.contains(*sp) {
-                return Err(Error::build(
-                    "simulation",
-                    format!(
-                        "site {s}: species `{}` is not allowed on site kind `{}`",
-                        model.species.name(*sp),
-                        model.kinds[kind.index()].name
-                    ),
-                ));
-            }
-        }
-        let occupancy =
-            Occupancy::new(&graph, species, model.species.len(), model.counted_shells())?;
+        check_species(&graph, &model, &species)?;
+        let occupancy = Occupancy::new(
+            &graph,
+            &species,
+            model.species.len(),
+            model.counted_shells(),
+        )?;
         let mover_owned = mover_owned.unwrap_or_else(|| {
             let totals = occupancy.totals();
             model
@@ -556,7 +576,7 @@ impl<E: EnergyModel> Simulation<E> {
             + self.occupancy.memory_bytes()
             + self.table.memory_bytes()
             + self.stamp.capacity() * 2
-            + self.deep.memory_bytes()
+            + self.deep.as_ref().map_or(0, DeepTemplates::memory_bytes)
     }
 
     /// Audit mode: every `every` executed events, recompute every event from scratch
@@ -906,7 +926,7 @@ impl<E: EnergyModel> Simulation<E> {
         let generation = self.generation;
         self.owners.clear();
         let base = changed[0];
-        let key = BallKey::new(&self.deep, changed);
+        let key = BallKey::new(&self.graph, self.deep.as_ref(), changed);
 
         // replay: the same sites in the same order as the search below would visit them.
         if let Some(ball) = self.balls.find(&key) {
@@ -1238,7 +1258,7 @@ impl<E: EnergyModel> Simulation<E> {
         let mut report = AuditReport::default();
         let fresh = Occupancy::new(
             &self.graph,
-            self.occupancy.species().to_vec(),
+            &self.occupancy.species().collect::<Vec<_>>(),
             self.model.species.len(),
             self.occupancy.counted_shells().to_vec(),
         );
@@ -1338,7 +1358,6 @@ fn replay(
     owners: &mut Vec<(SiteId, bool)>,
 ) {
     let uniform = catalog.uniform_owners();
-    let species = occupancy.species();
     for &(offset, visit) in &ball.sites {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let k = SiteId((i64::from(base.0) + i64::from(offset)) as u32);
@@ -1354,8 +1373,8 @@ fn replay(
                 }
                 // the kind is only read when ownership depends on it.
                 let owner = match uniform {
-                    Some(set) => set.contains(species[k.index()]),
-                    None => catalog.is_owner(graph.kind(k), species[k.index()]),
+                    Some(set) => set.contains(occupancy.get(k)),
+                    None => catalog.is_owner(graph.kind(k), occupancy.get(k)),
                 };
                 if owner {
                     owners.push((k, outer));

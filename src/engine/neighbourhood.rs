@@ -4,8 +4,10 @@
 //! sites, breadth-first over all shells. In a crystal that search repeats itself: the sites
 //! it visits, as offsets from the first changed site, depend only on the neighbour
 //! templates of the sites it expands. A [`Ball`] records one search (the visited offsets in
-//! visiting order); it is keyed by the [`DeepTemplates`] of the changed sites and their
-//! offset, which fix the templates of every site the search expands, so when the same key
+//! visiting order); it is keyed by the templates of the changed sites and their offset.
+//! The graph refines its templates to [`TEMPLATE_DEPTH`] steps (and [`DeepTemplates`]
+//! further where a search expands deeper), so the key fixes the templates of every site
+//! the search expands, and when the same key
 //! comes again the recorded visit is replayed in the same order without reading anything
 //! around it, and the trajectory is identical with or without the cache (it only saves the
 //! search). Irregular regions miss the cache more often and fall back to the search; the
@@ -16,7 +18,7 @@ use std::hash::BuildHasherDefault;
 
 use crate::solver::classes::KeyHasher;
 
-use crate::sites::{ShellId, SiteGraph, SiteId};
+use crate::sites::{ShellId, SiteGraph, SiteId, TEMPLATE_DEPTH};
 
 /// Most neighbourhoods kept.
 const CAPACITY: usize = 1 << 14;
@@ -36,7 +38,7 @@ pub(crate) enum Visit {
     Outer,
 }
 
-/// What identifies a neighbourhood: the deep templates of the changed sites and their
+/// What identifies a neighbourhood: the (deep) templates of the changed sites and their
 /// offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct BallKey {
@@ -47,12 +49,14 @@ pub(crate) struct BallKey {
 
 impl BallKey {
     /// The key of the neighbourhood of `changed` (one or two sites).
-    pub fn new(deep: &DeepTemplates, changed: &[SiteId]) -> Self {
-        let first = deep.get(changed[0]);
+    #[inline]
+    pub fn new(graph: &SiteGraph, deep: Option<&DeepTemplates>, changed: &[SiteId]) -> Self {
+        let id = |site: SiteId| deep.map_or_else(|| graph.template(site), |d| d.get(site));
+        let first = id(changed[0]);
         match changed.get(1) {
             Some(&other) => Self {
                 first,
-                second: deep.get(other),
+                second: id(other),
                 delta: i64::from(other.0) - i64::from(changed[0].0),
             },
             None => Self {
@@ -97,13 +101,14 @@ impl BallCache {
     }
 }
 
-/// Deep templates: sites with the same deep template at depth `d` have the same neighbour
-/// template, and so do all the sites reached from them along any path of at most `d`
-/// neighbour steps (through every shell), at the same offsets.
+/// Deep templates, for searches that expand further than the graph's own refinement
+/// ([`TEMPLATE_DEPTH`]): sites with the same deep template at depth `d` have the same
+/// neighbour template, and so do all the sites reached from them along any path of at most
+/// `d` neighbour steps (through every shell), at the same offsets.
 ///
-/// Defined by induction: depth 0 is the template; the deep template of a site at depth `d`
-/// interns its template together with the depth-`d − 1` deep templates of its neighbours in
-/// canonical order. Two sites with equal depth-`d` ids therefore have equal templates (the
+/// Defined by induction: depth [`TEMPLATE_DEPTH`] is the graph's template; the deep
+/// template of a site at depth `d` interns its template together with the depth-`d − 1`
+/// deep templates of its neighbours in canonical order. Two sites with equal depth-`d` ids therefore have equal templates (the
 /// same neighbour offsets) and pairwise equal depth-`d − 1` ids at those offsets, which by
 /// induction is the claim. A breadth-first search of `d + 1` layers from a site expands only
 /// sites within `d` steps, so it visits the same offsets in the same order from any site
@@ -122,14 +127,18 @@ enum DeepIds {
 }
 
 impl DeepTemplates {
-    /// The deep templates of every site of `graph` at `depth` neighbour steps.
-    pub fn new(graph: &SiteGraph, depth: usize) -> Self {
+    /// The deep templates of every site of `graph` at `depth` neighbour steps, or `None`
+    /// when the graph's templates already reach that depth.
+    pub fn new(graph: &SiteGraph, depth: usize) -> Option<Self> {
+        if depth <= TEMPLATE_DEPTH {
+            return None;
+        }
         let n = graph.len();
         let mut ids: Vec<u32> = (0..n).map(|s| graph.template(site_id(s))).collect();
         let mut count = graph.template_count();
         let n_shells = graph.shell_count();
         let mut key: Vec<u32> = Vec::new();
-        for _ in 0..depth {
+        for _ in TEMPLATE_DEPTH..depth {
             let mut interned: HashMap<Vec<u32>, u32, BuildHasherDefault<KeyHasher>> =
                 HashMap::default();
             let mut next = Vec::with_capacity(n);
@@ -162,7 +171,7 @@ impl DeepTemplates {
         } else {
             DeepIds::Wide(ids)
         };
-        Self { ids }
+        Some(Self { ids })
     }
 
     /// The deep template of `site`.

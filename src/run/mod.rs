@@ -522,7 +522,7 @@ impl Replica {
     ) -> Self {
         let n_species = sim.model().species.len();
         let mut counts = vec![0u64; sim.graph().domain_names().len() * n_species];
-        for (s, sp) in sim.occupancy().species().iter().enumerate() {
+        for (s, sp) in sim.occupancy().species().enumerate() {
             #[allow(clippy::cast_possible_truncation)]
             let d = sim.graph().domain(crate::sites::SiteId(s as u32)).index();
             counts[d * n_species + sp.index()] += 1;
@@ -603,7 +603,7 @@ impl Replica {
         }
         let start = Instant::now();
         let observables = self.observables();
-        let species: Vec<u8> = self.sim.occupancy().species().iter().map(|s| s.0).collect();
+        let species: Vec<u8> = self.sim.occupancy().species().map(|s| s.0).collect();
         let frame = Frame {
             step: self.sim.executed(),
             time: self.sim.time(),

@@ -17,6 +17,13 @@
 //! Within a shell, neighbours are sorted by offset. This makes the order canonical, so that
 //! equivalent sites produce identical templates.
 //!
+//! Templates are *refined* to [`TEMPLATE_DEPTH`] neighbour steps when the graph is
+//! finished: two sites share a template only if every site reached from them along any path
+//! of at most that many steps (through every shell) also shares its template, at the same
+//! offsets. The engine relies on it to replay a recorded neighbourhood without reading the
+//! sites around it. Refining splits a template into as many as its surroundings need; all
+//! of them point to the same offset lists, so it costs a few rows of start indices.
+//!
 //! Construction (neighbour search by distance with a k-d tree, periodic images, shell
 //! classification) lives in [`neighbors`]; crystal and shape builders in [`crate::lattice`].
 
@@ -25,6 +32,10 @@ pub mod neighbors;
 use std::collections::HashMap;
 
 use crate::error::{Error, Result};
+
+/// The depth to which [`SiteGraph`] templates are refined (see the module documentation):
+/// enough for refresh neighbourhoods of radius 3 (coordination tables with saddle terms).
+pub const TEMPLATE_DEPTH: usize = 2;
 
 /// Index of a site in the [`SiteGraph`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -297,6 +308,53 @@ impl SiteGraph {
         self.template_starts.len() / (self.shell_names.len() + 1)
     }
 
+    /// Refines templates `depth` more neighbour steps: the new template of a site interns
+    /// its current template with the current templates of its neighbours in canonical
+    /// order. Two sites with equal refined templates therefore have equal templates (the
+    /// same offsets) and, at each offset, neighbours with equal templates before the
+    /// refinement; by induction, `d` refinements of templates that fix the offsets make
+    /// equal templates see equal templates along every path of `d` steps. The offsets of
+    /// each site are unchanged.
+    fn refine_templates(&mut self, depth: usize) {
+        let stride = self.shell_names.len() + 1;
+        let mut key: Vec<u32> = Vec::new();
+        for _ in 0..depth {
+            let mut interned: HashMap<Vec<u32>, u32> = HashMap::new();
+            let mut starts: Vec<u32> = Vec::new();
+            let mut next = Vec::with_capacity(self.len());
+            for s in 0..self.len() {
+                #[allow(clippy::cast_possible_truncation)]
+                let site = SiteId(s as u32);
+                key.clear();
+                key.push(self.template(site));
+                for shell in 0..self.shell_count() {
+                    #[allow(clippy::cast_possible_truncation)]
+                    let shell = ShellId(shell as u8);
+                    key.extend(self.neighbors(site, shell).map(|k| self.template(k)));
+                }
+                let id = if let Some(&id) = interned.get(key.as_slice()) {
+                    id
+                } else {
+                    // at most one template per site, and sites are numbered by u32.
+                    #[allow(clippy::cast_possible_truncation)]
+                    let id = interned.len() as u32;
+                    let row = self.template(site) as usize * stride;
+                    starts.extend_from_slice(&self.template_starts[row..row + stride]);
+                    interned.insert(key.clone(), id);
+                    id
+                };
+                next.push(id);
+            }
+            let done = interned.len() == self.template_count();
+            self.template_of = next;
+            self.template_starts = starts;
+            if done {
+                // nothing was split: further steps split nothing either.
+                break;
+            }
+        }
+    }
+
     /// Bytes held by the graph (positions, kinds, domains, templates).
     #[must_use]
     pub fn memory_bytes(&self) -> usize {
@@ -529,6 +587,8 @@ impl SiteGraphBuilder {
                 }
             }
         }
+        let mut graph = graph;
+        graph.refine_templates(TEMPLATE_DEPTH);
         Ok(graph)
     }
 }
@@ -579,8 +639,10 @@ mod tests {
     #[test]
     fn ring_interior_sites_share_one_template() {
         let g = ring(10);
-        // interior, left end, right end
-        assert_eq!(g.template_count(), 3);
+        // the offsets alone give three templates (interior, left end, right end); refined
+        // to two steps, the two sites next to each end have templates of their own too.
+        assert_eq!(g.template_count(), 7);
+        assert!((3..7).all(|s| g.template(SiteId(s)) == g.template(SiteId(3))));
         let n: Vec<_> = g.neighbors(SiteId(0), ShellId(0)).collect();
         assert_eq!(n, vec![SiteId(1), SiteId(9)]);
         assert_eq!(g.neighbor(SiteId(5), ShellId(0), 0), SiteId(4));

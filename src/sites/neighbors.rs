@@ -387,6 +387,7 @@ mod tests {
     use crate::lattice::{Crystal, periodic_crystal};
     use crate::sites::{DomainId, ShellId};
     use proptest::prelude::*;
+    use std::collections::HashMap;
 
     fn shell(name: &str, pairs: &[(u16, u16, f64, f64)]) -> ShellSpec {
         ShellSpec {
@@ -569,12 +570,49 @@ mod tests {
         assert_eq!(list.len(), 10_976);
         let g = build_graph(list, &[shell("nn", &[(0, 0, 2.5, 3.0)])], names(1)).unwrap();
         println!("fcc L=14: {} templates", g.template_count());
-        assert!(g.template_count() <= 4 * 27);
+        // two nearest-neighbour steps reach at most one cell further along each axis, so a
+        // template depends on the basis site and on whether the cell is the first, second,
+        // last but one, last or any other along each axis.
+        assert!(g.template_count() <= 4 * 5 * 5 * 5);
+        assert_refined(&g);
         let list = periodic_crystal(&c, [29; 3], &[KindId(0); 4], "bulk").unwrap();
         assert_eq!(list.len(), 97_556);
         let g = build_graph(list, &[shell("nn", &[(0, 0, 2.5, 3.0)])], names(1)).unwrap();
         assert!(all_equal(&counts(&g, 0, 0, 0), 12));
         println!("fcc L=29: {} templates", g.template_count());
+    }
+
+    /// Checks the refinement of templates: from two sites with equal templates, every path
+    /// of up to [`crate::sites::TEMPLATE_DEPTH`] steps reaches sites with the same
+    /// neighbour offsets.
+    fn assert_refined(g: &SiteGraph) {
+        fn walk(g: &SiteGraph, a: SiteId, b: SiteId, depth: usize) {
+            for shell in 0..g.shell_count() {
+                #[allow(clippy::cast_possible_truncation)]
+                let shell = ShellId(shell as u8);
+                let da: Vec<i64> = g
+                    .neighbors(a, shell)
+                    .map(|k| i64::from(k.0) - i64::from(a.0))
+                    .collect();
+                let db: Vec<i64> = g
+                    .neighbors(b, shell)
+                    .map(|k| i64::from(k.0) - i64::from(b.0))
+                    .collect();
+                assert_eq!(da, db, "sites {} and {}", a.0, b.0);
+                if depth > 0 {
+                    for (ka, kb) in g.neighbors(a, shell).zip(g.neighbors(b, shell)) {
+                        walk(g, ka, kb, depth - 1);
+                    }
+                }
+            }
+        }
+        let mut first: HashMap<u32, SiteId> = HashMap::new();
+        for s in 0..g.len() {
+            #[allow(clippy::cast_possible_truncation)]
+            let site = SiteId(s as u32);
+            let reference = *first.entry(g.template(site)).or_insert(site);
+            walk(g, reference, site, crate::sites::TEMPLATE_DEPTH);
+        }
     }
 
     #[test]
@@ -625,6 +663,7 @@ mod tests {
         )];
         let g = build_graph(list, &shells, names(6)).unwrap();
         assert_eq!(g.len(), n);
+        assert_refined(&g);
         assert_eq!(g.domain_names().len(), 3);
         assert!(g.domains().contains(&DomainId(1)));
     }
