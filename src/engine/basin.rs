@@ -48,7 +48,7 @@ impl<E: EnergyModel> Simulation<E> {
     /// Applies the changes of one event (one or two sites) without counting it, and
     /// refreshes the events around them.
     fn apply_uncounted(&mut self, changes: &[SiteChange]) -> Result<()> {
-        self.occupancy.apply(&self.graph, changes);
+        self.apply_changes(changes);
         let mut changed = [SiteId(0); 2];
         for (i, c) in changes.iter().enumerate() {
             changed[i] = c.site;

@@ -45,7 +45,7 @@ use crate::rng::{self, Rng};
 use crate::sites::{SiteGraph, SiteId};
 use crate::solver::classes::{ClassId, ClassKey};
 use crate::state::{Occupancy, SpeciesId};
-use neighbourhood::{Ball, BallCache, BallKey, DeepTemplates, Visit};
+use neighbourhood::{Ball, BallCache, BallKey, DeepTemplates, OwnerBits, Visit};
 use table::{EventTable, NO_BLOCK};
 
 /// Largest relative loss of rate over a ramp window for the highest barrier present; the
@@ -227,6 +227,8 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     /// Deep templates of the sites, where the refresh searches deeper than the graph's
     /// templates are refined (the key of a replayed neighbourhood).
     deep: Option<DeepTemplates>,
+    /// Which sites own events now (read when collecting the owners around an event).
+    owner_bits: OwnerBits,
     /// Scratch space of a refresh (no state).
     swap_scratch: SwapScratch,
     /// Audit every this many executed events (0: never).
@@ -407,6 +409,7 @@ impl<E: EnergyModel> Simulation<E> {
         let catalog = EventCatalog::new(&model, &graph, &mover_owned);
         let table = EventTable::new(graph.len(), catalog.max_layout_size());
         let deep = DeepTemplates::new(&graph, catalog.refresh_radius().saturating_sub(1));
+        let owner_bits = OwnerBits::new(&graph, &occupancy, &catalog);
         let n_cells = graph.domain_names().len() * model.species.len();
         let env = program.environment(0.0);
         Ok(Self {
@@ -426,6 +429,7 @@ impl<E: EnergyModel> Simulation<E> {
             last_event: None,
             balls: BallCache::default(),
             deep,
+            owner_bits,
             swap_scratch: SwapScratch::default(),
             audit_every: 0,
             graph,
@@ -577,6 +581,7 @@ impl<E: EnergyModel> Simulation<E> {
             + self.table.memory_bytes()
             + self.stamp.capacity() * 2
             + self.deep.as_ref().map_or(0, DeepTemplates::memory_bytes)
+            + self.owner_bits.memory_bytes()
     }
 
     /// Audit mode: every `every` executed events, recompute every event from scratch
@@ -934,9 +939,7 @@ impl<E: EnergyModel> Simulation<E> {
                 ball,
                 base,
                 generation,
-                &self.catalog,
-                &self.graph,
-                &self.occupancy,
+                &self.owner_bits,
                 &mut self.stamp,
                 &mut self.owners,
             );
@@ -987,10 +990,7 @@ impl<E: EnergyModel> Simulation<E> {
                         }
                         // only the changed sites (layer 0) can hold a block of a layout
                         // they no longer have; elsewhere ownership follows the species.
-                        if self
-                            .catalog
-                            .is_owner(self.graph.kind(k), self.occupancy.get(k))
-                        {
+                        if self.owner_bits.get(k) {
                             self.owners.push((k, outer));
                         }
                         if !outer {
@@ -1179,7 +1179,7 @@ impl<E: EnergyModel> Simulation<E> {
         let decoded = self
             .catalog
             .decode(&self.model, &self.graph, &self.occupancy, owner, slot);
-        self.occupancy.apply(&self.graph, decoded.changes());
+        self.apply_changes(decoded.changes());
         self.last_event = Some(decoded);
         self.executed += 1;
         self.rule_counts[decoded.rule as usize] += 1;
@@ -1208,6 +1208,21 @@ impl<E: EnergyModel> Simulation<E> {
         }
         self.owners = owners;
         Ok(decoded.rule)
+    }
+
+    /// Applies site changes to the occupancy (the only mutation of the configuration) and
+    /// records who owns events on the changed sites.
+    fn apply_changes(&mut self, changes: &[crate::state::SiteChange]) {
+        self.occupancy.apply(&self.graph, changes);
+        let uniform = self.catalog.uniform_owners();
+        for c in changes {
+            // the kind is only read when ownership depends on it.
+            let owner = match uniform {
+                Some(set) => set.contains(c.to),
+                None => self.catalog.is_owner(self.graph.kind(c.site), c.to),
+            };
+            self.owner_bits.set(c.site, owner);
+        }
     }
 
     /// Reads the per-site data that refreshing the collected owners will need (template,
@@ -1351,13 +1366,10 @@ fn replay(
     ball: &Ball,
     base: SiteId,
     generation: u16,
-    catalog: &EventCatalog,
-    graph: &SiteGraph,
-    occupancy: &Occupancy,
+    owner_bits: &OwnerBits,
     stamp: &mut [u16],
     owners: &mut Vec<(SiteId, bool)>,
 ) {
-    let uniform = catalog.uniform_owners();
     for &(offset, visit) in &ball.sites {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let k = SiteId((i64::from(base.0) + i64::from(offset)) as u32);
@@ -1371,12 +1383,7 @@ fn replay(
                 if !outer {
                     stamp[k.index()] = generation;
                 }
-                // the kind is only read when ownership depends on it.
-                let owner = match uniform {
-                    Some(set) => set.contains(occupancy.get(k)),
-                    None => catalog.is_owner(graph.kind(k), occupancy.get(k)),
-                };
-                if owner {
+                if owner_bits.get(k) {
                     owners.push((k, outer));
                 }
             }
