@@ -45,15 +45,12 @@ use crate::rng::{self, Rng};
 use crate::sites::{SiteGraph, SiteId};
 use crate::solver::classes::{ClassId, ClassKey};
 use crate::state::{Occupancy, SpeciesId};
-use neighbourhood::{Ball, BallCache, BallKey, DeepTemplates, OwnerBits, Visit};
+use neighbourhood::{Ball, BallCache, BallKey, DeepTemplates, OwnerBits, SiteMarks, Visit};
 use table::{EventTable, NO_BLOCK};
 
 /// Largest relative loss of rate over a ramp window for the highest barrier present; the
 /// thinning acceptance stays above `1 − RAMP_TOLERANCE`.
 const RAMP_TOLERANCE: f64 = 0.05;
-
-/// Stamp bit of sites in the outer layer of an event's refresh neighbourhood.
-const OUTER: u16 = 1 << 15;
 
 /// The rule of a scaling group (`group = rule + n_rules × region`).
 #[inline]
@@ -215,8 +212,8 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     removed: Vec<u64>,
     /// `added[domain * n_species + species]`: atoms that arrived from a reservoir.
     added: Vec<u64>,
-    stamp: Vec<u16>,
-    generation: u16,
+    /// The sites visited around the current event (within range or in the outer layer).
+    marks: SiteMarks,
     frontier: Vec<SiteId>,
     next_frontier: Vec<SiteId>,
     /// Owners to refresh after an event, with whether they are in the outer layer.
@@ -421,8 +418,7 @@ impl<E: EnergyModel> Simulation<E> {
             basin_moves: Vec::new(),
             removed: vec![0; n_cells],
             added: vec![0; n_cells],
-            stamp: vec![0; graph.len()],
-            generation: 0,
+            marks: SiteMarks::default(),
             frontier: Vec::new(),
             next_frontier: Vec::new(),
             owners: Vec::new(),
@@ -579,7 +575,6 @@ impl<E: EnergyModel> Simulation<E> {
         self.graph.memory_bytes()
             + self.occupancy.memory_bytes()
             + self.table.memory_bytes()
-            + self.stamp.capacity() * 2
             + self.deep.as_ref().map_or(0, DeepTemplates::memory_bytes)
             + self.owner_bits.memory_bytes()
     }
@@ -883,8 +878,7 @@ impl<E: EnergyModel> Simulation<E> {
                 Ok(())
             };
             if let Action::Swap { .. } = model.rules[entry.rule as usize].action {
-                let stamp = &self.stamp;
-                let generation = self.generation;
+                let marks = &self.marks;
                 EventCatalog::classify_swaps(
                     model,
                     &self.energy,
@@ -892,7 +886,7 @@ impl<E: EnergyModel> Simulation<E> {
                     &self.occupancy,
                     owner,
                     entry,
-                    |partner| !outer || stamp[partner.index()] == generation,
+                    |partner| !outer || marks.is_inner(partner),
                     &mut self.swap_scratch,
                     update,
                 )?;
@@ -919,30 +913,25 @@ impl<E: EnergyModel> Simulation<E> {
 
     /// Collects the owner sites within the refresh radius of `changed` into `self.owners`.
     ///
-    /// Breadth-first over all shells. Sites within the interaction range (radius − 1) are
-    /// stamped with the current generation; sites of the outer layer with the generation and
-    /// [`OUTER`], so that [`Self::refresh_owner`] can tell a partner within range.
+    /// Breadth-first over all shells. The visited sites are marked in `self.marks`, those of
+    /// the outer layer as such, so that [`Self::refresh_owner`] can tell a partner within
+    /// range (a replay marks them only when an outer owner needs it).
     fn collect_owners(&mut self, changed: &[SiteId]) {
-        self.generation = (self.generation + 1) & !OUTER;
-        if self.generation == 0 {
-            self.stamp.fill(0);
-            self.generation = 1;
-        }
-        let generation = self.generation;
+        self.marks.clear();
         self.owners.clear();
         let base = changed[0];
         let key = BallKey::new(&self.graph, self.deep.as_ref(), changed);
 
         // replay: the same sites in the same order as the search below would visit them.
         if let Some(ball) = self.balls.find(&key) {
-            replay(
-                ball,
-                base,
-                generation,
-                &self.owner_bits,
-                &mut self.stamp,
-                &mut self.owners,
-            );
+            replay(ball, base, &self.owner_bits, &mut self.owners);
+            if self.owners.iter().any(|&(_, outer)| outer) {
+                for &(offset, visit) in &ball.sites {
+                    if visit != Visit::Outer {
+                        self.marks.insert(offset_site(base, offset), false);
+                    }
+                }
+            }
             return;
         }
 
@@ -954,8 +943,7 @@ impl<E: EnergyModel> Simulation<E> {
         };
         self.frontier.clear();
         for &s in changed {
-            if self.stamp[s.index()] != generation {
-                self.stamp[s.index()] = generation;
+            if self.marks.insert(s, false) {
                 self.frontier.push(s);
                 self.owners.push((s, false));
                 if record {
@@ -968,22 +956,15 @@ impl<E: EnergyModel> Simulation<E> {
         for hop in 1..=radius {
             self.next_frontier.clear();
             let outer = hop == radius;
-            let mark = if outer {
-                generation | OUTER
-            } else {
-                generation
-            };
             for i in 0..self.frontier.len() {
                 let s = self.frontier[i];
                 for shell in 0..n_shells {
                     #[allow(clippy::cast_possible_truncation)]
                     let shell = crate::sites::ShellId(shell as u8);
                     for k in self.graph.neighbors(s, shell) {
-                        let st = self.stamp[k.index()];
-                        if st == generation || st == generation | OUTER {
+                        if !self.marks.insert(k, outer) {
                             continue;
                         }
-                        self.stamp[k.index()] = mark;
                         if record {
                             ball.sites
                                 .push((offset(k), if outer { Visit::Outer } else { Visit::Inner }));
@@ -1357,36 +1338,26 @@ impl<E: EnergyModel> Simulation<E> {
     }
 }
 
-/// Replays a recorded refresh neighbourhood from `base`: stamps the inner sites and collects
-/// the owners, in the order of the search that recorded it (see `collect_owners`).
-// the arguments are the disjoint parts of the simulation the replay reads and writes.
-#[allow(clippy::too_many_arguments)]
+/// Replays a recorded refresh neighbourhood from `base`: collects the owners, in the order
+/// of the search that recorded it (see `collect_owners`).
 #[inline]
-fn replay(
-    ball: &Ball,
-    base: SiteId,
-    generation: u16,
-    owner_bits: &OwnerBits,
-    stamp: &mut [u16],
-    owners: &mut Vec<(SiteId, bool)>,
-) {
+fn replay(ball: &Ball, base: SiteId, owner_bits: &OwnerBits, owners: &mut Vec<(SiteId, bool)>) {
     for &(offset, visit) in &ball.sites {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let k = SiteId((i64::from(base.0) + i64::from(offset)) as u32);
+        let k = offset_site(base, offset);
         match visit {
-            Visit::Changed => {
-                stamp[k.index()] = generation;
-                owners.push((k, false));
-            }
+            Visit::Changed => owners.push((k, false)),
             Visit::Inner | Visit::Outer => {
-                let outer = visit == Visit::Outer;
-                if !outer {
-                    stamp[k.index()] = generation;
-                }
                 if owner_bits.get(k) {
-                    owners.push((k, outer));
+                    owners.push((k, visit == Visit::Outer));
                 }
             }
         }
     }
+}
+
+/// The site at `offset` from `base` (an offset recorded from a real neighbourhood).
+#[inline]
+fn offset_site(base: SiteId, offset: i32) -> SiteId {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    SiteId((i64::from(base.0) + i64::from(offset)) as u32)
 }

@@ -248,3 +248,136 @@ impl OwnerBits {
         self.words.capacity() * 8
     }
 }
+
+/// The sites visited around one event and how they were reached (within the interaction
+/// range, or in the outer layer): a small open-addressing table emptied by a generation
+/// counter. It replaces a per-site stamp array, so marking a site touches a table that stays
+/// in the first-level cache instead of a random line of a system-sized array.
+#[derive(Debug, Clone)]
+pub(crate) struct SiteMarks {
+    /// `(site, tag)`; a slot is taken when `tag >> 1 == generation`, and `tag & 1` is the
+    /// outer flag.
+    slots: Vec<(u32, u32)>,
+    generation: u32,
+    len: usize,
+}
+
+impl Default for SiteMarks {
+    fn default() -> Self {
+        Self {
+            slots: vec![(0, 0); 256],
+            generation: 1,
+            len: 0,
+        }
+    }
+}
+
+impl SiteMarks {
+    /// Forgets every mark.
+    #[inline]
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.generation += 1;
+        if self.generation == u32::MAX >> 1 {
+            self.slots.fill((0, 0));
+            self.generation = 1;
+        }
+    }
+
+    /// The first slot to probe for `site` (Fibonacci hashing; the size is a power of two).
+    #[inline]
+    fn home(&self, site: u32) -> usize {
+        let bits = self.slots.len().trailing_zeros();
+        (site.wrapping_mul(0x9E37_79B1) >> (32 - bits)) as usize
+    }
+
+    /// Marks `site`, reached in the outer layer or not. Returns false, and changes nothing,
+    /// when it is already marked.
+    #[inline]
+    pub fn insert(&mut self, site: SiteId, outer: bool) -> bool {
+        if 2 * (self.len + 1) > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(site.0);
+        loop {
+            let (s, tag) = self.slots[i];
+            if tag >> 1 != self.generation {
+                self.slots[i] = (site.0, self.generation << 1 | u32::from(outer));
+                self.len += 1;
+                return true;
+            }
+            if s == site.0 {
+                return false;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// True when `site` is marked and was not reached in the outer layer.
+    #[inline]
+    pub fn is_inner(&self, site: SiteId) -> bool {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(site.0);
+        loop {
+            let (s, tag) = self.slots[i];
+            if tag >> 1 != self.generation {
+                return false;
+            }
+            if s == site.0 {
+                return tag & 1 == 0;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Doubles the table, keeping the marks.
+    fn grow(&mut self) {
+        let size = 2 * self.slots.len();
+        let old = std::mem::replace(&mut self.slots, vec![(0, 0); size]);
+        let generation = self.generation;
+        self.len = 0;
+        for (s, tag) in old {
+            if tag >> 1 == generation {
+                self.insert(SiteId(s), tag & 1 == 1);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_marks_insert_query_clear_and_grow() {
+        let mut marks = SiteMarks::default();
+        for s in 0..1000u32 {
+            assert!(marks.insert(SiteId(s * 7919), s % 3 == 0));
+        }
+        for s in 0..1000u32 {
+            assert!(!marks.insert(SiteId(s * 7919), false), "already marked");
+            assert_eq!(marks.is_inner(SiteId(s * 7919)), s % 3 != 0);
+        }
+        assert!(!marks.is_inner(SiteId(1)));
+        marks.clear();
+        assert!(!marks.is_inner(SiteId(7919)));
+        assert!(marks.insert(SiteId(7919), false));
+        assert!(marks.is_inner(SiteId(7919)));
+    }
+
+    #[test]
+    fn site_marks_survive_generation_wrap() {
+        let mut marks = SiteMarks {
+            generation: (u32::MAX >> 1) - 2,
+            ..SiteMarks::default()
+        };
+        assert!(marks.insert(SiteId(5), false));
+        marks.clear();
+        marks.clear();
+        assert_eq!(marks.generation, 1);
+        assert!(!marks.is_inner(SiteId(5)));
+        assert!(marks.insert(SiteId(5), false));
+        assert!(marks.is_inner(SiteId(5)));
+    }
+}
