@@ -56,33 +56,41 @@ struct CoordinationShell {
     counted_list: Vec<usize>,
     /// `tables[species]`, empty when the species has no coordination energy here.
     tables: Vec<Vec<f64>>,
-    /// Row length of the marginal tables: the longest table plus one.
-    row: usize,
-    /// `up[species * row + min(n, row − 1)] = E(n + 1) − E(n)` (0 without a table), with the
-    /// same clamping as [`Self::energy`]: the change of a site's term when its counted
-    /// coordination grows by one.
+    /// `up[(species << 8) | n] = E(n + 1) − E(n)` for every count `n` a `u8` can hold (0
+    /// without a table), with the same clamping as [`Self::energy`]: the change of a site's
+    /// term when its counted coordination grows by one. Rows of 256 entries make the index a
+    /// shift and an or of the two bytes a site's species and count are stored in.
     up: Vec<f64>,
     /// The same for `E(n − 1) − E(n)` (0 at `n = 0`).
     down: Vec<f64>,
 }
 
+/// Entries per species in the marginal tables: every value of a `u8` count.
+const ROW: usize = 256;
+
+/// A species and a counted coordination as an index into the marginal tables (counts above
+/// 255, possible only when several species are counted, are clamped like counts beyond the
+/// end of a table).
+#[inline]
+fn marginal_index(species: SpeciesId, n: usize) -> usize {
+    (species.index() << 8) | n.min(ROW - 1)
+}
+
 impl CoordinationShell {
     /// Fills the marginal tables from `tables`.
     fn build_marginals(&mut self) {
-        let longest = self.tables.iter().map(Vec::len).max().unwrap_or(0);
-        self.row = longest + 1;
         let n_species = self.tables.len();
-        self.up = vec![0.0; n_species * self.row];
-        self.down = vec![0.0; n_species * self.row];
+        self.up = vec![0.0; n_species * ROW];
+        self.down = vec![0.0; n_species * ROW];
         for (z, table) in self.tables.iter().enumerate() {
             if table.is_empty() {
                 continue;
             }
             let last = table.len() - 1;
-            for n in 0..self.row {
-                self.up[z * self.row + n] = table[(n + 1).min(last)] - table[n.min(last)];
+            for n in 0..ROW {
+                self.up[z * ROW + n] = table[(n + 1).min(last)] - table[n.min(last)];
                 if n > 0 {
-                    self.down[z * self.row + n] = table[(n - 1).min(last)] - table[n.min(last)];
+                    self.down[z * ROW + n] = table[(n - 1).min(last)] - table[n.min(last)];
                 }
             }
         }
@@ -92,46 +100,29 @@ impl CoordinationShell {
     /// coordination `n` when `n` changes by `d` (±1).
     #[inline]
     fn marginal(&self, species: SpeciesId, n: usize, d: i32) -> f64 {
-        let i = species.index() * self.row + n.min(self.row - 1);
+        let i = marginal_index(species, n);
         if d > 0 { self.up[i] } else { self.down[i] }
     }
 
     /// `Σ_{k ∈ N(site)} marginal(σ_k, n_k, d)`: the change of the coordination terms of the
     /// neighbours of `site` when each of them gains `d`.
     #[inline]
-    fn neighbours_marginal(
+    fn neighbours_marginal<C: Coordination>(
         &self,
         graph: &SiteGraph,
-        occupancy: &Occupancy,
+        species: &[SpeciesId],
+        coordination: C,
         site: SiteId,
         d: i32,
     ) -> f64 {
         let table = if d > 0 { &self.up } else { &self.down };
-        let (stride, offset) = occupancy.counts_layout(self.shell);
-        let counts = occupancy.counts_raw();
-        let species = occupancy.species();
-        let last = self.row - 1;
         let base = i64::from(site.0);
         let mut sum = 0.0;
-        // neighbour indices: the graph builder checked that they are valid sites.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        if let [z] = self.counted_list[..] {
-            for &delta in graph.neighbor_offsets(site, self.shell) {
-                let k = (base + i64::from(delta)) as usize;
-                let n = counts[k * stride + offset + z] as usize;
-                sum += table[species[k].index() * self.row + n.min(last)];
-            }
-        } else {
-            for &delta in graph.neighbor_offsets(site, self.shell) {
-                let k = (base + i64::from(delta)) as usize;
-                let at = k * stride + offset;
-                let n: usize = self
-                    .counted_list
-                    .iter()
-                    .map(|&z| counts[at + z] as usize)
-                    .sum();
-                sum += table[species[k].index() * self.row + n.min(last)];
-            }
+        for &delta in graph.neighbor_offsets(site, self.shell) {
+            // neighbour indices: the graph builder checked that they are valid sites.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let k = (base + i64::from(delta)) as usize;
+            sum += table[marginal_index(species[k], coordination.of(k))];
         }
         sum
     }
@@ -146,6 +137,68 @@ impl CoordinationShell {
             table[n.min(table.len() - 1)]
         }
     }
+}
+
+/// How the counted coordination of a site is read from the raw neighbour counts of
+/// [`Occupancy`] (see [`Occupancy::counts_layout`]); the hot loops are compiled once for a
+/// single counted species and once for a set.
+trait Coordination: Copy {
+    /// The counted coordination of the site with this index.
+    fn of(self, site: usize) -> usize;
+}
+
+/// One counted species: its count is the coordination.
+#[derive(Clone, Copy)]
+struct OneCounted<'a> {
+    counts: &'a [u8],
+    stride: usize,
+    /// Offset of the shell's counts plus the counted species.
+    column: usize,
+}
+
+impl Coordination for OneCounted<'_> {
+    // Runs once per neighbour in the hot loops.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn of(self, site: usize) -> usize {
+        self.counts[site * self.stride + self.column] as usize
+    }
+}
+
+/// Several counted species: the sum of their counts.
+#[derive(Clone, Copy)]
+struct ManyCounted<'a> {
+    counts: &'a [u8],
+    stride: usize,
+    offset: usize,
+    counted: &'a [usize],
+}
+
+impl Coordination for ManyCounted<'_> {
+    // Runs once per neighbour in the hot loops.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn of(self, site: usize) -> usize {
+        let at = site * self.stride + self.offset;
+        self.counted
+            .iter()
+            .map(|&z| self.counts[at + z] as usize)
+            .sum()
+    }
+}
+
+/// The owner's side of the coordination terms of a family of swaps, for one coordination
+/// shell: computed once per family (see `delta_energy_swaps`).
+#[derive(Clone, Copy)]
+struct OwnerSide<'a> {
+    /// The change of the counted coordination of the owner's neighbours (±1 or 0).
+    d_o: i32,
+    /// `Σ_{k∈N(owner)} f_k(d_o)` (0 when `d_o` is 0).
+    sum: f64,
+    /// The owner's counted coordination.
+    n_o: usize,
+    /// The owner's neighbour offsets in the shell, sorted.
+    offsets: &'a [i32],
 }
 
 /// The bond-counting energy model. See the module documentation.
@@ -194,7 +247,6 @@ impl BondCounting {
                     counted: *counted,
                     counted_list: counted.iter().map(SpeciesId::index).collect(),
                     tables: vec![Vec::new(); n_species],
-                    row: 0,
                     up: Vec::new(),
                     down: Vec::new(),
                 });
@@ -258,15 +310,42 @@ impl BondCounting {
         n
     }
 
-    /// The partner's side of the coordination terms of a swap of `family` with `p`, given
-    /// the owner's side `(d_o, Σ_{k∈N(owner)} f_k(d_o))` (see `delta_energy_swaps`).
+    /// The owner's side of the coordination terms of the swaps of `family` in `coord`.
     #[inline]
-    fn coordination_partner(
-        graph: &SiteGraph,
-        occupancy: &Occupancy,
+    fn owner_side<'g, C: Coordination>(
+        graph: &'g SiteGraph,
+        species: &[SpeciesId],
+        coordination: C,
         coord: &CoordinationShell,
         family: SwapFamily,
-        (d_o, owner_sum): (i32, f64),
+    ) -> OwnerSide<'g> {
+        let d = i32::from(coord.counted.contains(family.mover))
+            - i32::from(coord.counted.contains(family.target));
+        let d_o = if family.owner_is_mover { -d } else { d };
+        let o = family.owner;
+        let sum = if d_o == 0 {
+            0.0
+        } else {
+            coord.neighbours_marginal(graph, species, coordination, o, d_o)
+        };
+        OwnerSide {
+            d_o,
+            sum,
+            n_o: coordination.of(o.index()),
+            offsets: graph.neighbor_offsets(o, coord.shell),
+        }
+    }
+
+    /// The partner's side of the coordination terms of a swap of `family` with `p`, given
+    /// the owner's side (see `delta_energy_swaps`).
+    #[inline]
+    fn coordination_partner<C: Coordination>(
+        graph: &SiteGraph,
+        species: &[SpeciesId],
+        coordination: C,
+        coord: &CoordinationShell,
+        family: SwapFamily,
+        owner: &OwnerSide<'_>,
         p: SiteId,
     ) -> f64 {
         let SwapFamily {
@@ -276,12 +355,16 @@ impl BondCounting {
             target: b,
             shell,
         } = family;
+        let d_o = owner.d_o;
         let mut part = 0.0;
-        let (t, m) = if owner_is_mover { (p, o) } else { (o, p) };
         let d = if owner_is_mover { -d_o } else { d_o };
         let adjacent = coord.shell == shell || graph.slot_of(o, coord.shell, p).is_some();
-        let n_t = Self::coordination_of(occupancy, coord, t);
-        let n_m = Self::coordination_of(occupancy, coord, m);
+        let n_p = coordination.of(p.index());
+        let (n_t, n_m) = if owner_is_mover {
+            (n_p, owner.n_o)
+        } else {
+            (owner.n_o, n_p)
+        };
         let (n_t_after, n_m_after) = if adjacent && d != 0 {
             (shifted(n_t, -d), shifted(n_m, d))
         } else {
@@ -294,32 +377,26 @@ impl BondCounting {
         }
         // Σ_{k∈N(o)} f_k(d_o) − [adj] f_p(d_o) + Σ_{k∈N(p)\N(o), k≠o} f_k(−d_o)
         //   − Σ_{k∈N(p)∩N(o)} f_k(d_o): one merge walk over the sorted neighbour lists.
-        let mut neighbours = owner_sum;
+        let mut neighbours = owner.sum;
         if adjacent {
             // p is a neighbour of o but changes its own term.
-            let n_p = Self::coordination_of(occupancy, coord, p);
-            neighbours -= coord.marginal(occupancy.get(p), n_p, d_o);
+            neighbours -= coord.marginal(species[p.index()], n_p, d_o);
         }
         let (up, down) = if d_o > 0 {
-            (&coord.up, &coord.down)
+            (&coord.up[..], &coord.down[..])
         } else {
-            (&coord.down, &coord.up)
+            (&coord.down[..], &coord.up[..])
         };
-        let (stride, offset) = occupancy.counts_layout(coord.shell);
-        let counts = occupancy.counts_raw();
-        let species = occupancy.species();
-        let last = coord.row - 1;
         // k ∈ N(o) ⇔ k − o is one of o's (sorted) offsets: a merge walk over offsets
         // relative to o.
-        let own_list = graph.neighbor_offsets(o, coord.shell);
-        let single = match coord.counted_list[..] {
-            [z] => Some(z),
-            _ => None,
-        };
+        // k ∈ N(o) ⇔ k − o is one of o's (sorted) offsets: a merge walk over offsets
+        // relative to o.
+        let own_list = owner.offsets;
         // site indices fit in i64 and u32; neighbour indices are valid sites (checked by the
         // graph builder), and p − o is a neighbour offset, so it fits in i32.
         #[allow(clippy::cast_possible_truncation)]
         let shift = (i64::from(p.0) - i64::from(o.0)) as i32;
+        let base = i64::from(p.0);
         let mut j = 0;
         for &delta in graph.neighbor_offsets(p, coord.shell) {
             let rel = shift + delta;
@@ -330,17 +407,8 @@ impl BondCounting {
                 j += 1;
             }
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let k = (i64::from(p.0) + i64::from(delta)) as usize;
-            let at = k * stride + offset;
-            let n = match single {
-                Some(z) => counts[at + z] as usize,
-                None => coord
-                    .counted_list
-                    .iter()
-                    .map(|&z| counts[at + z] as usize)
-                    .sum(),
-            };
-            let i = species[k].index() * coord.row + n.min(last);
+            let k = (base + i64::from(delta)) as usize;
+            let i = marginal_index(species[k], coordination.of(k));
             if j < own_list.len() && own_list[j] == rel {
                 neighbours -= up[i];
             } else {
@@ -349,6 +417,25 @@ impl BondCounting {
         }
         part += neighbours;
         part
+    }
+
+    /// The coordination terms of the swaps of `family` with each of `partners`, added to
+    /// `out`, with the hot loops compiled for the way `coord` counts coordination.
+    #[inline]
+    fn add_coordination<C: Coordination>(
+        graph: &SiteGraph,
+        species: &[SpeciesId],
+        coordination: C,
+        coord: &CoordinationShell,
+        family: SwapFamily,
+        partners: &[SiteId],
+        out: &mut [f64],
+    ) {
+        let owner = Self::owner_side(graph, species, coordination, coord, family);
+        for (result, &p) in out.iter_mut().zip(partners) {
+            *result +=
+                Self::coordination_partner(graph, species, coordination, coord, family, &owner, p);
+        }
     }
 }
 
@@ -490,8 +577,6 @@ impl EnergyModel for BondCounting {
         partners: &[SiteId],
         out: &mut [f64],
     ) {
-        /// Coordination shells whose owner side is kept on the stack.
-        const KEPT: usize = 4;
         /// Pair-sum terms of a partner kept on the stack.
         const TERMS: usize = 12;
         let SwapFamily {
@@ -545,21 +630,6 @@ impl EnergyModel for BondCounting {
             .map(|bonds| bonds.adjacent_correction(a, b))
             .sum();
         let other_shells = self.bonds.iter().any(|bonds| bonds.shell != shell);
-        // per coordination shell: the change d_o seen by the owner's neighbours and their sum.
-        let owner_side = |coord: &CoordinationShell| -> (i32, f64) {
-            let d = i32::from(coord.counted.contains(a)) - i32::from(coord.counted.contains(b));
-            let d_o = if owner_is_mover { -d } else { d };
-            let sum = if d_o == 0 {
-                0.0
-            } else {
-                coord.neighbours_marginal(graph, occupancy, o, d_o)
-            };
-            (d_o, sum)
-        };
-        let mut kept = [(0i32, 0.0f64); KEPT];
-        for (k, coord) in kept.iter_mut().zip(&self.coordination) {
-            *k = owner_side(coord);
-        }
         for (result, &p) in out.iter_mut().zip(partners) {
             let mut part = 0.0;
             if !self.no_onsite {
@@ -585,11 +655,32 @@ impl EnergyModel for BondCounting {
                     }
                 }
             }
-            for (i, coord) in self.coordination.iter().enumerate() {
-                let owner = if i < KEPT { kept[i] } else { owner_side(coord) };
-                part += Self::coordination_partner(graph, occupancy, coord, family, owner, p);
+            *result = part;
+        }
+        // the coordination terms, shell by shell (each partner's sum is accumulated in the
+        // same order as term by term): the owner's side once, then each partner's.
+        let species = occupancy.species();
+        for coord in &self.coordination {
+            let (stride, offset) = occupancy.counts_layout(coord.shell);
+            if let [z] = coord.counted_list[..] {
+                let coordination = OneCounted {
+                    counts,
+                    stride,
+                    column: offset + z,
+                };
+                Self::add_coordination(graph, species, coordination, coord, family, partners, out);
+            } else {
+                let coordination = ManyCounted {
+                    counts,
+                    stride,
+                    offset,
+                    counted: &coord.counted_list,
+                };
+                Self::add_coordination(graph, species, coordination, coord, family, partners, out);
             }
-            *result = own + part;
+        }
+        for result in out.iter_mut().take(partners.len()) {
+            *result += own;
         }
     }
 
