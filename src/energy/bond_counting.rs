@@ -56,75 +56,61 @@ struct CoordinationShell {
     counted_list: Vec<usize>,
     /// `tables[species]`, empty when the species has no coordination energy here.
     tables: Vec<Vec<f64>>,
-    /// `up[(species << 8) | n] = E(n + 1) − E(n)` for every count `n` a `u8` can hold (0
-    /// without a table), with the same clamping as [`Self::energy`]: the change of a site's
-    /// term when its counted coordination grows by one. Rows of 256 entries make the index a
-    /// shift and an or of the two bytes a site's species and count are stored in.
+    /// Entries per species in `up` and `down`: a power of two, at least 256 (every count a
+    /// `u8` holds) and at least two more than the longest table, so that a count clamped to
+    /// `row − 1` lies beyond the end of every table, where the clamped terms are exact.
+    row: usize,
+    /// `log2(row)`.
+    shift: u32,
+    /// `up[species * row + n] = E(n + 1) − E(n)` for `n < row` (0 without a table), with the
+    /// same clamping as [`Self::energy`]: the change of a site's term when its counted
+    /// coordination grows by one.
     up: Vec<f64>,
     /// The same for `E(n − 1) − E(n)` (0 at `n = 0`).
     down: Vec<f64>,
 }
 
-/// Entries per species in the marginal tables: every value of a `u8` count.
-const ROW: usize = 256;
-
-/// A species and a counted coordination as an index into the marginal tables (counts above
-/// 255, possible only when several species are counted, are clamped like counts beyond the
-/// end of a table).
-#[inline]
-fn marginal_index(species: SpeciesId, n: usize) -> usize {
-    (species.index() << 8) | n.min(ROW - 1)
-}
-
 impl CoordinationShell {
-    /// Fills the marginal tables from `tables`.
+    /// Fills `row` and the marginal tables from `tables`.
     fn build_marginals(&mut self) {
+        let longest = self.tables.iter().map(Vec::len).max().unwrap_or(0);
+        let row = 256.max(longest + 2).next_power_of_two();
         let n_species = self.tables.len();
-        self.up = vec![0.0; n_species * ROW];
-        self.down = vec![0.0; n_species * ROW];
+        assert!(
+            u32::try_from(n_species * row).is_ok(),
+            "coordination tables of at most 2^25 entries"
+        );
+        self.row = row;
+        self.shift = row.trailing_zeros();
+        self.up = vec![0.0; n_species * row];
+        self.down = vec![0.0; n_species * row];
         for (z, table) in self.tables.iter().enumerate() {
             if table.is_empty() {
                 continue;
             }
             let last = table.len() - 1;
-            for n in 0..ROW {
-                self.up[z * ROW + n] = table[(n + 1).min(last)] - table[n.min(last)];
+            for n in 0..row {
+                self.up[z * row + n] = table[(n + 1).min(last)] - table[n.min(last)];
                 if n > 0 {
-                    self.down[z * ROW + n] = table[(n - 1).min(last)] - table[n.min(last)];
+                    self.down[z * row + n] = table[(n - 1).min(last)] - table[n.min(last)];
                 }
             }
         }
     }
 
-    /// The change of the coordination term of a site holding `species` with counted
-    /// coordination `n` when `n` changes by `d` (±1).
+    /// Index in the marginal tables of a site holding `species` with counted coordination
+    /// `n` as a [`Coordination`] reader gives it (below `row`).
     #[inline]
-    fn marginal(&self, species: SpeciesId, n: usize, d: i32) -> f64 {
-        let i = marginal_index(species, n);
-        if d > 0 { self.up[i] } else { self.down[i] }
+    fn at(&self, species: SpeciesId, n: usize) -> usize {
+        (species.index() << self.shift) | n
     }
 
-    /// `Σ_{k ∈ N(site)} marginal(σ_k, n_k, d)`: the change of the coordination terms of the
-    /// neighbours of `site` when each of them gains `d`.
+    /// The change of the coordination term of a site holding `species` with counted
+    /// coordination `n` (below `row`) when `n` changes by `d` (±1).
     #[inline]
-    fn neighbours_marginal<C: Coordination>(
-        &self,
-        graph: &SiteGraph,
-        species: &[SpeciesId],
-        coordination: C,
-        site: SiteId,
-        d: i32,
-    ) -> f64 {
-        let table = if d > 0 { &self.up } else { &self.down };
-        let base = i64::from(site.0);
-        let mut sum = 0.0;
-        for &delta in graph.neighbor_offsets(site, self.shell) {
-            // neighbour indices: the graph builder checked that they are valid sites.
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let k = (base + i64::from(delta)) as usize;
-            sum += table[marginal_index(species[k], coordination.of(k))];
-        }
-        sum
+    fn marginal(&self, species: SpeciesId, n: usize, d: i32) -> f64 {
+        let i = self.at(species, n);
+        if d > 0 { self.up[i] } else { self.down[i] }
     }
 
     #[inline]
@@ -140,14 +126,17 @@ impl CoordinationShell {
 }
 
 /// How the counted coordination of a site is read from the raw neighbour counts of
-/// [`Occupancy`] (see [`Occupancy::counts_layout`]); the hot loops are compiled once for a
-/// single counted species and once for a set.
+/// [`Occupancy`] (see [`Occupancy::counts_layout`]), below the shell's `row`; the hot loops
+/// are compiled once for a single counted species and once for a set.
 trait Coordination: Copy {
     /// The counted coordination of the site with this index.
     fn of(self, site: usize) -> usize;
+
+    /// [`CoordinationShell::at`], for the shells this reader is used with.
+    fn at(self, species: SpeciesId, n: usize) -> usize;
 }
 
-/// One counted species: its count is the coordination.
+/// One counted species: its count is the coordination (below 256); used when `row` is 256.
 #[derive(Clone, Copy)]
 struct OneCounted<'a> {
     counts: &'a [u8],
@@ -163,15 +152,24 @@ impl Coordination for OneCounted<'_> {
     fn of(self, site: usize) -> usize {
         self.counts[site * self.stride + self.column] as usize
     }
+
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn at(self, species: SpeciesId, n: usize) -> usize {
+        (species.index() << 8) | n
+    }
 }
 
-/// Several counted species: the sum of their counts.
+/// Any counted set (also one species when `row` is above 256): the sum of the counts,
+/// clamped to `row − 1` (beyond the end of every table, where the clamped terms are exact).
 #[derive(Clone, Copy)]
 struct ManyCounted<'a> {
     counts: &'a [u8],
     stride: usize,
     offset: usize,
     counted: &'a [usize],
+    cap: usize,
+    shift: u32,
 }
 
 impl Coordination for ManyCounted<'_> {
@@ -180,10 +178,18 @@ impl Coordination for ManyCounted<'_> {
     #[inline(always)]
     fn of(self, site: usize) -> usize {
         let at = site * self.stride + self.offset;
-        self.counted
+        let n: usize = self
+            .counted
             .iter()
             .map(|&z| self.counts[at + z] as usize)
-            .sum()
+            .sum();
+        n.min(self.cap)
+    }
+
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn at(self, species: SpeciesId, n: usize) -> usize {
+        (species.index() << self.shift) | n
     }
 }
 
@@ -199,6 +205,9 @@ struct OwnerSide<'a> {
     n_o: usize,
     /// The owner's neighbour offsets in the shell, sorted.
     offsets: &'a [i32],
+    /// The marginal-table indices of the owner's first 64 neighbours (when `d_o` ≠ 0):
+    /// partners look their common neighbours with the owner up here.
+    index: [u32; 64],
 }
 
 /// The bond-counting energy model. See the module documentation.
@@ -215,8 +224,9 @@ impl BondCounting {
     /// Builds the model from validated parameters for `n_species` species.
     ///
     /// # Panics
-    /// Panics if a coordination term names a species whose index is not below `n_species`;
-    /// validated parameters never do.
+    /// Panics if a coordination term names a species whose index is not below `n_species`
+    /// (validated parameters never do), or if a coordination table is so long (about 2^25
+    /// entries) that the marginal tables would not be indexable by `u32`.
     #[must_use]
     pub fn new(params: &EnergyParams, n_species: usize) -> Self {
         let bonds = params
@@ -247,6 +257,8 @@ impl BondCounting {
                     counted: *counted,
                     counted_list: counted.iter().map(SpeciesId::index).collect(),
                     tables: vec![Vec::new(); n_species],
+                    row: 0,
+                    shift: 0,
                     up: Vec::new(),
                     down: Vec::new(),
                 });
@@ -323,16 +335,32 @@ impl BondCounting {
             - i32::from(coord.counted.contains(family.target));
         let d_o = if family.owner_is_mover { -d } else { d };
         let o = family.owner;
-        let sum = if d_o == 0 {
-            0.0
-        } else {
-            coord.neighbours_marginal(graph, species, coordination, o, d_o)
-        };
+        let offsets = graph.neighbor_offsets(o, coord.shell);
+        let mut index = [0u32; 64];
+        let mut sum = 0.0;
+        if d_o != 0 {
+            let table = if d_o > 0 { &coord.up } else { &coord.down };
+            let base = i64::from(o.0);
+            for (j, &delta) in offsets.iter().enumerate() {
+                // neighbour indices: the graph builder checked that they are valid sites.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let k = (base + i64::from(delta)) as usize;
+                let i = coordination.at(species[k], coordination.of(k));
+                if let Some(slot) = index.get_mut(j) {
+                    // marginal-table indices fit in u32 (checked when the tables are built).
+                    #[allow(clippy::cast_possible_truncation)]
+                    let short = i as u32;
+                    *slot = short;
+                }
+                sum += table[i];
+            }
+        }
         OwnerSide {
             d_o,
             sum,
             n_o: coordination.of(o.index()),
-            offsets: graph.neighbor_offsets(o, coord.shell),
+            offsets,
+            index,
         }
     }
 
@@ -408,11 +436,15 @@ impl BondCounting {
             }
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let k = (base + i64::from(delta)) as usize;
-            let i = marginal_index(species[k], coordination.of(k));
             if j < own_list.len() && own_list[j] == rel {
+                // a neighbour of the owner: its index was kept by the owner's walk.
+                let i = match owner.index.get(j) {
+                    Some(&i) => i as usize,
+                    None => coordination.at(species[k], coordination.of(k)),
+                };
                 neighbours -= up[i];
             } else {
-                neighbours += down[i];
+                neighbours += down[coordination.at(species[k], coordination.of(k))];
             }
         }
         part += neighbours;
@@ -435,6 +467,41 @@ impl BondCounting {
         for (result, &p) in out.iter_mut().zip(partners) {
             *result +=
                 Self::coordination_partner(graph, species, coordination, coord, family, &owner, p);
+        }
+    }
+    /// Adds the coordination terms of the swaps of `family` with each of `partners` to
+    /// `out`, shell by shell (each partner's sum is accumulated in the same order as term by
+    /// term): the owner's side once, then each partner's.
+    fn add_coordination_terms(
+        &self,
+        graph: &SiteGraph,
+        occupancy: &Occupancy,
+        family: SwapFamily,
+        partners: &[SiteId],
+        out: &mut [f64],
+    ) {
+        let counts = occupancy.counts_raw();
+        let species = occupancy.species();
+        for coord in &self.coordination {
+            let (stride, offset) = occupancy.counts_layout(coord.shell);
+            if let ([z], 256) = (&coord.counted_list[..], coord.row) {
+                let coordination = OneCounted {
+                    counts,
+                    stride,
+                    column: offset + z,
+                };
+                Self::add_coordination(graph, species, coordination, coord, family, partners, out);
+            } else {
+                let coordination = ManyCounted {
+                    counts,
+                    stride,
+                    offset,
+                    counted: &coord.counted_list,
+                    cap: coord.row - 1,
+                    shift: coord.shift,
+                };
+                Self::add_coordination(graph, species, coordination, coord, family, partners, out);
+            }
         }
     }
 }
@@ -630,6 +697,9 @@ impl EnergyModel for BondCounting {
             .map(|bonds| bonds.adjacent_correction(a, b))
             .sum();
         let other_shells = self.bonds.iter().any(|bonds| bonds.shell != shell);
+        // with coordination terms, `own` is added after them (the same order of summation as
+        // term by term).
+        let coordination_later = !self.coordination.is_empty();
         for (result, &p) in out.iter_mut().zip(partners) {
             let mut part = 0.0;
             if !self.no_onsite {
@@ -655,30 +725,12 @@ impl EnergyModel for BondCounting {
                     }
                 }
             }
-            *result = part;
+            *result = if coordination_later { part } else { own + part };
         }
-        // the coordination terms, shell by shell (each partner's sum is accumulated in the
-        // same order as term by term): the owner's side once, then each partner's.
-        let species = occupancy.species();
-        for coord in &self.coordination {
-            let (stride, offset) = occupancy.counts_layout(coord.shell);
-            if let [z] = coord.counted_list[..] {
-                let coordination = OneCounted {
-                    counts,
-                    stride,
-                    column: offset + z,
-                };
-                Self::add_coordination(graph, species, coordination, coord, family, partners, out);
-            } else {
-                let coordination = ManyCounted {
-                    counts,
-                    stride,
-                    offset,
-                    counted: &coord.counted_list,
-                };
-                Self::add_coordination(graph, species, coordination, coord, family, partners, out);
-            }
+        if !coordination_later {
+            return;
         }
+        self.add_coordination_terms(graph, occupancy, family, partners, out);
         for result in out.iter_mut().take(partners.len()) {
             *result += own;
         }
