@@ -68,6 +68,8 @@ struct CoordinationShell {
     up: Vec<f64>,
     /// The same for `E(n − 1) − E(n)` (0 at `n = 0`).
     down: Vec<f64>,
+    /// `energies[species * row + n] = E(n)` for `n < row`, as [`Self::energy`] gives it.
+    energies: Vec<f64>,
 }
 
 impl CoordinationShell {
@@ -84,12 +86,14 @@ impl CoordinationShell {
         self.shift = row.trailing_zeros();
         self.up = vec![0.0; n_species * row];
         self.down = vec![0.0; n_species * row];
+        self.energies = vec![0.0; n_species * row];
         for (z, table) in self.tables.iter().enumerate() {
             if table.is_empty() {
                 continue;
             }
             let last = table.len() - 1;
             for n in 0..row {
+                self.energies[z * row + n] = table[n.min(last)];
                 self.up[z * row + n] = table[(n + 1).min(last)] - table[n.min(last)];
                 if n > 0 {
                     self.down[z * row + n] = table[(n - 1).min(last)] - table[n.min(last)];
@@ -261,6 +265,7 @@ impl BondCounting {
                     shift: 0,
                     up: Vec::new(),
                     down: Vec::new(),
+                    energies: Vec::new(),
                 });
                 coordination.last_mut().expect("just pushed")
             };
@@ -398,8 +403,11 @@ impl BondCounting {
         } else {
             (n_t, n_m)
         };
-        part += coord.energy(a, n_t_after) - coord.energy(b, n_t) + coord.energy(b, n_m_after)
-            - coord.energy(a, n_m);
+        // the terms of the two ends, as `coord.energy` gives them: a count clamped to
+        // `row − 1` lies beyond the end of every table.
+        let last = coord.row - 1;
+        let energy = |z: SpeciesId, n: usize| coord.energies[coordination.at(z, n.min(last))];
+        part += energy(a, n_t_after) - energy(b, n_t) + energy(b, n_m_after) - energy(a, n_m);
         if d_o == 0 {
             return part;
         }
@@ -700,7 +708,18 @@ impl EnergyModel for BondCounting {
         // with coordination terms, `own` is added after them (the same order of summation as
         // term by term).
         let coordination_later = !self.coordination.is_empty();
+        let n = partners.len().min(out.len());
+        let constant = self.no_onsite && few_terms && n_terms == 0 && !other_shells;
+        if constant {
+            // no on-site or pair sum depends on the partner: the same value for all.
+            let mut part = 0.0;
+            part -= adjacent;
+            out[..n].fill(if coordination_later { part } else { own + part });
+        }
         for (result, &p) in out.iter_mut().zip(partners) {
+            if constant {
+                break;
+            }
             let mut part = 0.0;
             if !self.no_onsite {
                 let row_p = &self.onsite[graph.kind(p).index()];
