@@ -56,83 +56,65 @@ struct CoordinationShell {
     counted_list: Vec<usize>,
     /// `tables[species]`, empty when the species has no coordination energy here.
     tables: Vec<Vec<f64>>,
-    /// Row length of the marginal tables: the longest table plus one.
+    /// Entries per species in `up` and `down`: a power of two, at least 256 (every count a
+    /// `u8` holds) and at least two more than the longest table, so that a count clamped to
+    /// `row − 1` lies beyond the end of every table, where the clamped terms are exact.
     row: usize,
-    /// `up[species * row + min(n, row − 1)] = E(n + 1) − E(n)` (0 without a table), with the
+    /// `log2(row)`.
+    shift: u32,
+    /// `up[species * row + n] = E(n + 1) − E(n)` for `n < row` (0 without a table), with the
     /// same clamping as [`Self::energy`]: the change of a site's term when its counted
     /// coordination grows by one.
     up: Vec<f64>,
     /// The same for `E(n − 1) − E(n)` (0 at `n = 0`).
     down: Vec<f64>,
+    /// `energies[species * row + n] = E(n)` for `n < row`, as [`Self::energy`] gives it.
+    energies: Vec<f64>,
 }
 
 impl CoordinationShell {
-    /// Fills the marginal tables from `tables`.
+    /// Fills `row` and the marginal tables from `tables`.
     fn build_marginals(&mut self) {
         let longest = self.tables.iter().map(Vec::len).max().unwrap_or(0);
-        self.row = longest + 1;
+        let row = 256.max(longest + 2).next_power_of_two();
         let n_species = self.tables.len();
-        self.up = vec![0.0; n_species * self.row];
-        self.down = vec![0.0; n_species * self.row];
+        assert!(
+            u32::try_from(n_species * row).is_ok(),
+            "coordination tables of at most 2^25 entries"
+        );
+        self.row = row;
+        self.shift = row.trailing_zeros();
+        self.up = vec![0.0; n_species * row];
+        self.down = vec![0.0; n_species * row];
+        self.energies = vec![0.0; n_species * row];
         for (z, table) in self.tables.iter().enumerate() {
             if table.is_empty() {
                 continue;
             }
             let last = table.len() - 1;
-            for n in 0..self.row {
-                self.up[z * self.row + n] = table[(n + 1).min(last)] - table[n.min(last)];
+            for n in 0..row {
+                self.energies[z * row + n] = table[n.min(last)];
+                self.up[z * row + n] = table[(n + 1).min(last)] - table[n.min(last)];
                 if n > 0 {
-                    self.down[z * self.row + n] = table[(n - 1).min(last)] - table[n.min(last)];
+                    self.down[z * row + n] = table[(n - 1).min(last)] - table[n.min(last)];
                 }
             }
         }
     }
 
-    /// The change of the coordination term of a site holding `species` with counted
-    /// coordination `n` when `n` changes by `d` (±1).
+    /// Index in the marginal tables of a site holding `species` with counted coordination
+    /// `n` as a [`Coordination`] reader gives it (below `row`).
     #[inline]
-    fn marginal(&self, species: SpeciesId, n: usize, d: i32) -> f64 {
-        let i = species.index() * self.row + n.min(self.row - 1);
-        if d > 0 { self.up[i] } else { self.down[i] }
+    fn at(&self, species: SpeciesId, n: usize) -> usize {
+        (species.index() << self.shift) | n
     }
 
-    /// `Σ_{k ∈ N(site)} marginal(σ_k, n_k, d)`: the change of the coordination terms of the
-    /// neighbours of `site` when each of them gains `d`.
+    /// The change of the coordination term of a site holding `species` with counted
+    /// coordination `n` (below `row`) when `n` changes by `d` (±1).
     #[inline]
-    fn neighbours_marginal(
-        &self,
-        graph: &SiteGraph,
-        occupancy: &Occupancy,
-        site: SiteId,
-        d: i32,
-    ) -> f64 {
-        let table = if d > 0 { &self.up } else { &self.down };
-        let (stride, offset) = occupancy.counts_layout(self.shell);
-        let counts = occupancy.counts_raw();
-        let last = self.row - 1;
-        let base = i64::from(site.0);
-        let mut sum = 0.0;
-        // neighbour indices: the graph builder checked that they are valid sites.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        if let [z] = self.counted_list[..] {
-            for &delta in graph.neighbor_offsets(site, self.shell) {
-                let k = (base + i64::from(delta)) as usize;
-                let n = counts[k * stride + offset + z] as usize;
-                sum += table[usize::from(counts[k * stride]) * self.row + n.min(last)];
-            }
-        } else {
-            for &delta in graph.neighbor_offsets(site, self.shell) {
-                let k = (base + i64::from(delta)) as usize;
-                let at = k * stride + offset;
-                let n: usize = self
-                    .counted_list
-                    .iter()
-                    .map(|&z| counts[at + z] as usize)
-                    .sum();
-                sum += table[usize::from(counts[k * stride]) * self.row + n.min(last)];
-            }
-        }
-        sum
+    fn marginal(&self, species: SpeciesId, n: usize, d: i32) -> f64 {
+        let i = self.at(species, n);
+        if d > 0 { self.up[i] } else { self.down[i] }
     }
 
     #[inline]
@@ -145,6 +127,107 @@ impl CoordinationShell {
             table[n.min(table.len() - 1)]
         }
     }
+}
+
+/// How the counted coordination of a site is read from the raw neighbour counts of
+/// [`Occupancy`] (see [`Occupancy::counts_layout`]), below the shell's `row`; the hot loops
+/// are compiled once for a single counted species and once for a set.
+trait Coordination: Copy {
+    /// The counted coordination of the site with this index.
+    fn of(self, site: usize) -> usize;
+
+    /// [`CoordinationShell::at`], for the shells this reader is used with.
+    fn at(self, species: SpeciesId, n: usize) -> usize;
+
+    /// The species of the site with this index (the first byte of its occupancy record,
+    /// [`Occupancy::counts_layout`]).
+    fn species(self, site: usize) -> SpeciesId;
+}
+
+/// One counted species: its count is the coordination (below 256); used when `row` is 256.
+#[derive(Clone, Copy)]
+struct OneCounted<'a> {
+    counts: &'a [u8],
+    stride: usize,
+    /// Offset of the shell's counts plus the counted species.
+    column: usize,
+}
+
+impl Coordination for OneCounted<'_> {
+    // Runs once per neighbour in the hot loops.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn of(self, site: usize) -> usize {
+        self.counts[site * self.stride + self.column] as usize
+    }
+
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn at(self, species: SpeciesId, n: usize) -> usize {
+        (species.index() << 8) | n
+    }
+
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn species(self, site: usize) -> SpeciesId {
+        SpeciesId(self.counts[site * self.stride])
+    }
+}
+
+/// Any counted set (also one species when `row` is above 256): the sum of the counts,
+/// clamped to `row − 1` (beyond the end of every table, where the clamped terms are exact).
+#[derive(Clone, Copy)]
+struct ManyCounted<'a> {
+    counts: &'a [u8],
+    stride: usize,
+    offset: usize,
+    counted: &'a [usize],
+    cap: usize,
+    shift: u32,
+}
+
+impl Coordination for ManyCounted<'_> {
+    // Runs once per neighbour in the hot loops.
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn of(self, site: usize) -> usize {
+        let at = site * self.stride + self.offset;
+        let n: usize = self
+            .counted
+            .iter()
+            .map(|&z| self.counts[at + z] as usize)
+            .sum();
+        n.min(self.cap)
+    }
+
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn at(self, species: SpeciesId, n: usize) -> usize {
+        (species.index() << self.shift) | n
+    }
+
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn species(self, site: usize) -> SpeciesId {
+        SpeciesId(self.counts[site * self.stride])
+    }
+}
+
+/// The owner's side of the coordination terms of a family of swaps, for one coordination
+/// shell: computed once per family (see `delta_energy_swaps`).
+#[derive(Clone, Copy)]
+struct OwnerSide<'a> {
+    /// The change of the counted coordination of the owner's neighbours (±1 or 0).
+    d_o: i32,
+    /// `Σ_{k∈N(owner)} f_k(d_o)` (0 when `d_o` is 0).
+    sum: f64,
+    /// The owner's counted coordination.
+    n_o: usize,
+    /// The owner's neighbour offsets in the shell, sorted.
+    offsets: &'a [i32],
+    /// The marginal-table indices of the owner's first 64 neighbours (when `d_o` ≠ 0):
+    /// partners look their common neighbours with the owner up here.
+    index: [u32; 64],
 }
 
 /// The bond-counting energy model. See the module documentation.
@@ -161,8 +244,9 @@ impl BondCounting {
     /// Builds the model from validated parameters for `n_species` species.
     ///
     /// # Panics
-    /// Panics if a coordination term names a species whose index is not below `n_species`;
-    /// validated parameters never do.
+    /// Panics if a coordination term names a species whose index is not below `n_species`
+    /// (validated parameters never do), or if a coordination table is so long (about 2^25
+    /// entries) that the marginal tables would not be indexable by `u32`.
     #[must_use]
     pub fn new(params: &EnergyParams, n_species: usize) -> Self {
         let bonds = params
@@ -194,8 +278,10 @@ impl BondCounting {
                     counted_list: counted.iter().map(SpeciesId::index).collect(),
                     tables: vec![Vec::new(); n_species],
                     row: 0,
+                    shift: 0,
                     up: Vec::new(),
                     down: Vec::new(),
+                    energies: Vec::new(),
                 });
                 coordination.last_mut().expect("just pushed")
             };
@@ -257,15 +343,56 @@ impl BondCounting {
         n
     }
 
-    /// The partner's side of the coordination terms of a swap of `family` with `p`, given
-    /// the owner's side `(d_o, Σ_{k∈N(owner)} f_k(d_o))` (see `delta_energy_swaps`).
+    /// The owner's side of the coordination terms of the swaps of `family` in `coord`.
     #[inline]
-    fn coordination_partner(
-        graph: &SiteGraph,
-        occupancy: &Occupancy,
+    fn owner_side<'g, C: Coordination>(
+        graph: &'g SiteGraph,
+        coordination: C,
         coord: &CoordinationShell,
         family: SwapFamily,
-        (d_o, owner_sum): (i32, f64),
+    ) -> OwnerSide<'g> {
+        let d = i32::from(coord.counted.contains(family.mover))
+            - i32::from(coord.counted.contains(family.target));
+        let d_o = if family.owner_is_mover { -d } else { d };
+        let o = family.owner;
+        let offsets = graph.neighbor_offsets(o, coord.shell);
+        let mut index = [0u32; 64];
+        let mut sum = 0.0;
+        if d_o != 0 {
+            let table = if d_o > 0 { &coord.up } else { &coord.down };
+            let base = i64::from(o.0);
+            for (j, &delta) in offsets.iter().enumerate() {
+                // neighbour indices: the graph builder checked that they are valid sites.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let k = (base + i64::from(delta)) as usize;
+                let i = coordination.at(coordination.species(k), coordination.of(k));
+                if let Some(slot) = index.get_mut(j) {
+                    // marginal-table indices fit in u32 (checked when the tables are built).
+                    #[allow(clippy::cast_possible_truncation)]
+                    let short = i as u32;
+                    *slot = short;
+                }
+                sum += table[i];
+            }
+        }
+        OwnerSide {
+            d_o,
+            sum,
+            n_o: coordination.of(o.index()),
+            offsets,
+            index,
+        }
+    }
+
+    /// The partner's side of the coordination terms of a swap of `family` with `p`, given
+    /// the owner's side (see `delta_energy_swaps`).
+    #[inline]
+    fn coordination_partner<C: Coordination>(
+        graph: &SiteGraph,
+        coordination: C,
+        coord: &CoordinationShell,
+        family: SwapFamily,
+        owner: &OwnerSide<'_>,
         p: SiteId,
     ) -> f64 {
         let SwapFamily {
@@ -275,49 +402,51 @@ impl BondCounting {
             target: b,
             shell,
         } = family;
+        let d_o = owner.d_o;
         let mut part = 0.0;
-        let (t, m) = if owner_is_mover { (p, o) } else { (o, p) };
         let d = if owner_is_mover { -d_o } else { d_o };
         let adjacent = coord.shell == shell || graph.slot_of(o, coord.shell, p).is_some();
-        let n_t = Self::coordination_of(occupancy, coord, t);
-        let n_m = Self::coordination_of(occupancy, coord, m);
+        let n_p = coordination.of(p.index());
+        let (n_t, n_m) = if owner_is_mover {
+            (n_p, owner.n_o)
+        } else {
+            (owner.n_o, n_p)
+        };
         let (n_t_after, n_m_after) = if adjacent && d != 0 {
             (shifted(n_t, -d), shifted(n_m, d))
         } else {
             (n_t, n_m)
         };
-        part += coord.energy(a, n_t_after) - coord.energy(b, n_t) + coord.energy(b, n_m_after)
-            - coord.energy(a, n_m);
+        // the terms of the two ends, as `coord.energy` gives them: a count clamped to
+        // `row − 1` lies beyond the end of every table.
+        let last = coord.row - 1;
+        let energy = |z: SpeciesId, n: usize| coord.energies[coordination.at(z, n.min(last))];
+        part += energy(a, n_t_after) - energy(b, n_t) + energy(b, n_m_after) - energy(a, n_m);
         if d_o == 0 {
             return part;
         }
         // Σ_{k∈N(o)} f_k(d_o) − [adj] f_p(d_o) + Σ_{k∈N(p)\N(o), k≠o} f_k(−d_o)
         //   − Σ_{k∈N(p)∩N(o)} f_k(d_o): one merge walk over the sorted neighbour lists.
-        let mut neighbours = owner_sum;
+        let mut neighbours = owner.sum;
         if adjacent {
             // p is a neighbour of o but changes its own term.
-            let n_p = Self::coordination_of(occupancy, coord, p);
-            neighbours -= coord.marginal(occupancy.get(p), n_p, d_o);
+            neighbours -= coord.marginal(coordination.species(p.index()), n_p, d_o);
         }
         let (up, down) = if d_o > 0 {
-            (&coord.up, &coord.down)
+            (&coord.up[..], &coord.down[..])
         } else {
-            (&coord.down, &coord.up)
+            (&coord.down[..], &coord.up[..])
         };
-        let (stride, offset) = occupancy.counts_layout(coord.shell);
-        let counts = occupancy.counts_raw();
-        let last = coord.row - 1;
         // k ∈ N(o) ⇔ k − o is one of o's (sorted) offsets: a merge walk over offsets
         // relative to o.
-        let own_list = graph.neighbor_offsets(o, coord.shell);
-        let single = match coord.counted_list[..] {
-            [z] => Some(z),
-            _ => None,
-        };
+        // k ∈ N(o) ⇔ k − o is one of o's (sorted) offsets: a merge walk over offsets
+        // relative to o.
+        let own_list = owner.offsets;
         // site indices fit in i64 and u32; neighbour indices are valid sites (checked by the
         // graph builder), and p − o is a neighbour offset, so it fits in i32.
         #[allow(clippy::cast_possible_truncation)]
         let shift = (i64::from(p.0) - i64::from(o.0)) as i32;
+        let base = i64::from(p.0);
         let mut j = 0;
         for &delta in graph.neighbor_offsets(p, coord.shell) {
             let rel = shift + delta;
@@ -328,25 +457,71 @@ impl BondCounting {
                 j += 1;
             }
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let k = (i64::from(p.0) + i64::from(delta)) as usize;
-            let at = k * stride + offset;
-            let n = match single {
-                Some(z) => counts[at + z] as usize,
-                None => coord
-                    .counted_list
-                    .iter()
-                    .map(|&z| counts[at + z] as usize)
-                    .sum(),
-            };
-            let i = usize::from(counts[k * stride]) * coord.row + n.min(last);
+            let k = (base + i64::from(delta)) as usize;
             if j < own_list.len() && own_list[j] == rel {
+                // a neighbour of the owner: its index was kept by the owner's walk.
+                let i = match owner.index.get(j) {
+                    Some(&i) => i as usize,
+                    None => coordination.at(coordination.species(k), coordination.of(k)),
+                };
                 neighbours -= up[i];
             } else {
-                neighbours += down[i];
+                neighbours += down[coordination.at(coordination.species(k), coordination.of(k))];
             }
         }
         part += neighbours;
         part
+    }
+
+    /// The coordination terms of the swaps of `family` with each of `partners`, added to
+    /// `out`, with the hot loops compiled for the way `coord` counts coordination.
+    #[inline]
+    fn add_coordination<C: Coordination>(
+        graph: &SiteGraph,
+        coordination: C,
+        coord: &CoordinationShell,
+        family: SwapFamily,
+        partners: &[SiteId],
+        out: &mut [f64],
+    ) {
+        let owner = Self::owner_side(graph, coordination, coord, family);
+        for (result, &p) in out.iter_mut().zip(partners) {
+            *result += Self::coordination_partner(graph, coordination, coord, family, &owner, p);
+        }
+    }
+    /// Adds the coordination terms of the swaps of `family` with each of `partners` to
+    /// `out`, shell by shell (each partner's sum is accumulated in the same order as term by
+    /// term): the owner's side once, then each partner's.
+    fn add_coordination_terms(
+        &self,
+        graph: &SiteGraph,
+        occupancy: &Occupancy,
+        family: SwapFamily,
+        partners: &[SiteId],
+        out: &mut [f64],
+    ) {
+        let counts = occupancy.counts_raw();
+        for coord in &self.coordination {
+            let (stride, offset) = occupancy.counts_layout(coord.shell);
+            if let ([z], 256) = (&coord.counted_list[..], coord.row) {
+                let coordination = OneCounted {
+                    counts,
+                    stride,
+                    column: offset + z,
+                };
+                Self::add_coordination(graph, coordination, coord, family, partners, out);
+            } else {
+                let coordination = ManyCounted {
+                    counts,
+                    stride,
+                    offset,
+                    counted: &coord.counted_list,
+                    cap: coord.row - 1,
+                    shift: coord.shift,
+                };
+                Self::add_coordination(graph, coordination, coord, family, partners, out);
+            }
+        }
     }
 }
 
@@ -488,8 +663,6 @@ impl EnergyModel for BondCounting {
         partners: &[SiteId],
         out: &mut [f64],
     ) {
-        /// Coordination shells whose owner side is kept on the stack.
-        const KEPT: usize = 4;
         /// Pair-sum terms of a partner kept on the stack.
         const TERMS: usize = 12;
         let SwapFamily {
@@ -543,22 +716,21 @@ impl EnergyModel for BondCounting {
             .map(|bonds| bonds.adjacent_correction(a, b))
             .sum();
         let other_shells = self.bonds.iter().any(|bonds| bonds.shell != shell);
-        // per coordination shell: the change d_o seen by the owner's neighbours and their sum.
-        let owner_side = |coord: &CoordinationShell| -> (i32, f64) {
-            let d = i32::from(coord.counted.contains(a)) - i32::from(coord.counted.contains(b));
-            let d_o = if owner_is_mover { -d } else { d };
-            let sum = if d_o == 0 {
-                0.0
-            } else {
-                coord.neighbours_marginal(graph, occupancy, o, d_o)
-            };
-            (d_o, sum)
-        };
-        let mut kept = [(0i32, 0.0f64); KEPT];
-        for (k, coord) in kept.iter_mut().zip(&self.coordination) {
-            *k = owner_side(coord);
+        // with coordination terms, `own` is added after them (the same order of summation as
+        // term by term).
+        let coordination_later = !self.coordination.is_empty();
+        let n = partners.len().min(out.len());
+        let constant = self.no_onsite && few_terms && n_terms == 0 && !other_shells;
+        if constant {
+            // no on-site or pair sum depends on the partner: the same value for all.
+            let mut part = 0.0;
+            part -= adjacent;
+            out[..n].fill(if coordination_later { part } else { own + part });
         }
         for (result, &p) in out.iter_mut().zip(partners) {
+            if constant {
+                break;
+            }
             let mut part = 0.0;
             if !self.no_onsite {
                 let row_p = &self.onsite[graph.kind(p).index()];
@@ -583,11 +755,14 @@ impl EnergyModel for BondCounting {
                     }
                 }
             }
-            for (i, coord) in self.coordination.iter().enumerate() {
-                let owner = if i < KEPT { kept[i] } else { owner_side(coord) };
-                part += Self::coordination_partner(graph, occupancy, coord, family, owner, p);
-            }
-            *result = own + part;
+            *result = if coordination_later { part } else { own + part };
+        }
+        if !coordination_later {
+            return;
+        }
+        self.add_coordination_terms(graph, occupancy, family, partners, out);
+        for result in out.iter_mut().take(partners.len()) {
+            *result += own;
         }
     }
 
