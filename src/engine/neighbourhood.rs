@@ -260,6 +260,10 @@ pub(crate) struct SiteMarks {
     slots: Vec<(u32, u32)>,
     generation: u32,
     len: usize,
+    /// One bit per hash of the sites marked within range (a Bloom filter with one hash):
+    /// most sites that are not within range are told apart by one bit test, without a
+    /// probe of the table.
+    within: [u64; 8],
 }
 
 impl Default for SiteMarks {
@@ -268,6 +272,7 @@ impl Default for SiteMarks {
             slots: vec![(0, 0); 256],
             generation: 1,
             len: 0,
+            within: [0; 8],
         }
     }
 }
@@ -277,6 +282,7 @@ impl SiteMarks {
     #[inline]
     pub fn clear(&mut self) {
         self.len = 0;
+        self.within = [0; 8];
         self.generation += 1;
         if self.generation == u32::MAX >> 1 {
             self.slots.fill((0, 0));
@@ -291,12 +297,23 @@ impl SiteMarks {
         (site.wrapping_mul(0x9E37_79B1) >> (32 - bits)) as usize
     }
 
+    /// The bit of `site` in the filter of sites within range.
+    #[inline]
+    fn filter_bit(site: u32) -> (usize, u64) {
+        let h = site.wrapping_mul(0x9E37_79B1) >> 23;
+        ((h >> 6) as usize, 1 << (h & 63))
+    }
+
     /// Marks `site`, reached in the outer layer or not. Returns false, and changes nothing,
     /// when it is already marked.
     #[inline]
     pub fn insert(&mut self, site: SiteId, outer: bool) -> bool {
         if 2 * (self.len + 1) > self.slots.len() {
             self.grow();
+        }
+        if !outer {
+            let (word, bit) = Self::filter_bit(site.0);
+            self.within[word] |= bit;
         }
         let mask = self.slots.len() - 1;
         let mut i = self.home(site.0);
@@ -317,6 +334,10 @@ impl SiteMarks {
     /// True when `site` is marked and was not reached in the outer layer.
     #[inline]
     pub fn is_inner(&self, site: SiteId) -> bool {
+        let (word, bit) = Self::filter_bit(site.0);
+        if self.within[word] & bit == 0 {
+            return false;
+        }
         let mask = self.slots.len() - 1;
         let mut i = self.home(site.0);
         loop {
