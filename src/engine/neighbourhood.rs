@@ -369,6 +369,53 @@ impl SiteMarks {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lattice::{Crystal, periodic_crystal};
+    use crate::sites::KindId;
+    use crate::sites::neighbors::{ShellPair, ShellSpec, build_graph};
+
+    /// Deep templates beyond the graph's own depth: from two sites with equal deep
+    /// templates, every path of `depth` steps reaches sites with the same offsets.
+    #[test]
+    fn deep_templates_fix_offsets_along_paths() {
+        fn walk(g: &SiteGraph, a: SiteId, b: SiteId, depth: usize) {
+            let da: Vec<i64> = g
+                .neighbors(a, ShellId(0))
+                .map(|k| i64::from(k.0) - i64::from(a.0))
+                .collect();
+            let db: Vec<i64> = g
+                .neighbors(b, ShellId(0))
+                .map(|k| i64::from(k.0) - i64::from(b.0))
+                .collect();
+            assert_eq!(da, db, "sites {} and {}", a.0, b.0);
+            if depth > 0 {
+                for (ka, kb) in g.neighbors(a, ShellId(0)).zip(g.neighbors(b, ShellId(0))) {
+                    walk(g, ka, kb, depth - 1);
+                }
+            }
+        }
+        let crystal = Crystal::fcc(4.0).unwrap();
+        let list = periodic_crystal(&crystal, [6; 3], &[KindId(0); 4], "bulk").unwrap();
+        let shells = [ShellSpec {
+            name: "nn".into(),
+            pairs: vec![ShellPair {
+                kinds: (KindId(0), KindId(0)),
+                min: 2.5,
+                max: 3.0,
+            }],
+        }];
+        let g = build_graph(list, &shells, vec!["fcc".into()]).unwrap();
+        assert!(DeepTemplates::new(&g, TEMPLATE_DEPTH).is_none());
+        let depth = TEMPLATE_DEPTH + 1;
+        let deep = DeepTemplates::new(&g, depth).unwrap();
+        let mut first: HashMap<u32, SiteId> = HashMap::new();
+        for s in 0..g.len() {
+            let site = site_id(s);
+            let reference = *first.entry(deep.get(site)).or_insert(site);
+            walk(&g, reference, site, depth);
+        }
+        // deeper ids split the graph's templates further.
+        assert!(first.len() > g.template_count());
+    }
 
     #[test]
     fn site_marks_insert_query_clear_and_grow() {
