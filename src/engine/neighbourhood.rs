@@ -7,11 +7,13 @@
 //! visiting order); it is keyed by the templates of the changed sites and their offset.
 //! The graph refines its templates to [`TEMPLATE_DEPTH`] steps (and [`DeepTemplates`]
 //! further where a search expands deeper), so the key fixes the templates of every site
-//! the search expands, and when the same key
-//! comes again the recorded visit is replayed in the same order without reading anything
-//! around it, and the trajectory is identical with or without the cache (it only saves the
-//! search). Irregular regions miss the cache more often and fall back to the search; the
-//! cache is bounded.
+//! the search expands. When the same key comes again, the recorded visit is replayed in
+//! the same order without reading anything around it, and the trajectory is identical
+//! with or without the cache (it only saves the search). Irregular regions miss the cache
+//! more often and fall back to the search; the cache is bounded.
+//!
+//! The module also holds the engine's per-event bookkeeping of sites: [`OwnerBits`] (which
+//! sites own events) and [`SiteMarks`] (the sites visited around the current event).
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
