@@ -18,9 +18,9 @@
 //! equivalent sites produce identical templates.
 //!
 //! Templates are *refined* to [`TEMPLATE_DEPTH`] neighbour steps when the graph is
-//! finished: two sites share a template only if every site reached from them along any path
-//! of at most that many steps (through every shell) also shares its template, at the same
-//! offsets. The engine relies on it to replay a recorded neighbourhood without reading the
+//! finished: two sites share a template only if the sites reached from them along any path
+//! of at most that many steps (through every shell, at the same offsets) have the same
+//! neighbour offsets, pairwise. The engine relies on it to replay a recorded neighbourhood without reading the
 //! sites around it. Refining splits a template into as many as its surroundings need; all
 //! of them point to the same offset lists, so it costs a few rows of start indices.
 //!
@@ -34,7 +34,8 @@ use std::collections::HashMap;
 use crate::error::{Error, Result};
 
 /// The depth to which [`SiteGraph`] templates are refined (see the module documentation):
-/// enough for refresh neighbourhoods of radius 3 (coordination tables with saddle terms).
+/// enough for the engine's refresh neighbourhoods up to radius 3 (coordination tables),
+/// whose search expands sites up to two steps from the changed sites.
 pub const TEMPLATE_DEPTH: usize = 2;
 
 /// Index of a site in the [`SiteGraph`].
@@ -310,11 +311,11 @@ impl SiteGraph {
 
     /// Refines templates `depth` more neighbour steps: the new template of a site interns
     /// its current template with the current templates of its neighbours in canonical
-    /// order. Two sites with equal refined templates therefore have equal templates (the
-    /// same offsets) and, at each offset, neighbours with equal templates before the
-    /// refinement; by induction, `d` refinements of templates that fix the offsets make
-    /// equal templates see equal templates along every path of `d` steps. The offsets of
-    /// each site are unchanged.
+    /// order. Two sites with equal refined templates therefore have equal templates before
+    /// the refinement (the same offsets) and, at each offset, neighbours with equal
+    /// templates before the refinement; by induction, after `d` refinements the sites
+    /// reached from two sites with equal templates along any path of at most `d` steps have
+    /// the same offsets. The offsets of each site are unchanged.
     fn refine_templates(&mut self, depth: usize) {
         let stride = self.shell_names.len() + 1;
         let mut key: Vec<u32> = Vec::new();
