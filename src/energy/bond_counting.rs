@@ -439,8 +439,6 @@ impl BondCounting {
         };
         // k ∈ N(o) ⇔ k − o is one of o's (sorted) offsets: a merge walk over offsets
         // relative to o.
-        // k ∈ N(o) ⇔ k − o is one of o's (sorted) offsets: a merge walk over offsets
-        // relative to o.
         let own_list = owner.offsets;
         // site indices fit in i64 and u32; neighbour indices are valid sites (checked by the
         // graph builder), and p − o is a neighbour offset, so it fits in i32.
@@ -489,6 +487,7 @@ impl BondCounting {
             *result += Self::coordination_partner(graph, coordination, coord, family, &owner, p);
         }
     }
+
     /// Adds the coordination terms of the swaps of `family` with each of `partners` to
     /// `out`, shell by shell (each partner's sum is accumulated in the same order as term by
     /// term): the owner's side once, then each partner's.

@@ -924,8 +924,7 @@ impl<E: EnergyModel> Simulation<E> {
 
         // replay: the same sites in the same order as the search below would visit them.
         if let Some(ball) = self.balls.find(&key) {
-            replay(ball, base, &self.owner_bits, &mut self.owners);
-            if self.owners.iter().any(|&(_, outer)| outer) {
+            if replay(ball, base, &self.owner_bits, &mut self.owners) {
                 for &(offset, visit) in &ball.sites {
                     if visit != Visit::Outer {
                         self.marks.insert(offset_site(base, offset), false);
@@ -1339,20 +1338,30 @@ impl<E: EnergyModel> Simulation<E> {
 }
 
 /// Replays a recorded refresh neighbourhood from `base`: collects the owners, in the order
-/// of the search that recorded it (see `collect_owners`).
+/// of the search that recorded it (see `collect_owners`). Returns true when one of them is
+/// in the outer layer.
 #[inline]
-fn replay(ball: &Ball, base: SiteId, owner_bits: &OwnerBits, owners: &mut Vec<(SiteId, bool)>) {
+fn replay(
+    ball: &Ball,
+    base: SiteId,
+    owner_bits: &OwnerBits,
+    owners: &mut Vec<(SiteId, bool)>,
+) -> bool {
+    let mut any_outer = false;
     for &(offset, visit) in &ball.sites {
         let k = offset_site(base, offset);
         match visit {
             Visit::Changed => owners.push((k, false)),
             Visit::Inner | Visit::Outer => {
                 if owner_bits.get(k) {
-                    owners.push((k, visit == Visit::Outer));
+                    let outer = visit == Visit::Outer;
+                    any_outer |= outer;
+                    owners.push((k, outer));
                 }
             }
         }
     }
+    any_outer
 }
 
 /// The site at `offset` from `base` (an offset recorded from a real neighbourhood).

@@ -21,7 +21,7 @@ use std::hash::BuildHasherDefault;
 use crate::solver::classes::KeyHasher;
 
 use crate::events::EventCatalog;
-use crate::sites::{ShellId, SiteGraph, SiteId, TEMPLATE_DEPTH};
+use crate::sites::{SiteGraph, SiteId, TEMPLATE_DEPTH};
 use crate::state::Occupancy;
 
 /// Most neighbourhoods kept.
@@ -137,37 +137,18 @@ impl DeepTemplates {
         if depth <= TEMPLATE_DEPTH {
             return None;
         }
-        let n = graph.len();
-        let mut ids: Vec<u32> = (0..n).map(|s| graph.template(site_id(s))).collect();
+        let mut ids: Vec<u32> = (0..graph.len())
+            .map(|s| graph.template(site_id(s)))
+            .collect();
         let mut count = graph.template_count();
-        let n_shells = graph.shell_count();
-        let mut key: Vec<u32> = Vec::new();
         for _ in TEMPLATE_DEPTH..depth {
-            let mut interned: HashMap<Vec<u32>, u32, BuildHasherDefault<KeyHasher>> =
-                HashMap::default();
-            let mut next = Vec::with_capacity(n);
-            for s in 0..n {
-                let site = site_id(s);
-                key.clear();
-                key.push(graph.template(site));
-                for shell in 0..n_shells {
-                    #[allow(clippy::cast_possible_truncation)]
-                    let shell = ShellId(shell as u8);
-                    key.extend(graph.neighbors(site, shell).map(|k| ids[k.index()]));
-                }
-                let id = if let Some(&id) = interned.get(key.as_slice()) {
-                    id
-                } else {
-                    // at most one id per site, and sites are u32.
-                    #[allow(clippy::cast_possible_truncation)]
-                    let id = interned.len() as u32;
-                    interned.insert(key.clone(), id);
-                    id
-                };
-                next.push(id);
-            }
-            count = interned.len();
+            let (next, firsts) = graph.refine_ids(&ids);
+            let done = firsts.len() == count;
             ids = next;
+            count = firsts.len();
+            if done {
+                break;
+            }
         }
         let ids = if count <= usize::from(u16::MAX) + 1 {
             #[allow(clippy::cast_possible_truncation)]
@@ -372,7 +353,7 @@ impl SiteMarks {
 mod tests {
     use super::*;
     use crate::lattice::{Crystal, periodic_crystal};
-    use crate::sites::KindId;
+    use crate::sites::{KindId, ShellId};
     use crate::sites::neighbors::{ShellPair, ShellSpec, build_graph};
 
     /// Deep templates beyond the graph's own depth: from two sites with equal deep

@@ -309,44 +309,61 @@ impl SiteGraph {
         self.template_starts.len() / (self.shell_names.len() + 1)
     }
 
-    /// Refines templates `depth` more neighbour steps: the new template of a site interns
-    /// its current template with the current templates of its neighbours in canonical
-    /// order. Two sites with equal refined templates therefore have equal templates before
-    /// the refinement (the same offsets) and, at each offset, neighbours with equal
-    /// templates before the refinement; by induction, after `d` refinements the sites
-    /// reached from two sites with equal templates along any path of at most `d` steps have
-    /// the same offsets. The offsets of each site are unchanged.
+    /// One refinement step of per-site ids (`ids[s]` for every site, ids that are at least
+    /// as fine as the templates): the new id of a site interns its id with its neighbours'
+    /// ids in canonical order. Two sites with equal new ids therefore have equal old ids
+    /// and, at each offset, neighbours with equal old ids. Returns the new ids (numbered in
+    /// order of first appearance) and, per new id, the first site that has it.
+    ///
+    /// # Panics
+    /// If `ids` does not have one entry per site.
+    #[must_use]
+    pub fn refine_ids(&self, ids: &[u32]) -> (Vec<u32>, Vec<SiteId>) {
+        assert_eq!(ids.len(), self.len(), "one id per site");
+        let mut interned: HashMap<Vec<u32>, u32> = HashMap::new();
+        let mut firsts: Vec<SiteId> = Vec::new();
+        let mut next = Vec::with_capacity(self.len());
+        let mut key: Vec<u32> = Vec::new();
+        for (s, &id) in ids.iter().enumerate() {
+            #[allow(clippy::cast_possible_truncation)]
+            let site = SiteId(s as u32);
+            key.clear();
+            key.push(id);
+            for shell in 0..self.shell_count() {
+                #[allow(clippy::cast_possible_truncation)]
+                let shell = ShellId(shell as u8);
+                key.extend(self.neighbors(site, shell).map(|k| ids[k.index()]));
+            }
+            let new_id = if let Some(&new_id) = interned.get(key.as_slice()) {
+                new_id
+            } else {
+                // at most one id per site, and sites are numbered by u32.
+                #[allow(clippy::cast_possible_truncation)]
+                let new_id = interned.len() as u32;
+                interned.insert(key.clone(), new_id);
+                firsts.push(site);
+                new_id
+            };
+            next.push(new_id);
+        }
+        (next, firsts)
+    }
+
+    /// Refines templates `depth` more neighbour steps with [`Self::refine_ids`]; by
+    /// induction, after `d` steps the sites reached from two sites with equal templates
+    /// along any path of at most `d` steps have the same offsets. The offsets of each site
+    /// are unchanged: a refined template points to the offset lists of the template it
+    /// came from.
     fn refine_templates(&mut self, depth: usize) {
         let stride = self.shell_names.len() + 1;
-        let mut key: Vec<u32> = Vec::new();
         for _ in 0..depth {
-            let mut interned: HashMap<Vec<u32>, u32> = HashMap::new();
-            let mut starts: Vec<u32> = Vec::new();
-            let mut next = Vec::with_capacity(self.len());
-            for s in 0..self.len() {
-                #[allow(clippy::cast_possible_truncation)]
-                let site = SiteId(s as u32);
-                key.clear();
-                key.push(self.template(site));
-                for shell in 0..self.shell_count() {
-                    #[allow(clippy::cast_possible_truncation)]
-                    let shell = ShellId(shell as u8);
-                    key.extend(self.neighbors(site, shell).map(|k| self.template(k)));
-                }
-                let id = if let Some(&id) = interned.get(key.as_slice()) {
-                    id
-                } else {
-                    // at most one template per site, and sites are numbered by u32.
-                    #[allow(clippy::cast_possible_truncation)]
-                    let id = interned.len() as u32;
-                    let row = self.template(site) as usize * stride;
-                    starts.extend_from_slice(&self.template_starts[row..row + stride]);
-                    interned.insert(key.clone(), id);
-                    id
-                };
-                next.push(id);
+            let (next, firsts) = self.refine_ids(&self.template_of);
+            let done = firsts.len() == self.template_count();
+            let mut starts = Vec::with_capacity(firsts.len() * stride);
+            for first in firsts {
+                let parent = self.template(first) as usize;
+                starts.extend_from_slice(&self.template_starts[parent * stride..][..stride]);
             }
-            let done = interned.len() == self.template_count();
             self.template_of = next;
             self.template_starts = starts;
             if done {
