@@ -19,9 +19,7 @@ use nanokmc::run::{self, ProgressMode, RunOptions, RunSummary};
 use nanokmc::scenario::{self, Amount, FrameSchedule, Geometry, Scenario};
 use nanokmc::units::Dimension;
 
-/// Compressed trajectory bytes per site and frame, worst case measured at 10⁶ sites with
-/// random species (`docs/output.md`).
-const TRAJECTORY_BYTES_PER_SITE: f64 = 2.6;
+use nanokmc::run::plan::TRAJECTORY_BYTES_PER_SITE;
 
 /// Exit code of a run that stopped early with a checkpoint (signal or walltime).
 pub const EXIT_INTERRUPTED: u8 = 3;
@@ -62,6 +60,10 @@ pub struct RunArgs {
     /// Replace existing trajectory files.
     #[arg(long)]
     pub overwrite: bool,
+    /// Refuse to start when the trajectories (all replicas) are expected to exceed this
+    /// size, e.g. "100 GB" (the default) or "2 TB".
+    #[arg(long, value_name = "SIZE")]
+    pub max_output: Option<String>,
     /// Progress display: auto (bar on a terminal, log lines otherwise), log, quiet.
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "log", "quiet"])]
     pub progress: String,
@@ -99,6 +101,9 @@ pub struct ExportArgs {
     /// Output file [default: the trajectory's name with the format's extension].
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
+    /// Replace an existing output file (never the trajectory itself, nor an HDF5 file).
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// A wall-clock duration: `HH:MM:SS`, `MM:SS`, or a time quantity such as `"2 h"`.
@@ -162,6 +167,10 @@ fn options(args: &RunArgs) -> Result<RunOptions> {
             .map(|w| wall_duration(w, "--checkpoint-every"))
             .transpose()?,
         overwrite: args.overwrite,
+        max_output: match &args.max_output {
+            Some(text) => run::plan::parse_bytes(text, "--max-output")?,
+            None => run::plan::DEFAULT_MAX_OUTPUT,
+        },
         progress: match args.progress.as_str() {
             "log" => ProgressMode::Log,
             "quiet" => ProgressMode::Quiet,
@@ -206,10 +215,32 @@ pub fn run_run(args: &RunArgs) -> Result<u8> {
 pub fn run_check(args: &CheckArgs) -> Result<()> {
     let scenario = scenario::read(&args.file)?;
     print!("{}", scenario_summary(&scenario));
+    let run_plan = run::plan::RunPlan::of(&scenario);
+    for w in &run_plan.warnings {
+        println!("warning: {w}");
+    }
     if args.no_build {
         return Ok(());
     }
     let system = scenario.build_system(0)?;
+    let sites = system.graph.len();
+    match run_plan.bytes_per_replica(sites) {
+        Some(bytes) => println!(
+            "trajectory: at most {} frames, about {} per replica ({} for {} replica(s))",
+            run_plan.frames.unwrap_or(0),
+            run::plan::bytes_text(bytes),
+            run::plan::bytes_text(bytes * f64::from(scenario.replicas)),
+            scenario.replicas
+        ),
+        None => println!("trajectory: the number of frames is not known before the run"),
+    }
+    if let Err(e) = run_plan.check_size(sites, scenario.replicas, run::plan::DEFAULT_MAX_OUTPUT) {
+        println!("warning: {e} (run would refuse it without a larger --max-output)");
+    } else if let Ok(Some(w)) =
+        run_plan.check_size(sites, scenario.replicas, run::plan::DEFAULT_MAX_OUTPUT)
+    {
+        println!("warning: {w}");
+    }
     let sim = Simulation::new(
         Arc::clone(&system.graph),
         Arc::clone(&system.model),
@@ -525,6 +556,22 @@ pub fn run_export(args: &ExportArgs) -> Result<()> {
         None => FrameSelection::All,
         Some(text) => FrameSelection::parse(text)?,
     };
+    if args.file.is_file() {
+        let extension = match format {
+            ExportFormat::Xyz => "xyz",
+            ExportFormat::Xdmf => "xdmf",
+        };
+        let target = args
+            .out
+            .clone()
+            .unwrap_or_else(|| args.file.with_extension(extension));
+        output::check_target(
+            &target,
+            output::TargetKind::Text,
+            args.overwrite,
+            &[&args.file],
+        )?;
+    }
     for path in output::export(&args.file, format, &frames, args.out.as_deref())? {
         println!("wrote {}", path.display());
     }

@@ -93,10 +93,21 @@ impl Error {
     /// failures (exit code 1).
     #[must_use]
     pub fn is_input_error(&self) -> bool {
-        matches!(
-            self,
-            Error::Input { .. } | Error::Units { .. } | Error::Build { .. }
-        )
+        match self {
+            Error::Input { .. } | Error::Units { .. } | Error::Build { .. } => true,
+            // a path the user gave that does not lead to a readable file (or to a writable
+            // place): bad input. A device or disk failure is not.
+            Error::Io { source, .. } => is_bad_path(source.kind()),
+            Error::Model { .. } | Error::Output { .. } => false,
+        }
+    }
+
+    /// An [`Error::Io`] for `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// Convenience constructor for a build error.
@@ -105,5 +116,37 @@ impl Error {
             context: context.into(),
             message: message.into(),
         }
+    }
+}
+
+/// True for I/O failures caused by the path itself (missing, a directory, not permitted,
+/// not text), which the user fixes by giving another path: exit code 2.
+fn is_bad_path(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        kind,
+        K::NotFound
+            | K::PermissionDenied
+            | K::IsADirectory
+            | K::NotADirectory
+            | K::InvalidData
+            | K::InvalidInput
+            | K::InvalidFilename
+            | K::AlreadyExists
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_error_missing_file_is_input_error() {
+        let e = Error::io("x", std::io::Error::from(std::io::ErrorKind::NotFound));
+        assert!(e.is_input_error());
+        let e = Error::io("x", std::io::Error::from(std::io::ErrorKind::IsADirectory));
+        assert!(e.is_input_error());
+        let e = Error::io("x", std::io::Error::from(std::io::ErrorKind::StorageFull));
+        assert!(!e.is_input_error());
     }
 }

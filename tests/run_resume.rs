@@ -330,3 +330,89 @@ fn replicas_do_not_depend_on_threads_or_selection() {
     assert!(!alone.with_file_name("alone.r0.h5md").exists());
     assert_ne!(replica(&one, 0).species, replica(&one, 1).species);
 }
+
+/// A run directory moved (or staged to another file system) after a walltime stop resumes
+/// in its new place: the checkpoint finds its trajectory beside itself, not at the absolute
+/// path it was written with, and the result is that of an uninterrupted run.
+#[test]
+fn resume_in_a_moved_directory_is_bit_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("reference.h5md");
+    let full = run_to_completion(SCENARIO, &reference);
+    let first = dir.path().join("first");
+    std::fs::create_dir(&first).unwrap();
+    let out = first.join("moved.h5md");
+    let walltime = format!("{} s", full.as_secs_f64() / 3.0);
+    let status = nanokmc()
+        .args([
+            "run",
+            SCENARIO,
+            "--progress",
+            "quiet",
+            "--walltime",
+            &walltime,
+            "--out",
+        ])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(3), "the walltime stops the run early");
+    let second = dir.path().join("second");
+    std::fs::rename(&first, &second).unwrap();
+    let moved = second.join("moved.h5md");
+    let status = nanokmc()
+        .args(["run", "--progress", "quiet", "--resume"])
+        .arg(checkpoint_of(&moved))
+        .status()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(!first.exists(), "the old place was written to");
+    assert_eq!(read_frames(&moved), read_frames(&reference));
+}
+
+/// Resuming several checkpoints, one of them damaged: every checkpoint is checked before
+/// any replica runs, so the command fails at once (exit code 2) and the good replica's
+/// trajectory and checkpoint are as they were.
+#[test]
+fn resume_checks_every_checkpoint_before_running_any() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = run_to_completion(SCENARIO, &dir.path().join("reference.h5md"));
+    let out = dir.path().join("pair.h5md");
+    let walltime = format!("{} s", full.as_secs_f64() / 3.0);
+    let status = nanokmc()
+        .args([
+            "run",
+            SCENARIO,
+            "--progress",
+            "quiet",
+            "--replicas",
+            "2",
+            "--threads",
+            "2",
+        ])
+        .args(["--walltime", &walltime, "--out"])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(3), "the walltime stops the run early");
+    let good = dir.path().join("pair.r0.h5md");
+    let bad = dir.path().join("pair.r1.h5md");
+    let mut bytes = std::fs::read(checkpoint_of(&bad)).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(checkpoint_of(&bad), &bytes).unwrap();
+    let before = std::fs::read(&good).unwrap();
+    let output = nanokmc()
+        .args(["run", "--progress", "quiet", "--resume"])
+        .arg(checkpoint_of(&good))
+        .arg(checkpoint_of(&bad))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(checkpoint_of(&good).exists());
+    assert_eq!(
+        std::fs::read(&good).unwrap(),
+        before,
+        "the good replica ran"
+    );
+}

@@ -47,9 +47,26 @@ impl Source {
     /// # Errors
     /// [`Error::Io`] when the file cannot be read.
     pub fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
+        let bytes = std::fs::read(path).map_err(|source| Error::io(path, source))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            // name the line and column of the first byte that is not UTF-8, counted in
+            // characters of the valid text before it.
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let valid = std::str::from_utf8(valid).unwrap_or_default();
+            let line = valid.matches('\n').count() + 1;
+            let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let byte = e.as_bytes()[valid.len()];
+            Error::Input {
+                location: crate::error::Location {
+                    path: path.to_path_buf(),
+                    line,
+                    column,
+                },
+                key: "(file)".into(),
+                message: format!(
+                    "the file is not UTF-8 text (byte 0x{byte:02x}); save it as UTF-8"
+                ),
+            }
         })?;
         Ok(Self {
             path: path.to_path_buf(),

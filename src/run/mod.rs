@@ -26,6 +26,7 @@
 //! completes.
 
 pub mod checkpoint;
+pub mod plan;
 mod progress;
 
 use std::path::{Path, PathBuf};
@@ -78,6 +79,9 @@ pub struct RunOptions {
     pub overwrite: bool,
     /// How progress is shown.
     pub progress: ProgressMode,
+    /// The largest trajectory (all replicas) the run may write [bytes]; a run expected to
+    /// write more is refused before it starts ([`plan::RunPlan::check_size`]).
+    pub max_output: f64,
     /// Set from outside (signal handler) to stop every replica at the next event with a
     /// checkpoint.
     pub stop_flag: Arc<AtomicBool>,
@@ -95,6 +99,7 @@ impl Default for RunOptions {
             checkpoint_every: None,
             overwrite: false,
             progress: ProgressMode::Quiet,
+            max_output: plan::DEFAULT_MAX_OUTPUT,
             stop_flag: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -199,10 +204,20 @@ impl std::fmt::Display for RunSummary {
                 r.ending,
                 r.output.display()
             )?;
+            // after a resume, the wall time of all segments and this segment's share, so
+            // that the rate and the time spent writing below read against the right total.
+            let wall = if r.wall_seconds > r.segment_seconds + 0.005 {
+                format!(
+                    "wall {:.2} s over all segments ({:.2} s in this one)",
+                    r.wall_seconds, r.segment_seconds
+                )
+            } else {
+                format!("wall {:.2} s", r.wall_seconds)
+            };
             writeln!(
                 f,
-                "  simulated time {:.6e} s, {} events ({} null), {} frames, wall {:.2} s, {:.4e} events/s",
-                r.time, r.events, r.null_events, r.frames, r.wall_seconds, r.events_per_second
+                "  simulated time {:.6e} s, {} events ({} null), {} frames, {wall}, {:.4e} events/s",
+                r.time, r.events, r.null_events, r.frames, r.events_per_second
             )?;
             writeln!(
                 f,
@@ -323,16 +338,40 @@ pub fn run(mut scenario: Scenario, options: &RunOptions) -> Result<RunSummary> {
                 ),
             ));
         }
+        crate::output::check_target(
+            &path,
+            crate::output::TargetKind::Hdf5,
+            options.overwrite,
+            &[scenario.source.path(), &scenario.potential_path],
+        )?;
+    }
+    let run_plan = plan::RunPlan::of(&scenario);
+    if options.progress != ProgressMode::Quiet {
+        for w in &run_plan.warnings {
+            eprintln!("warning: {w}");
+        }
     }
     let progress = Progress::new(options.progress, replicas.len());
     let pool = pool(options.threads, replicas.len())?;
     let scenario = &scenario;
+    let run_plan = &run_plan;
+    #[allow(clippy::cast_possible_truncation)]
+    let n_run = replicas.len() as u32;
+    let first = replicas[0];
     let results: Vec<Result<ReplicaSummary>> = pool.install(|| {
         replicas
             .par_iter()
             .map(|&r| {
                 let path = replica_path(&out, r, scenario.replicas);
                 let system = scenario.build_system(r)?;
+                // every replica has the same sites, so each refuses alike before writing.
+                let size = run_plan.check_size(system.graph.len(), n_run, options.max_output)?;
+                if let Some(w) = size
+                    && r == first
+                    && options.progress != ProgressMode::Quiet
+                {
+                    eprintln!("warning: {w}");
+                }
                 let mut replica = Replica::start(scenario, r, system, path, options)?;
                 replica.run(options, &progress)
             })
@@ -355,18 +394,39 @@ pub fn resume(checkpoints: &[PathBuf], options: &RunOptions) -> Result<RunSummar
         .collect::<Result<Vec<_>>>()?;
     let progress = Progress::new(options.progress, loaded.len());
     let pool = pool(options.threads, loaded.len())?;
-    let results: Vec<Result<ReplicaSummary>> = pool.install(|| {
+    // every checkpoint is checked against its scenario and trajectory before any replica
+    // runs, so that a bad one fails at once, not after the good ones have run.
+    let prepared: Vec<Replica> = pool.install(|| {
         loaded
             .into_par_iter()
-            .map(|(path, c)| {
-                let mut replica = Replica::resume(&path, c)?;
-                replica.run(options, &progress)
-            })
+            .map(|(path, c)| Replica::resume(&path, c))
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let results: Vec<Result<ReplicaSummary>> = pool.install(|| {
+        prepared
+            .into_par_iter()
+            .map(|mut replica| replica.run(options, &progress))
             .collect()
     });
     progress.finish();
     let replicas = results.into_iter().collect::<Result<Vec<_>>>()?;
     Ok(RunSummary { replicas })
+}
+
+/// The trajectory a checkpoint continues. A checkpoint is written beside its trajectory, so
+/// the file of the stored name in the checkpoint's own directory is taken first: a run
+/// directory moved or staged elsewhere resumes in place. The stored (absolute) path is the
+/// fallback for a checkpoint moved away from its trajectory.
+fn trajectory_of_checkpoint(checkpoint: &Path, stored: &Path) -> PathBuf {
+    let beside = match (checkpoint.parent(), stored.file_name()) {
+        (Some(dir), Some(name)) => Some(dir.join(name)),
+        (None, Some(name)) => Some(PathBuf::from(name)),
+        _ => None,
+    };
+    match beside {
+        Some(b) if b.is_file() => std::path::absolute(&b).unwrap_or(b),
+        _ => stored.to_path_buf(),
+    }
 }
 
 /// One replica being run.
@@ -492,8 +552,9 @@ impl Replica {
             key: "checkpoint".into(),
             message: format!("does not fit its scenario: {e}"),
         })?;
+        let output = trajectory_of_checkpoint(path, &c.output);
         let writer = TrajectoryWriter::resume(
-            &c.output,
+            &output,
             &header(&scenario, c.replica, sim.graph()),
             c.frames_written,
         )?;
@@ -502,7 +563,7 @@ impl Replica {
             c.replica,
             sim,
             writer,
-            c.output,
+            output,
             c.next_frame,
             c.last_frame,
             c.wall_seconds,
@@ -802,7 +863,11 @@ impl Replica {
             FrameSchedule::EveryEvents(n) => Some(n),
             _ => None,
         };
-        let bar = progress.replica(self.index);
+        let bar = progress.replica(
+            self.index,
+            self.events_at_start,
+            !self.scenario.stop.conditions.is_empty(),
+        );
         loop {
             if let Some(ending) = self.ending() {
                 self.write_frame()?;

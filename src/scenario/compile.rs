@@ -25,6 +25,10 @@ use crate::sites::{DomainId, KindId};
 use crate::state::SpeciesId;
 use crate::units::Dimension;
 
+/// The highest temperature a program may reach [K]: far above every melting point, so
+/// only a wrong unit or a typo gets there (e.g. `1e300 K`).
+const MAX_TEMPERATURE: f64 = 1.0e5;
+
 const IDENTITY: [[f64; 3]; 3] = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
 
 /// Reads and checks a scenario file and the potential it names.
@@ -941,10 +945,18 @@ impl Compiler<'_> {
 
     fn temperature(&self, q: &Quantity, key: &str) -> Result<f64> {
         let t = self.quantity(q, Dimension::Temperature, key)?;
-        if t > 0.0 && t.is_finite() {
-            Ok(t)
-        } else {
+        if !(t > 0.0 && t.is_finite()) {
             Err(self.err(q.span(), key, "must be above 0 K"))
+        } else if t > MAX_TEMPERATURE {
+            Err(self.err(
+                q.span(),
+                key,
+                format!(
+                    "{t:.4e} K is above {MAX_TEMPERATURE:.0} K, where no crystal (and no lattice model) exists; check the unit"
+                ),
+            ))
+        } else {
+            Ok(t)
         }
     }
 

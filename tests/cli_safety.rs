@@ -1,0 +1,169 @@
+//! What the binary does with paths a user got wrong: missing or unreadable inputs, outputs
+//! in missing directories, and `--overwrite` aimed at the wrong file. Each is refused with
+//! exit code 2, a message naming the path, and nothing written or replaced.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const SCENARIO: &str = "tests/data/scenarios/good/minimal.toml";
+
+fn nanokmc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nanokmc"))
+        .args(args)
+        .output()
+        .expect("runs nanokmc")
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn assert_refused(output: &Output, expected: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(expected),
+        "expected `{expected}` in {stderr}"
+    );
+}
+
+/// Missing files and directories given as files are input errors (exit code 2), for the
+/// scenario and for a trajectory.
+#[test]
+fn cli_missing_inputs_exit_with_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.toml");
+    assert_refused(&nanokmc(&["run", path(&missing)]), "nope.toml");
+    assert_refused(&nanokmc(&["check", path(dir.path())]), "directory");
+    assert_refused(
+        &nanokmc(&["info", path(&dir.path().join("x.h5md"))]),
+        "x.h5md",
+    );
+}
+
+/// `--out` in a directory that does not exist: refused before anything runs.
+#[test]
+fn cli_run_output_in_missing_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("missing/run.h5md");
+    let result = nanokmc(&["run", SCENARIO, "--progress", "quiet", "--out", path(&out)]);
+    assert_refused(&result, "does not exist");
+    assert!(!dir.path().join("missing").exists());
+}
+
+/// `--overwrite` replaces an earlier trajectory but never the scenario itself given as
+/// `--out` by mistake, nor any other file that is not HDF5.
+#[test]
+fn cli_overwrite_never_replaces_a_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("scenario.toml");
+    let text = std::fs::read_to_string(SCENARIO).unwrap().replace(
+        "../potentials/",
+        &format!(
+            "{}/tests/data/scenarios/potentials/",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+    );
+    std::fs::write(&copy, &text).unwrap();
+    let result = nanokmc(&[
+        "run",
+        path(&copy),
+        "--progress",
+        "quiet",
+        "--overwrite",
+        "--out",
+        path(&copy),
+    ]);
+    assert_refused(&result, "is the input file");
+    assert_eq!(std::fs::read_to_string(&copy).unwrap(), text);
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "field notes").unwrap();
+    let result = nanokmc(&[
+        "run",
+        path(&copy),
+        "--progress",
+        "quiet",
+        "--overwrite",
+        "--out",
+        path(&notes),
+    ]);
+    assert_refused(&result, "not an HDF5 file");
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "field notes");
+
+    let out = dir.path().join("t.h5md");
+    let first = nanokmc(&[
+        "run",
+        path(&copy),
+        "--progress",
+        "quiet",
+        "--out",
+        path(&out),
+    ]);
+    assert!(first.status.success(), "{first:?}");
+    let again = nanokmc(&[
+        "run",
+        path(&copy),
+        "--progress",
+        "quiet",
+        "--overwrite",
+        "--out",
+        path(&out),
+    ]);
+    assert!(again.status.success(), "{again:?}");
+}
+
+/// `export` refuses an existing output without `--overwrite`, replaces it with it, and
+/// never writes over its own input or another HDF5 file.
+#[test]
+fn cli_export_overwrite_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t.h5md");
+    let run = nanokmc(&["run", SCENARIO, "--progress", "quiet", "--out", path(&out)]);
+    assert!(run.status.success(), "{run:?}");
+    let xyz = dir.path().join("t.xyz");
+    let first = nanokmc(&["export", path(&out), "--format", "xyz"]);
+    assert!(first.status.success(), "{first:?}");
+    assert!(xyz.exists());
+    assert_refused(
+        &nanokmc(&["export", path(&out), "--format", "xyz"]),
+        "file exists",
+    );
+    let again = nanokmc(&["export", path(&out), "--format", "xyz", "--overwrite"]);
+    assert!(again.status.success(), "{again:?}");
+    let before = std::fs::read(&out).unwrap();
+    let onto_input = nanokmc(&[
+        "export",
+        path(&out),
+        "--format",
+        "xyz",
+        "--overwrite",
+        "--out",
+        path(&out),
+    ]);
+    assert_refused(&onto_input, "is the input file");
+    assert_eq!(std::fs::read(&out).unwrap(), before);
+}
+
+/// `--max-output` refuses a run whose trajectory would be larger, before writing anything,
+/// with the estimate in the message.
+#[test]
+fn cli_run_refuses_output_beyond_max_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("big.h5md");
+    let result = nanokmc(&[
+        "run",
+        SCENARIO,
+        "--progress",
+        "quiet",
+        "--max-output",
+        "1 kB",
+        "--out",
+        path(&out),
+    ]);
+    assert_refused(&result, "the trajectory would be about");
+    assert!(!out.exists());
+    assert_refused(
+        &nanokmc(&["run", SCENARIO, "--max-output", "lots", "--out", path(&out)]),
+        "--max-output",
+    );
+}
