@@ -84,7 +84,7 @@ def check_xdmf(path, xdmf):
     print("XDMF (ElementTree): ok")
 
 
-def check_ase(xyz, expect):
+def check_ase(xyz, h5path, expect):
     try:
         import ase.io
     except ImportError as error:
@@ -99,6 +99,15 @@ def check_ase(xyz, expect):
         assert int(atoms.info["Step"]) == expect["steps"][i]
         assert set(atoms.get_chemical_symbols()) <= {"Cd", "Se"}
         assert "domain" in atoms.arrays and "kind" in atoms.arrays
+        # positions are relative to the box origin (ASE ignores `Origin`), so that the
+        # atoms sit where they sit in the cell: the trajectory's positions minus the origin.
+        with h5py.File(h5path, "r") as f:
+            box = f["particles/trajectory/box"]
+            origin = np.asarray(box.attrs["origin"], dtype=float)
+            species = f["particles/trajectory/species/value"][i]
+            absolute = f["particles/trajectory/position/value"][i][species != 0]
+        assert np.allclose(atoms.positions, absolute - origin, atol=1e-5)
+        assert np.allclose([float(x) for x in atoms.info["BoxOrigin"].split()] if isinstance(atoms.info["BoxOrigin"], str) else atoms.info["BoxOrigin"], origin)
     print("ASE: ok")
 
 
@@ -111,7 +120,7 @@ def main():
     if len(sys.argv) > 4:
         check_xdmf(path, sys.argv[4])
     if len(sys.argv) > 3:
-        check_ase(sys.argv[3], expect)
+        check_ase(sys.argv[3], sys.argv[1], expect)
 
 
 if __name__ == "__main__":

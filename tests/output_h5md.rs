@@ -639,7 +639,7 @@ fn export_xyz_small_system_parses_back() {
             "Lattice=\"12.6",
             "Properties=species:S:1:pos:R:3:domain:I:1:kind:I:1",
             "pbc=\"T T F\"",
-            "Origin=",
+            "BoxOrigin=\"-1.00000000 -2.00000000 -3.00000000\"",
             &format!("Step={}", fr[f].step),
             &format!("Time={:e}", fr[f].time),
         ] {
@@ -654,8 +654,12 @@ fn export_xyz_small_system_parses_back() {
             let cols: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
             assert_eq!(cols.len(), 6);
             assert_eq!(cols[0], h.species_elements[usize::from(s)]);
-            let x: f64 = cols[1].parse().unwrap();
-            assert!((x - h.positions[site][0]).abs() < 1e-5);
+            // relative to the box origin, so that the atoms sit inside the cell for ASE.
+            for axis in 0..3 {
+                let x: f64 = cols[1 + axis].parse().unwrap();
+                let expected = h.positions[site][axis] - h.box_origin[axis];
+                assert!((x - expected).abs() < 1e-5, "{x} vs {expected}");
+            }
             assert_eq!(cols[4].parse::<u16>().unwrap(), h.site_domains[site]);
             assert_eq!(cols[5].parse::<u16>().unwrap(), h.site_kinds[site]);
             seen += 1;

@@ -2,8 +2,10 @@
 //!
 //! - **Extended XYZ**: one block per selected frame, vacancies omitted; columns
 //!   `species:S:1:pos:R:3:domain:I:1:kind:I:1` (chemical symbol, position [Å], domain id,
-//!   site kind id); the comment line carries `Lattice`, `Origin`, `pbc`, `Time` [s] and
-//!   `Step`.
+//!   site kind id); the comment line carries `Lattice`, `pbc`, `Time` [s], `Step` and
+//!   `BoxOrigin`. Positions are written relative to the box origin, so the atoms sit inside
+//!   the cell for every reader (ASE ignores the `Origin` key that OVITO reads); add
+//!   `BoxOrigin` to get the trajectory's absolute positions back.
 //! - **XDMF 3**: a small XML file next to the `.h5` that points into it: a temporal
 //!   collection of polyvertex grids over all sites, with `species`, `kind` and `domain` as
 //!   node attributes (threshold `species ≥ 1` in `ParaView` to hide vacancies). It describes
@@ -275,7 +277,7 @@ fn xyz_text(path: &Path, file: &hdf5::File, selected: &[u64]) -> Result<String> 
         let _ = writeln!(text, "{atoms}");
         let _ = writeln!(
             text,
-            "Lattice=\"{lattice}\" Origin=\"{origin}\" Properties=species:S:1:pos:R:3:domain:I:1:kind:I:1 Time={time:e} Step={step} Frame={frame} pbc=\"{pbc}\""
+            "Lattice=\"{lattice}\" BoxOrigin=\"{origin}\" Properties=species:S:1:pos:R:3:domain:I:1:kind:I:1 Time={time:e} Step={step} Frame={frame} pbc=\"{pbc}\""
         );
         for (site, &s) in species.iter().enumerate() {
             if s == 0 {
@@ -286,10 +288,15 @@ fn xyz_text(path: &Path, file: &hdf5::File, selected: &[u64]) -> Result<String> 
                 .get(usize::from(s))
                 .map_or("X", String::as_str);
             let p = &sites.positions[3 * site..3 * site + 3];
+            let r = |i: usize| f64::from(p[i]) - sites.origin.get(i).copied().unwrap_or(0.0);
             let _ = writeln!(
                 text,
                 "{element} {:.6} {:.6} {:.6} {} {}",
-                p[0], p[1], p[2], sites.domains[site], sites.kinds[site]
+                r(0),
+                r(1),
+                r(2),
+                sites.domains[site],
+                sites.kinds[site]
             );
         }
     }
