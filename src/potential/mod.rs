@@ -969,6 +969,19 @@ impl Compiler<'_> {
             }
         }
         let reversible = e.reversible.as_ref().is_none_or(|r| *r.get_ref());
+        if thermal_swap && reversible && e.barrier_rule == Some(FileBarrierRule::Fixed) {
+            // `fixed` ignores ΔE: an event and its reverse (or a self-reverse swap in both
+            // directions) would fire at the same rate whatever the energy change, so the
+            // model would not reach Boltzmann equilibrium.
+            return Err(src.error(
+                e.name.span(),
+                format!("{key}.barrier_rule"),
+                "barrier_rule = \"fixed\" ignores the energy change, so a reversible hop or \
+                 exchange would break detailed balance (k_forward / k_reverse = 1 whatever ΔE): \
+                 use kang_weinberg or uphill, or set `reversible = false` for a deliberately \
+                 one-way event",
+            ));
+        }
         if thermal_swap && reversible && (e.from.is_some() != e.to.is_some()) {
             let at = e
                 .from

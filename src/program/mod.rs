@@ -1,18 +1,18 @@
 //! The time program: temperature T(t) [K] and electron flux φ(t) [e Å⁻² s⁻¹].
 //!
 //! A [`Program`] holds two [`Schedule`]s, piecewise-linear functions of time with optional
-//! jumps (beam on/off). The engine asks for the [`Environment`] at the current time and for
-//! the next breakpoint: rates are computed from the environment at the start of each step
-//! and treated as constant until the next event or boundary, and every breakpoint is a
-//! boundary at which all rates are rebuilt (style guide §3, step 3).
+//! jumps (beam on/off). The engine asks for the [`Environment`] at any time, for the next
+//! breakpoint, and for the extremes of T and φ over an interval ([`Program::bounds_on`]).
 //!
-//! # Approximation
-//! Between breakpoints a ramp changes T continuously while the rates are frozen at their
-//! value at the last rebuild, which is the usual first-order treatment (physics dossier
-//! §4). For a steep ramp, add intermediate points (or steps) so that T changes by less
-//! than about 1 K between breakpoints; [`Program::bounds_on`] gives the extremes of T and
-//! φ over an interval for engines that bound the error or use thinning instead.
-//!
+//! # Exactness
+//! Nothing here is approximated. The engine cuts time into windows that end at every
+//! breakpoint; within a window it draws candidate events at the bound rates (each rate at
+//! the window's largest T and φ) and accepts each with the ratio of the true rate at the
+//! candidate's time to its bound (thinning, Lewis & Shedler 1979), which samples the
+//! non-homogeneous process exactly under any ramp (`ARCHITECTURE.md`, "Why thinning is
+//! exact"). Windows inside a ramp are only kept short enough that the acceptance stays
+//! high: their length affects speed, never the result.
+
 //! # Building programs
 //! - [`Program::constant`] for isothermal runs under a constant beam;
 //! - [`temperature_steps`] with [`Step::Hold`] / [`Step::Ramp`] for heating experiments;
