@@ -14,10 +14,24 @@ if [ -z "$py" ] || [ "$(readlink -f "$py")" = "$(readlink -f /usr/bin/python3 2>
   dpkg -s python3-venv >/dev/null 2>&1 || need+=(python3-venv)
   dpkg -s python3-pip >/dev/null 2>&1 || need+=(python3-pip)
 fi
+# --paraview: also ParaView's Python (pvpython, Debian's python3-paraview), with which
+# tests/paraview_reader.rs opens our XDMF export through ParaView's default reader. .ci/run
+# asks for it; the README's commands do not need it (that test then says it was skipped).
+paraview=()
+if [ "${1:-}" = "--paraview" ]; then
+  dpkg -s python3-paraview >/dev/null 2>&1 || paraview+=(python3-paraview)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $sudo_cmd apt-get update -qq
   $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if [ ${#paraview[@]} -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${paraview[@]}" >/dev/null
 fi

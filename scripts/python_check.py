@@ -74,13 +74,20 @@ def check_xdmf(path, xdmf):
     assert root.tag == "Xdmf"
     grids = root.findall("./Domain/Grid/Grid")
     assert grids, "no frames in the XDMF collection"
-    with h5py.File(path, "r") as f:
+    # every dataset is a plain one (no hyperslab) in the companion X.xdmf.h5 beside it.
+    companion = xdmf + ".h5"
+    with h5py.File(companion, "r") as f, h5py.File(path, "r") as traj:
         for item in root.iter("DataItem"):
-            if item.get("Format") == "HDF":
-                name, dataset = item.text.strip().split(":", 1)
-                assert name == os.path.basename(path), name
-                dims = tuple(int(d) for d in item.get("Dimensions").split())
-                assert f[dataset].shape == dims, (dataset, f[dataset].shape, dims)
+            assert item.get("ItemType") is None, item.attrib
+            assert item.get("Format") == "HDF", item.attrib
+            name, dataset = item.text.strip().split(":", 1)
+            assert name == os.path.basename(companion), name
+            dims = tuple(int(d) for d in item.get("Dimensions").split())
+            assert f[dataset].shape == dims, (dataset, f[dataset].shape, dims)
+        species = traj["particles/trajectory/species/value"]
+        for i, grid in enumerate(grids):
+            ref = grid.find("./Attribute[@Name='species']/DataItem").text.split(":", 1)[1]
+            assert (f[ref][()] == species[i]).all(), ref
     print("XDMF (ElementTree): ok")
 
 

@@ -571,6 +571,14 @@ pub fn run_export(args: &ExportArgs) -> Result<()> {
             args.overwrite,
             &[&args.file],
         )?;
+        if format == ExportFormat::Xdmf {
+            output::check_target(
+                &output::export::xdmf_companion(&target),
+                output::TargetKind::Hdf5,
+                args.overwrite,
+                &[&args.file],
+            )?;
+        }
     }
     for path in output::export(&args.file, format, &frames, args.out.as_deref())? {
         println!("wrote {}", path.display());

@@ -6,16 +6,21 @@
 //!   `BoxOrigin`. Positions are written relative to the box origin, so the atoms sit inside
 //!   the cell for every reader (ASE ignores the `Origin` key that OVITO reads); add
 //!   `BoxOrigin` to get the trajectory's absolute positions back.
-//! - **XDMF 3**: a small XML file next to the `.h5` that points into it: a temporal
-//!   collection of polyvertex grids over all sites, with `species`, `kind` and `domain` as
-//!   node attributes (threshold `species ≥ 1` in `ParaView` to hide vacancies). It describes
-//!   the frames present at export time; export again after the run has grown.
+//! - **XDMF 3**: a small XML file `X.xdmf` and a companion HDF5 file `X.xdmf.h5` beside it:
+//!   a temporal collection of polyvertex grids over all sites, with `species`, `kind` and
+//!   `domain` as node attributes (threshold `species ≥ 1` in `ParaView` to hide vacancies).
+//!   The companion holds the positions, kinds and domains once and the species of each
+//!   exported frame as its own 1-D dataset, so that the XML needs no hyperslab: `ParaView`'s
+//!   default Xdmf3 readers do not read hyperslabs of the trajectory's `[frames, sites]`
+//!   datasets (they load 0 points), while plain datasets are read by the Xdmf3 and the
+//!   legacy XDMF readers alike. It describes the frames present at export time; export
+//!   again after the run has grown.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::h5md::{PARTICLES, STEP, TIME, output_error, to_usize};
+use super::h5md::{STEP, TIME, output_error, to_usize};
 use super::reader::{self, OpenedFile, input_error, particle_path, read_str_list_attr};
 use crate::error::{Error, Result};
 
@@ -161,9 +166,16 @@ pub fn export(
         ExportFormat::Xdmf => "xdmf",
     };
     let target = out.map_or_else(|| path.with_extension(extension), Path::to_path_buf);
+    let mut written = vec![target.clone()];
     let text = match format {
         ExportFormat::Xyz => xyz_text(path, &file, &selected)?,
-        ExportFormat::Xdmf => xdmf_text(path, &file, &selected, total, &target)?,
+        ExportFormat::Xdmf => {
+            let companion = xdmf_companion(&target);
+            write_xdmf_companion(path, &file, &selected, &companion)?;
+            let text = xdmf_text(path, &file, &selected, &companion)?;
+            written.push(companion);
+            text
+        }
     };
     let io = |source| Error::Io {
         path: target.clone(),
@@ -172,7 +184,71 @@ pub fn export(
     let mut handle = std::fs::File::create(&target).map_err(io)?;
     handle.write_all(text.as_bytes()).map_err(io)?;
     handle.sync_all().map_err(io)?;
-    Ok(vec![target])
+    Ok(written)
+}
+
+/// The HDF5 file written beside an XDMF sidecar `X.xdmf`: `X.xdmf.h5`.
+#[must_use]
+pub fn xdmf_companion(xdmf: &Path) -> PathBuf {
+    let mut name = xdmf.as_os_str().to_owned();
+    name.push(".h5");
+    PathBuf::from(name)
+}
+
+/// Name of the dataset holding the species of trajectory frame `frame` in the companion.
+fn companion_species(frame: u64) -> String {
+    format!("species/frame_{frame:06}")
+}
+
+/// Writes the companion of an XDMF sidecar: `/position` [N, 3] f32 (Å), `/kind` and
+/// `/domain` [N] u16, and `species/frame_<k>` [N] u8 for each selected frame (compressed),
+/// reading one frame at a time.
+fn write_xdmf_companion(
+    path: &Path,
+    file: &hdf5::File,
+    selected: &[u64],
+    companion: &Path,
+) -> Result<()> {
+    let read = |e: hdf5::Error| output_error(path, "reading frames", e);
+    let write = |e: hdf5::Error| output_error(companion, "writing the XDMF companion", e);
+    let sites = read_sites(path, file, to_usize(selected[0]))?;
+    let n = sites.kinds.len();
+    if companion.exists() {
+        std::fs::remove_file(companion).map_err(|source| Error::io(companion, source))?;
+    }
+    let out = hdf5::File::create_excl(companion).map_err(write)?;
+    out.new_dataset::<f32>()
+        .shape([n, 3])
+        .create("position")
+        .and_then(|d| d.write_raw(&sites.positions))
+        .map_err(write)?;
+    for (name, values) in [("kind", &sites.kinds), ("domain", &sites.domains)] {
+        out.new_dataset::<u16>()
+            .shape([n])
+            .create(name)
+            .and_then(|d| d.write_raw(values))
+            .map_err(write)?;
+    }
+    let species_ds = file
+        .dataset(&particle_path("species/value"))
+        .map_err(read)?;
+    out.create_group("species").map_err(write)?;
+    for &frame in selected {
+        let species: Vec<u8> = species_ds
+            .read_slice_1d::<u8, _>(ndarray::s![to_usize(frame), ..])
+            .map_err(read)?
+            .to_vec();
+        out.new_dataset::<u8>()
+            .shape([n])
+            .chunk([n.clamp(1, 1 << 20)])
+            .shuffle()
+            .deflate(4)
+            .create(companion_species(frame).as_str())
+            .and_then(|d| d.write_raw(&species))
+            .map_err(write)?;
+    }
+    out.flush().map_err(write)?;
+    Ok(())
 }
 
 /// Site data common to all frames.
@@ -303,13 +379,7 @@ fn xyz_text(path: &Path, file: &hdf5::File, selected: &[u64]) -> Result<String> 
     Ok(text)
 }
 
-fn xdmf_text(
-    path: &Path,
-    file: &hdf5::File,
-    selected: &[u64],
-    total: u64,
-    target: &Path,
-) -> Result<String> {
+fn xdmf_text(path: &Path, file: &hdf5::File, selected: &[u64], companion: &Path) -> Result<String> {
     let err = |e: hdf5::Error| output_error(path, "reading frames", e);
     let n = file
         .dataset(&particle_path("kind"))
@@ -319,38 +389,20 @@ fn xdmf_text(
         .copied()
         .unwrap_or(0);
     let times: Vec<f64> = file.dataset(TIME).and_then(|d| d.read_raw()).map_err(err)?;
-    // The sidecar names the .h5 relative to itself when both sit in the same directory.
-    let same_dir = path.parent().map(Path::to_path_buf).unwrap_or_default()
-        == target.parent().map(Path::to_path_buf).unwrap_or_default();
-    let h5_name = if same_dir {
-        path.file_name()
+    // The companion sits beside the sidecar and is named relative to it.
+    let h5_name = xml_escape(
+        &companion
+            .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    } else {
-        std::fs::canonicalize(path)
-            .map_err(|source| Error::Io {
-                path: path.to_path_buf(),
-                source,
-            })?
-            .to_string_lossy()
-            .into_owned()
-    };
-    let h5_name = xml_escape(&h5_name);
-    let slab = |dataset: &str, frame: u64, inner: &[usize], number: &str, precision: u8| {
-        let dims: Vec<String> = inner.iter().map(ToString::to_string).collect();
-        let zeros = vec!["0"; inner.len()].join(" ");
-        let ones = vec!["1"; inner.len()].join(" ");
+            .unwrap_or_default(),
+    );
+    let item = |dims: &str, number: &str, precision: u8, dataset: &str| {
         format!(
-            "<DataItem ItemType=\"HyperSlab\" Dimensions=\"{inner_dims}\" Type=\"HyperSlab\">\n\
-             <DataItem Dimensions=\"3 {rank}\" Format=\"XML\">{frame} {zeros} 1 {ones} 1 {inner_dims}</DataItem>\n\
-             <DataItem Dimensions=\"{total} {inner_dims}\" NumberType=\"{number}\" Precision=\"{precision}\" Format=\"HDF\">{h5_name}:{PARTICLES}/{dataset}</DataItem>\n\
-             </DataItem>",
-            inner_dims = dims.join(" "),
-            rank = inner.len() + 1,
+            "<DataItem Dimensions=\"{dims}\" NumberType=\"{number}\" Precision=\"{precision}\" Format=\"HDF\">{h5_name}:/{dataset}</DataItem>"
         )
     };
     let mut text = String::from(
-        "<?xml version=\"1.0\" ?>\n<!DOCTYPE Xdmf SYSTEM \"Xdmf.dtd\" []>\n<Xdmf Version=\"3.0\">\n<Domain>\n<Grid Name=\"trajectory\" GridType=\"Collection\" CollectionType=\"Temporal\">\n",
+        "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"3.0\">\n<Domain>\n<Grid Name=\"trajectory\" GridType=\"Collection\" CollectionType=\"Temporal\">\n",
     );
     for &frame in selected {
         let time = times.get(to_usize(frame)).copied().unwrap_or(f64::NAN);
@@ -360,15 +412,14 @@ fn xdmf_text(
              <Topology TopologyType=\"Polyvertex\" NumberOfElements=\"{n}\" NodesPerElement=\"1\"/>\n\
              <Geometry GeometryType=\"XYZ\">\n{}\n</Geometry>\n\
              <Attribute Name=\"species\" AttributeType=\"Scalar\" Center=\"Node\">\n{}\n</Attribute>\n",
-            slab("position/value", frame, &[n, 3], "Float", 4),
-            slab("species/value", frame, &[n], "UChar", 1),
+            item(&format!("{n} 3"), "Float", 4, "position"),
+            item(&n.to_string(), "UChar", 1, &companion_species(frame)),
         );
         for name in ["kind", "domain"] {
             let _ = write!(
                 text,
-                "<Attribute Name=\"{name}\" AttributeType=\"Scalar\" Center=\"Node\">\n\
-                 <DataItem Dimensions=\"{n}\" NumberType=\"UInt\" Precision=\"2\" Format=\"HDF\">{h5_name}:{PARTICLES}/{name}</DataItem>\n\
-                 </Attribute>\n"
+                "<Attribute Name=\"{name}\" AttributeType=\"Scalar\" Center=\"Node\">\n{}\n</Attribute>\n",
+                item(&n.to_string(), "UInt", 2, name)
             );
         }
         text.push_str("</Grid>\n");
