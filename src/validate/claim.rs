@@ -76,7 +76,8 @@ struct MeasureFile {
     species: Option<Spanned<StringOrList>>,
     #[serde(default)]
     rule: Option<Spanned<String>>,
-    quantity: Spanned<String>,
+    #[serde(default)]
+    quantity: Option<Spanned<String>>,
     #[serde(default)]
     at: Option<Spanned<QuantityText>>,
     #[serde(default)]
@@ -220,12 +221,18 @@ pub fn read(path: &Path) -> Result<Claim> {
 ///
 /// # Errors
 /// [`crate::Error::Input`] at the offending key.
+// one check per key of the file, in the order of the file
+#[allow(clippy::too_many_lines)]
 pub fn compile(source: Source) -> Result<Claim> {
     let file: ClaimFile = source.parse()?;
     let s = &source;
     let h = &file.claim;
     let name = h.name.get_ref().trim().to_string();
-    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    {
         return Err(s.error(
             h.name.span(),
             "claim.name",
@@ -374,11 +381,8 @@ fn at_of(s: &Source, m: &MeasureFile, key: &str) -> Result<Option<At>> {
             "give `at` or `at_temperature`, not both",
         )),
         (None, Some(t)) => {
-            let temperature = s.quantity(
-                t,
-                Dimension::Temperature,
-                &format!("{key}.at_temperature"),
-            )?;
+            let temperature =
+                s.quantity(t, Dimension::Temperature, &format!("{key}.at_temperature"))?;
             Ok(Some(At::Temperature(temperature)))
         }
         (Some(a), None) => Ok(Some(match a.get_ref() {
@@ -402,6 +406,8 @@ fn observable(m: &MeasureFile) -> ObservableRef {
     }
 }
 
+// one check per key of a measure, then one arm per quantity
+#[allow(clippy::too_many_lines)]
 fn measure_of(s: &Source, m: &MeasureFile, key: &str) -> Result<Measure> {
     const QUANTITIES: [&str; 6] = [
         "value",
@@ -412,7 +418,14 @@ fn measure_of(s: &Source, m: &MeasureFile, key: &str) -> Result<Measure> {
         "ratio",
     ];
     let qkey = format!("{key}.quantity");
-    let qname = m.quantity.get_ref().as_str();
+    let Some(qspanned) = &m.quantity else {
+        return Err(s.error(
+            m.observable.span(),
+            qkey,
+            "missing key `quantity` (value, change, slope, time_average, exponent or ratio)",
+        ));
+    };
+    let qname = qspanned.get_ref().as_str();
     let at = at_of(s, m, key)?;
     let window = || -> Result<(f64, f64)> {
         let from = m
@@ -427,7 +440,7 @@ fn measure_of(s: &Source, m: &MeasureFile, key: &str) -> Result<Measure> {
         };
         if to <= from {
             return Err(s.error(
-                m.to.as_ref().map_or(m.quantity.span(), Spanned::span),
+                m.to.as_ref().map_or(qspanned.span(), Spanned::span),
                 format!("{key}.to"),
                 "must be later than `from`",
             ));
@@ -447,7 +460,11 @@ fn measure_of(s: &Source, m: &MeasureFile, key: &str) -> Result<Measure> {
         Ok(())
     };
     let needs_no_at = |q: &str| -> Result<()> {
-        if let Some(a) = m.at.as_ref().map(Spanned::span).or(m.at_temperature.as_ref().map(Spanned::span)) {
+        if let Some(a) =
+            m.at.as_ref()
+                .map(Spanned::span)
+                .or(m.at_temperature.as_ref().map(Spanned::span))
+        {
             return Err(s.error(
                 a,
                 format!("{key}.at"),
@@ -466,11 +483,26 @@ fn measure_of(s: &Source, m: &MeasureFile, key: &str) -> Result<Measure> {
                 _ => {
                     let d = m.denominator.as_ref().ok_or_else(|| {
                         s.error(
-                            m.quantity.span(),
+                            qspanned.span(),
                             qkey.clone(),
                             "quantity `ratio` needs a `denominator = { observable = …, … }`",
                         )
                     })?;
+                    let extra = d.quantity.is_some()
+                        || d.at.is_some()
+                        || d.at_temperature.is_some()
+                        || d.from.is_some()
+                        || d.to.is_some()
+                        || d.scale.is_some()
+                        || d.denominator.is_some();
+                    if extra {
+                        return Err(s.error(
+                            d.observable.span(),
+                            format!("{key}.denominator"),
+                            "a denominator takes only `observable`, `domain`, `species` and `rule` \
+                             (it is read at the same moment as the numerator)",
+                        ));
+                    }
                     Quantity::Ratio(at, observable(d))
                 }
             }
@@ -489,7 +521,7 @@ fn measure_of(s: &Source, m: &MeasureFile, key: &str) -> Result<Measure> {
                 .map(|c| format!("; did you mean `{c}`?"))
                 .unwrap_or_default();
             return Err(s.error(
-                m.quantity.span(),
+                qspanned.span(),
                 qkey,
                 format!(
                     "unknown quantity `{other}`, expected one of {}{hint}",
@@ -534,6 +566,8 @@ fn measure_of(s: &Source, m: &MeasureFile, key: &str) -> Result<Measure> {
     })
 }
 
+// one arm per condition, each checking its own keys
+#[allow(clippy::too_many_lines)]
 fn expectation(
     s: &Source,
     e: &ExpectFile,
@@ -620,7 +654,11 @@ fn expectation(
         "range" => {
             forbid(e.value.is_some(), value_span, "value")?;
             let r = e.range.as_ref().ok_or_else(|| {
-                s.error(e.kind.span(), "expect.range", "`range` needs `range = [lo, hi]`")
+                s.error(
+                    e.kind.span(),
+                    "expect.range",
+                    "`range` needs `range = [lo, hi]`",
+                )
             })?;
             match r.get_ref().as_slice() {
                 [lo, hi] if lo.is_finite() && hi.is_finite() && lo <= hi => {

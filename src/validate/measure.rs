@@ -148,7 +148,12 @@ pub struct Series {
 pub type Unmeasurable = String;
 
 impl Series {
-    fn index_at(&self, at: At, temperature: Option<&Series>, end_of_program: f64) -> std::result::Result<usize, Unmeasurable> {
+    fn index_at(
+        &self,
+        at: At,
+        temperature: Option<&Series>,
+        end_of_program: f64,
+    ) -> std::result::Result<usize, Unmeasurable> {
         let n = self.time.len();
         if n == 0 {
             return Err("the trajectory has no frame".into());
@@ -223,7 +228,11 @@ impl Quantity {
     /// # Errors
     /// Too few frames in a window, a moment outside the trajectory, a non-positive value
     /// in a power-law fit, a zero denominator.
-    pub fn evaluate(&self, inputs: &Inputs, end_of_program: f64) -> std::result::Result<f64, Unmeasurable> {
+    pub fn evaluate(
+        &self,
+        inputs: &Inputs,
+        end_of_program: f64,
+    ) -> std::result::Result<f64, Unmeasurable> {
         let s = &inputs.series;
         let at = |a: At| s.index_at(a, inputs.temperature.as_ref(), end_of_program);
         let window = |from: f64, to: f64, need: usize| {
@@ -288,6 +297,8 @@ pub fn initial(s: &Series) -> f64 {
 /// [`Error::Input`] at `location` for a selector that names no domain, species or rule of
 /// the trajectory, or a selector that the dataset's shape does not take; [`Error::Output`]
 /// when the file cannot be read.
+// one arm per dataset shape ([F], [F, R], [F, D, S]) with its selectors
+#[allow(clippy::too_many_lines)]
 pub fn read_series(
     path: &Path,
     observable: &ObservableRef,
@@ -332,10 +343,7 @@ pub fn read_series(
         },
     };
     let names = |attr: &str| -> Result<Vec<String>> {
-        let v: Vec<VarLenUnicode> = ds
-            .attr(attr)
-            .and_then(|a| a.read_raw())
-            .map_err(read_err)?;
+        let v: Vec<VarLenUnicode> = ds.attr(attr).and_then(|a| a.read_raw()).map_err(read_err)?;
         Ok(v.iter().map(|s| s.as_str().to_string()).collect())
     };
     let unknown = |what: &str, name: &str, known: &[String]| -> Error {
@@ -381,10 +389,12 @@ pub fn read_series(
                 None => (0..r).collect(),
                 Some(rule) => {
                     let rules = names("rules")?;
-                    vec![rules
-                        .iter()
-                        .position(|x| x == rule)
-                        .ok_or_else(|| unknown("rule", rule, &rules))?]
+                    vec![
+                        rules
+                            .iter()
+                            .position(|x| x == rule)
+                            .ok_or_else(|| unknown("rule", rule, &rules))?,
+                    ]
                 }
             };
             (0..frames)
@@ -472,7 +482,9 @@ mod tests {
     #[test]
     fn measure_quantities_of_known_series() {
         // y = 3 + 2 t at t = 0..5.
-        let lin: Vec<(f64, f64)> = (0..6).map(|i| (f64::from(i), 3.0 + 2.0 * f64::from(i))).collect();
+        let lin: Vec<(f64, f64)> = (0..6)
+            .map(|i| (f64::from(i), 3.0 + 2.0 * f64::from(i)))
+            .collect();
         let i = series(&lin);
         let eval = |q: Quantity| q.evaluate(&i, 4.0).unwrap();
         assert!((eval(Quantity::Slope(1.0, 4.0)) - 2.0).abs() < 1e-12);
@@ -482,16 +494,22 @@ mod tests {
         assert!((eval(Quantity::Change(At::Time(3.0))) - 6.0).abs() < 1e-12);
         assert!((eval(Quantity::TimeAverage(1.0, 3.0)) - 7.0).abs() < 1e-12);
         // y = 5 t^0.5.
-        let pow: Vec<(f64, f64)> = (1..8).map(|i| (f64::from(i), 5.0 * f64::from(i).sqrt())).collect();
+        let pow: Vec<(f64, f64)> = (1..8)
+            .map(|i| (f64::from(i), 5.0 * f64::from(i).sqrt()))
+            .collect();
         let p = series(&pow);
-        let e = Quantity::Exponent(0.0, f64::INFINITY).evaluate(&p, 0.0).unwrap();
+        let e = Quantity::Exponent(0.0, f64::INFINITY)
+            .evaluate(&p, 0.0)
+            .unwrap();
         assert!((e - 0.5).abs() < 1e-12);
     }
 
     #[test]
     fn measure_reports_what_cannot_be_measured() {
         let i = series(&[(0.0, 1.0), (1.0, 2.0)]);
-        let e = Quantity::Value(At::Time(5.0)).evaluate(&i, 0.0).unwrap_err();
+        let e = Quantity::Value(At::Time(5.0))
+            .evaluate(&i, 0.0)
+            .unwrap_err();
         assert!(e.contains("ends at"), "{e}");
         let e = Quantity::Slope(0.5, 0.9).evaluate(&i, 0.0).unwrap_err();
         assert!(e.contains("0 frame(s) in the window"), "{e}");
@@ -507,7 +525,9 @@ mod tests {
             time: vec![0.0, 1.0, 2.0, 3.0],
             value: vec![300.0, 400.0, 500.0, 600.0],
         });
-        let v = Quantity::Value(At::Temperature(450.0)).evaluate(&i, 0.0).unwrap();
+        let v = Quantity::Value(At::Temperature(450.0))
+            .evaluate(&i, 0.0)
+            .unwrap();
         assert!((v - 30.0).abs() < 1e-12);
     }
 }

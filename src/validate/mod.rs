@@ -162,7 +162,10 @@ pub fn run(dir: &Path, options: &ValidateOptions) -> Result<Validation> {
                 .unwrap_or_default();
             return Err(Error::build(
                 "--only",
-                format!("no claim named `{only}` (claims: {}){hint}", names.join(", ")),
+                format!(
+                    "no claim named `{only}` (claims: {}){hint}",
+                    names.join(", ")
+                ),
             ));
         }
         claims.retain(|c| &c.name == only);
@@ -212,6 +215,8 @@ fn unknown_required_table(e: &Error, requires: &[String]) -> Option<String> {
         .cloned()
 }
 
+// the stages of one variant in order: scenario, overrides, run, read, measure, judge
+#[allow(clippy::too_many_lines)]
 fn run_variant(c: &Claim, v: &claim::Variant, options: &ValidateOptions) -> Result<Outcome> {
     let mut outcome = Outcome {
         claim: c.name.clone(),
@@ -313,9 +318,10 @@ fn run_variant(c: &Claim, v: &claim::Variant, options: &ValidateOptions) -> Resu
     outcome.trajectories = summary.replicas.iter().map(|r| r.output.clone()).collect();
 
     // Read every series first: a missing observable skips the claim.
-    let read = |path: &Path, o: &ObservableRef, m: &measure::Measure| -> Result<Option<measure::Series>> {
-        read_series(path, o, &m.location, &m.key)
-    };
+    let read =
+        |path: &Path, o: &ObservableRef, m: &measure::Measure| -> Result<Option<measure::Series>> {
+            read_series(path, o, &m.location, &m.key)
+        };
     let missing = |o: &ObservableRef, path: &Path| {
         format!(
             "the trajectory {} has no /observables/{} (an analysis observable this build \

@@ -118,7 +118,9 @@ fn step<'a>(
                 return Err(format!("{here} is not an array, it has no index [{i}]"));
             };
             let len = a.len();
-            walked.push_str(&format!("[{i}]"));
+            walked.push('[');
+            walked.push_str(&i.to_string());
+            walked.push(']');
             a.get_mut(*i).ok_or_else(|| {
                 format!("{here} has {len} entries, no index [{i}] (indices start at 0)")
             })
@@ -166,9 +168,7 @@ fn set_root(
     value: toml::Value,
 ) -> std::result::Result<(), String> {
     let segs = segments(path)?;
-    let (last, init) = segs
-        .split_last()
-        .ok_or_else(|| "empty path".to_string())?;
+    let (last, init) = segs.split_last().ok_or_else(|| "empty path".to_string())?;
     let mut walked = String::new();
     let Some((first, rest)) = init.split_first() else {
         // a top-level key.
@@ -216,7 +216,11 @@ fn set_root(
 mod tests {
     use super::*;
 
-    fn apply_one(text: &str, path: &str, value: toml::Value) -> std::result::Result<String, String> {
+    fn apply_one(
+        text: &str,
+        path: &str,
+        value: toml::Value,
+    ) -> std::result::Result<String, String> {
         let mut t: toml::Table = toml::from_str(text).unwrap();
         set_root(&mut t, path, value)?;
         Ok(toml::to_string(&t).unwrap())
@@ -262,7 +266,10 @@ mod tests {
             table: "overrides".into(),
         };
         let e = apply(&scenario, &[o], &claim).unwrap_err().to_string();
-        assert!(e.starts_with("c.toml:2:1: key `overrides.\"stop.tiem.x\"`"), "{e}");
+        assert!(
+            e.starts_with("c.toml:2:1: key `overrides.\"stop.tiem.x\"`"),
+            "{e}"
+        );
         assert!(e.contains("has no key `tiem`"), "{e}");
     }
 }

@@ -91,6 +91,8 @@ fn link(report_dir: &Path, path: &Path) -> String {
 
 /// The Markdown text of the report (`report` is where it will be written, for links).
 #[must_use]
+// the report top to bottom: summary, the two tables, one section per claim
+#[allow(clippy::too_many_lines)]
 pub fn markdown(v: &Validation, report: &Path) -> String {
     let report_dir = report.parent().unwrap_or(Path::new("."));
     let data = data_dir(report);
@@ -124,17 +126,18 @@ pub fn markdown(v: &Validation, report: &Path) -> String {
             let data_link = if o.series.is_empty() {
                 "—".to_string()
             } else {
-                format!(
-                    "[csv]({})",
-                    link(report_dir, &data.join(csv_name(o)))
-                )
+                format!("[csv]({})", link(report_dir, &data.join(csv_name(o))))
             };
             let _ = writeln!(
                 md,
                 "| [{}](#{}) | {} | {} | {} | {} | {} | {} |",
                 o.claim,
                 o.claim.to_lowercase(),
-                if o.variant.is_empty() { "—" } else { &o.variant },
+                if o.variant.is_empty() {
+                    "—"
+                } else {
+                    &o.variant
+                },
                 value_text(o),
                 o.unit,
                 o.expected,

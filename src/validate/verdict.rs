@@ -107,10 +107,7 @@ impl Expectation {
             }
             Expectation::Range(lo, hi, x) => {
                 let (a, b) = (lo - x.width(*lo, s.sem), hi + x.width(*hi, s.sem));
-                (
-                    m >= a && m <= b,
-                    format!("{a:.4e} ≤ {m:.6e} ≤ {b:.4e}"),
-                )
+                (m >= a && m <= b, format!("{a:.4e} ≤ {m:.6e} ≤ {b:.4e}"))
             }
             Expectation::AtLeast(v, x) => {
                 let a = v - x.width(*v, s.sem);
@@ -131,7 +128,10 @@ impl Expectation {
                 let w = x.width(initial, s.sem);
                 (
                     m.abs() <= w,
-                    format!("|change| = {:.3e} ≤ {w:.3e} (frame 0: {initial:.4e})", m.abs()),
+                    format!(
+                        "|change| = {:.3e} ≤ {w:.3e} (frame 0: {initial:.4e})",
+                        m.abs()
+                    ),
                 )
             }
         };
@@ -169,15 +169,19 @@ mod tests {
         assert!(Expectation::Ordering(Order::Greater, X).judge(&s, 0.0).pass);
         assert!(!Expectation::Ordering(Order::Less, X).judge(&s, 0.0).pass);
         let small = summarize(&[0.1, -0.1, 0.2, 0.0]).unwrap();
-        assert!(!Expectation::Ordering(Order::Greater, X).judge(&small, 0.0).pass);
-        // unchanged: relative to frame 0 = 100 → 1 + 3 SEM.
+        assert!(
+            !Expectation::Ordering(Order::Greater, X)
+                .judge(&small, 0.0)
+                .pass
+        );
+        // unchanged: relative to frame 0 = 200 → 2 + 3 SEM = 2.3 ≥ 1.5; at 10 → 0.4.
         let change = Summary {
             n: 4,
             mean: 1.5,
             std_dev: 0.2,
             sem: 0.1,
         };
-        assert!(Expectation::Unchanged(X).judge(&change, 100.0).pass);
+        assert!(Expectation::Unchanged(X).judge(&change, 200.0).pass);
         assert!(!Expectation::Unchanged(X).judge(&change, 10.0).pass);
     }
 }
