@@ -273,3 +273,29 @@ fn validate_binary_exit_codes() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `evaporation`?"));
 }
+
+/// Two variants (the two ends of a hold, say) run separately, each with its own row.
+#[test]
+fn validate_variants_run_separately_and_all_must_pass() {
+    let claims = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[claim]\nname = \"v\"\nscenario = \"{}\"\nreplicas = 1\nfitted = false\nsource = \"s\"\n\n[[variants]]\nname = \"short\"\noverrides = {{ \"stop.time\" = \"5 ps\" }}\n\n[[variants]]\nname = \"long\"\noverrides = {{ \"stop.time\" = \"10 ps\" }}\n\n[measure]\nobservable = \"temperature\"\nquantity = \"value\"\nat = \"6 ps\"\n\n[expect]\ntype = \"at_least\"\nvalue = 0.0\nreported = \"x\"\n",
+        data("scenario/slab.toml").display()
+    );
+    std::fs::write(claims.path().join("v.toml"), text).unwrap();
+    let v = validate::run(claims.path(), &options(work.path())).unwrap();
+    let names: Vec<&str> = v.outcomes.iter().map(|o| o.variant.as_str()).collect();
+    assert_eq!(names, ["short", "long"]);
+    // the short run ends before 6 ps: it cannot be measured and fails; the long one passes.
+    assert_eq!(v.outcomes[0].status, Status::Fail);
+    assert!(
+        v.outcomes[0].detail.contains("ends at"),
+        "{}",
+        v.outcomes[0].detail
+    );
+    assert_eq!(v.outcomes[1].status, Status::Pass);
+    assert!(!v.all_pass());
+    assert!(work.path().join("v/short/run.h5md").is_file());
+    assert!(work.path().join("v/long/run.h5md").is_file());
+}
