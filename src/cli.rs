@@ -81,6 +81,13 @@ pub enum Command {
     /// Read and compile a potential file and print a summary of the model.
     #[command(after_help = EXIT_CODES)]
     CheckPotential(CheckPotentialArgs),
+    /// Check the physics claims of a folder (`validation/`): run each claim's scenario,
+    /// measure, compare with the reported value, and write a report (docs/validation.md).
+    ///
+    /// Exit code 0 only when every claim passes; 1 when one fails or is skipped (a skipped
+    /// claim needs an observable or scenario table this build does not have).
+    #[command(after_help = EXIT_CODES)]
+    Validate(crate::validate_command::ValidateArgs),
 }
 
 /// Options of `nanokmc bench`.
@@ -235,6 +242,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Export(args) => run_export(&args).map(|()| 0),
         Command::Bench(args) => run_bench(&args).map(|()| 0),
         Command::CheckPotential(args) => run_check_potential(&args).map(|()| 0),
+        Command::Validate(args) => crate::validate_command::run_validate(&args),
     }
 }
 

@@ -71,5 +71,6 @@ pub mod sites;
 pub mod solver;
 pub mod state;
 pub mod units;
+pub mod validate;
 
 pub use error::{Error, Result};

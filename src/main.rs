@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod validate_command;
 
 fn main() -> std::process::ExitCode {
     cli::main()
