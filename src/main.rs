@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod picture_commands;
 
 fn main() -> std::process::ExitCode {
     cli::main()

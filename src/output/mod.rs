@@ -14,6 +14,7 @@
 //! - [`h5md`]: the layout and the writer.
 //! - [`reader`]: opening a file safely (ours, foreign, or left open), [`info`].
 //! - [`export`](mod@export): extended XYZ and XDMF, [`FrameSelection`].
+//! - [`trajectory`]: [`TrajectoryReader`], frame-by-frame reading for `render` and `plot`.
 //!
 //! Extending: a new per-frame observable goes into [`FrameObservables`] and
 //! `h5md::OBSERVABLES`-style creation in `h5md.rs`; a scalar one can simply be passed in
@@ -22,10 +23,12 @@
 pub mod export;
 pub mod h5md;
 pub mod reader;
+pub mod trajectory;
 
 pub use export::{ExportFormat, FrameSelection, export};
 pub use h5md::TrajectoryWriter;
 pub use reader::{TrajectoryInfo, info};
+pub use trajectory::{ObservableSeries, TrajectoryReader};
 
 /// Everything about a run that does not change from frame to frame.
 ///
