@@ -21,7 +21,12 @@ pub struct RenderArgs {
     /// A trajectory written by `nanokmc run`.
     pub file: PathBuf,
     /// Frames: `all`, `last` (or `-1`), `K`, a list `0,5,10`, or `START:END[:STRIDE]`.
-    #[arg(long, value_name = "SELECTION", default_value = "last")]
+    #[arg(
+        long,
+        value_name = "SELECTION",
+        default_value = "last",
+        allow_hyphen_values = true
+    )]
     pub frames: String,
     /// Zone axis (beam direction) in the box frame: `x`, `y`, `z`, or `u,v,w` (e.g. `1,1,0`).
     #[arg(long, value_name = "AXIS", default_value = "z")]
@@ -89,11 +94,24 @@ pub struct PlotArgs {
     pub out: Option<PathBuf>,
 }
 
+/// A missing input file is bad input (exit code 2), not a run-time failure.
+fn check_input_file(path: &std::path::Path) -> Result<()> {
+    if path.is_file() {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!(crate::cli::BadInput(format!(
+            "{}: no such file",
+            path.display()
+        ))))
+    }
+}
+
 /// `nanokmc render`.
 ///
 /// # Errors
 /// Bad options (exit code 2), an unreadable trajectory, or pictures that cannot be written.
 pub fn run_render(args: &RenderArgs) -> Result<()> {
+    check_input_file(&args.file)?;
     let out_dir = args.out_dir.clone().unwrap_or_else(|| {
         args.file
             .parent()
@@ -141,6 +159,7 @@ pub fn run_render(args: &RenderArgs) -> Result<()> {
 /// Bad options or an unknown observable (exit code 2), an unreadable input, or a plot that
 /// cannot be written.
 pub fn run_plot(args: &PlotArgs) -> Result<()> {
+    check_input_file(&args.file)?;
     let axis = if args.x == "temperature" {
         XAxis::Temperature
     } else {

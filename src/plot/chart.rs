@@ -26,6 +26,11 @@ const PALETTE: [(u8, u8, u8); 10] = [
     (23, 190, 207),
 ];
 
+/// The colour of band `index` (the palette from its end, away from the first series).
+fn band_colour(index: usize) -> RGBColor {
+    series_colour(PALETTE.len() - 1 - index % PALETTE.len())
+}
+
 /// Everything drawn in one plot.
 #[derive(Debug, Clone, Copy)]
 pub struct Figure<'a> {
@@ -152,39 +157,20 @@ impl Figure<'_> {
         Some((pad(x0, x1, false), pad(y0, y1, self.guides.log_y)))
     }
 
-    /// The corner of the plot with the fewest points (in its outer 35 % × 35 %), where the
-    /// legend hides the least.
-    fn legend_corner(&self) -> SeriesLabelPosition {
-        let Some(((x0, x1), (y0, y1))) = self.ranges() else {
-            return SeriesLabelPosition::UpperRight;
-        };
-        let log = self.guides.log_y;
-        let fy = |y: f64| {
-            if log {
-                (y.log10() - y0.log10()) / (y1.log10() - y0.log10())
-            } else {
-                (y - y0) / (y1 - y0)
-            }
-        };
-        let mut counts = [0usize; 4];
-        for s in self.series {
-            for (x, y, _) in self.points(s) {
-                let (u, v) = ((x - x0) / (x1 - x0), fy(y));
-                let (left, right, low, high) = (u < 0.35, u > 0.65, v < 0.35, v > 0.65);
-                counts[0] += usize::from(right && high);
-                counts[1] += usize::from(left && high);
-                counts[2] += usize::from(right && low);
-                counts[3] += usize::from(left && low);
-            }
+    /// The legend entries in drawing order: text, colour, and whether the entry is a band
+    /// (a filled box) rather than a line.
+    fn legend_entries(&self) -> Vec<(String, RGBColor, bool)> {
+        let mut entries = Vec::new();
+        for (i, band) in self.guides.bands.iter().enumerate() {
+            entries.push((band.label.clone(), band_colour(i), true));
         }
-        let corners = [
-            SeriesLabelPosition::UpperRight,
-            SeriesLabelPosition::UpperLeft,
-            SeriesLabelPosition::LowerRight,
-            SeriesLabelPosition::LowerLeft,
-        ];
-        let best = (0..4).min_by_key(|&k| counts[k]).unwrap_or(0);
-        corners[best].clone()
+        for threshold in &self.guides.thresholds {
+            entries.push((threshold.label.clone(), BLACK, false));
+        }
+        for (i, s) in self.series.iter().enumerate() {
+            entries.push((s.label.clone(), series_colour(i), false));
+        }
+        entries
     }
 
     /// Draws the figure on `backend` (white background).
@@ -218,7 +204,25 @@ impl Figure<'_> {
     {
         let text = |e: &dyn std::fmt::Display| e.to_string();
         let (x_min, x_max) = (x.start, x.end);
-        let mut chart = ChartBuilder::on(root)
+
+        // The legend gets its own column right of the chart, so it never hides data.
+        let entries = self.legend_entries();
+        let show_legend = entries.len() > 1 || entries.iter().any(|(l, _, _)| !l.is_empty());
+        let (width, _) = root.dim_in_pixel();
+        let legend_style = TextStyle::from(("sans-serif", 18).into_font());
+        let widest = entries
+            .iter()
+            .map(|(l, _, _)| root.estimate_text_size(l, &legend_style).map_or(0, |s| s.0))
+            .max()
+            .unwrap_or(0);
+        let legend_width = if show_legend {
+            (widest + 60).min(width * 2 / 5)
+        } else {
+            0
+        };
+        #[allow(clippy::cast_possible_wrap)]
+        let (chart_area, legend_area) = root.split_horizontally((width - legend_width) as i32);
+        let mut chart = ChartBuilder::on(&chart_area)
             .caption(self.title, ("sans-serif", 30))
             .margin(20)
             .x_label_area_size(60)
@@ -237,17 +241,13 @@ impl Figure<'_> {
 
         // Bands under everything, then thresholds, then the series on top.
         for (i, band) in self.guides.bands.iter().enumerate() {
-            let colour = series_colour(PALETTE.len() - 1 - i % PALETTE.len());
+            let colour = band_colour(i);
             chart
                 .draw_series(std::iter::once(Rectangle::new(
                     [(x_min, band.low), (x_max, band.high)],
                     colour.mix(0.18).filled(),
                 )))
-                .map_err(|e| text(&e))?
-                .label(band.label.clone())
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 6), (x + 20, y + 6)], colour.mix(0.3).filled())
-                });
+                .map_err(|e| text(&e))?;
         }
         for threshold in &self.guides.thresholds {
             let style = BLACK.stroke_width(2);
@@ -258,9 +258,7 @@ impl Figure<'_> {
                     6,
                     style,
                 ))
-                .map_err(|e| text(&e))?
-                .label(threshold.label.clone())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], style));
+                .map_err(|e| text(&e))?;
         }
         for (i, s) in self.series.iter().enumerate() {
             let colour = series_colour(i);
@@ -270,11 +268,7 @@ impl Figure<'_> {
                     points.iter().map(|&(x, y, _)| (x, y)),
                     colour.stroke_width(2),
                 ))
-                .map_err(|e| text(&e))?
-                .label(s.label.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(3))
-                });
+                .map_err(|e| text(&e))?;
             if points.len() <= 200 {
                 chart
                     .draw_series(
@@ -292,16 +286,27 @@ impl Figure<'_> {
                     .map_err(|e| text(&e))?;
             }
         }
-        let labelled = self.series.len() + self.guides.bands.len() + self.guides.thresholds.len();
-        if labelled > 1 || self.series.iter().any(|s| !s.label.is_empty()) {
-            chart
-                .configure_series_labels()
-                .position(self.legend_corner())
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.4))
-                .label_font(("sans-serif", 18))
-                .draw()
-                .map_err(|e| text(&e))?;
+        if show_legend {
+            // Start level with the top of the plotting area (below the caption).
+            let mut y = 70;
+            for (label, colour, is_band) in &entries {
+                let shape: std::result::Result<(), _> = if *is_band {
+                    legend_area.draw(&Rectangle::new(
+                        [(8, y + 4), (36, y + 16)],
+                        colour.mix(0.3).filled(),
+                    ))
+                } else {
+                    legend_area.draw(&PathElement::new(
+                        [(8, y + 10), (36, y + 10)],
+                        colour.stroke_width(3),
+                    ))
+                };
+                shape.map_err(|e| text(&e))?;
+                legend_area
+                    .draw_text(label, &legend_style, (44, y))
+                    .map_err(|e| text(&e))?;
+                y += 26;
+            }
         }
         root.present().map_err(|e| text(&e))
     }
