@@ -119,7 +119,9 @@ fn render_last_frame_by_default_next_to_the_trajectory() {
     let traj = trajectory(dir.path());
     let output = nanokmc(&["render", &traj, "--zoom", "2", "--pixel", "0.5"]);
     assert!(output.status.success(), "{}", stderr(&output));
-    let output = nanokmc(&["render", &traj, "--frames", "-1", "--zoom", "2", "--pixel", "0.5"]);
+    let output = nanokmc(&[
+        "render", &traj, "--frames", "-1", "--zoom", "2", "--pixel", "0.5",
+    ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let png = dir.path().join("small_haadf_00002.png");
     let (w, _) = png_size(&png);

@@ -40,6 +40,42 @@ pub struct ObservableSeries {
     pub columns: Vec<(String, Vec<f64>)>,
 }
 
+/// Columns of a per-(domain, species) array `values` [frames × domains × species]: one per
+/// domain and atomic species, then (with several domains) the sums over domains.
+fn domain_species_columns(
+    values: &[f64],
+    frames: usize,
+    domains: &[String],
+    species: &[String],
+    n_domains: usize,
+    n_species: usize,
+) -> Vec<(String, Vec<f64>)> {
+    let inner = n_domains * n_species;
+    let value = |f: usize, d: usize, s: usize| {
+        values
+            .get(f * inner + d * n_species + s)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    let name = |list: &[String], i: usize| list.get(i).map_or("?", String::as_str).to_string();
+    let mut columns = Vec::new();
+    for d in 0..n_domains {
+        for s in 1..n_species {
+            let label = format!("{}/{}", name(domains, d), name(species, s));
+            columns.push((label, (0..frames).map(|f| value(f, d, s)).collect()));
+        }
+    }
+    if n_domains > 1 {
+        for s in 1..n_species {
+            let total = (0..frames)
+                .map(|f| (0..n_domains).map(|d| value(f, d, s)).sum())
+                .collect();
+            columns.push((format!("all/{}", name(species, s)), total));
+        }
+    }
+    columns
+}
+
 impl TrajectoryReader {
     /// Opens `path` and reads its header.
     ///
@@ -207,7 +243,11 @@ impl TrajectoryReader {
                 .map_err(err)?
                 .into_iter()
                 // Counts stay far below 2⁵³, where f64 is exact.
-                .map(|v| v as f64)
+                .map(|v| {
+                    #[allow(clippy::cast_precision_loss)]
+                    let x = v as f64;
+                    x
+                })
                 .collect()
         };
         let inner: usize = shape.iter().skip(1).product();
@@ -232,35 +272,8 @@ impl TrajectoryReader {
             3 => {
                 let domains = read_str_list_attr(&dataset, "domains").map_err(err)?;
                 let species = read_str_list_attr(&dataset, "species").map_err(err)?;
-                let (n_domains, n_species) = (shape[1], shape[2]);
-                for d in 0..n_domains {
-                    for s in 1..n_species {
-                        let label = format!(
-                            "{}/{}",
-                            domains.get(d).map_or("?", String::as_str),
-                            species.get(s).map_or("?", String::as_str)
-                        );
-                        columns.push((label, column(d * n_species + s)));
-                    }
-                }
-                if n_domains > 1 {
-                    for s in 1..n_species {
-                        let total = (0..frames)
-                            .map(|f| {
-                                (0..n_domains)
-                                    .map(|d| {
-                                        values
-                                            .get(f * inner + d * n_species + s)
-                                            .copied()
-                                            .unwrap_or(f64::NAN)
-                                    })
-                                    .sum()
-                            })
-                            .collect();
-                        let label = format!("all/{}", species.get(s).map_or("?", String::as_str));
-                        columns.push((label, total));
-                    }
-                }
+                columns =
+                    domain_species_columns(&values, frames, &domains, &species, shape[1], shape[2]);
             }
             _ => {
                 return Err(input_error(

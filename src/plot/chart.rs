@@ -287,27 +287,37 @@ impl Figure<'_> {
             }
         }
         if show_legend {
-            // Start level with the top of the plotting area (below the caption).
-            let mut y = 70;
-            for (label, colour, is_band) in &entries {
-                let shape: std::result::Result<(), _> = if *is_band {
-                    legend_area.draw(&Rectangle::new(
-                        [(8, y + 4), (36, y + 16)],
-                        colour.mix(0.3).filled(),
-                    ))
-                } else {
-                    legend_area.draw(&PathElement::new(
-                        [(8, y + 10), (36, y + 10)],
-                        colour.stroke_width(3),
-                    ))
-                };
-                shape.map_err(|e| text(&e))?;
-                legend_area
-                    .draw_text(label, &legend_style, (44, y))
-                    .map_err(|e| text(&e))?;
-                y += 26;
-            }
+            draw_legend(&legend_area, &entries, &legend_style)?;
         }
         root.present().map_err(|e| text(&e))
     }
+}
+
+/// Draws the legend `entries` as a column in `area`, level with the top of the plot.
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(String, RGBColor, bool)],
+    style: &TextStyle,
+) -> std::result::Result<(), String> {
+    let text = |e: &dyn std::fmt::Display| e.to_string();
+    let mut y = 70;
+    for (label, colour, is_band) in entries {
+        if *is_band {
+            area.draw(&Rectangle::new(
+                [(8, y + 4), (36, y + 16)],
+                colour.mix(0.3).filled(),
+            ))
+            .map_err(|e| text(&e))?;
+        } else {
+            area.draw(&PathElement::new(
+                [(8, y + 10), (36, y + 10)],
+                colour.stroke_width(3),
+            ))
+            .map_err(|e| text(&e))?;
+        }
+        area.draw_text(label, style, (44, y))
+            .map_err(|e| text(&e))?;
+        y += 26;
+    }
+    Ok(())
 }

@@ -1,7 +1,7 @@
 //! The font of every text drawn by [`plot`](super) and [`render`](crate::render).
 //!
-//! DejaVu Sans is compiled into the binary (`assets/fonts/DejaVuSans.ttf`, Bitstream Vera
-//! licence with public-domain DejaVu changes, `assets/fonts/LICENSE-DejaVu.txt`) and given
+//! `DejaVu Sans` is compiled into the binary (`assets/fonts/DejaVuSans.ttf`, Bitstream Vera
+//! licence with public-domain `DejaVu` changes, `assets/fonts/LICENSE-DejaVu.txt`) and given
 //! to plotters' `ab_glyph` text backend under the family name `sans-serif`, so text renders
 //! the same on a machine without any system font (no fontconfig look-up happens).
 

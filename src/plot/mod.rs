@@ -4,7 +4,7 @@
 //! (points joined by lines, optional vertical error bars) and optional [`Guides`]
 //! (horizontal bands and threshold lines, e.g. the acceptance window of a validation claim).
 //! The format follows the extension of the output path (`.png`: 1200 × 750 pixels, `.svg`:
-//! the same size in SVG units). Text uses the embedded DejaVu Sans ([`font`]), so plots
+//! the same size in SVG units). Text uses the embedded `DejaVu Sans` ([`font`]), so plots
 //! render on a machine without system fonts.
 //!
 //! `nanokmc plot` builds its series from a trajectory's `/observables` or from a CSV file

@@ -140,6 +140,27 @@ fn header_matches(field: &str, name: &str, unit: &str) -> std::result::Result<()
     }
 }
 
+/// Reads and checks the header row: `time`, `temperature`, then at least one column.
+fn read_csv_header(path: &Path, reader: &mut csv::Reader<&[u8]>) -> Result<Vec<String>> {
+    let headers = reader
+        .headers()
+        .map_err(|e| csv_error(path, 1, 1, "header", format!("unreadable CSV header: {e}")))?;
+    let header: Vec<String> = headers.iter().map(str::to_string).collect();
+    if header.len() < 3 {
+        return Err(csv_error(
+            path,
+            1,
+            1,
+            "header",
+            "the header must name `time`, `temperature` and at least one column".into(),
+        ));
+    }
+    header_matches(&header[0], "time", "s").map_err(|m| csv_error(path, 1, 1, "header", m))?;
+    header_matches(&header[1], "temperature", "K")
+        .map_err(|m| csv_error(path, 1, header[0].len() + 2, "header", m))?;
+    Ok(header)
+}
+
 /// Series of the CSV file at `path`: the columns `names` (all columns after time and
 /// temperature if `names` is empty).
 ///
@@ -156,23 +177,7 @@ pub fn from_csv(path: &Path, names: &[String], axis: XAxis) -> Result<PlotData> 
         .has_headers(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| csv_error(path, 1, 1, "header", format!("unreadable CSV header: {e}")))?
-        .clone();
-    let header: Vec<String> = headers.iter().map(str::to_string).collect();
-    if header.len() < 3 {
-        return Err(csv_error(
-            path,
-            1,
-            1,
-            "header",
-            "the header must name `time`, `temperature` and at least one column".into(),
-        ));
-    }
-    header_matches(&header[0], "time", "s").map_err(|m| csv_error(path, 1, 1, "header", m))?;
-    header_matches(&header[1], "temperature", "K")
-        .map_err(|m| csv_error(path, 1, header[0].len() + 2, "header", m))?;
+    let header = read_csv_header(path, &mut reader)?;
     let chosen: Vec<usize> = if names.is_empty() {
         (2..header.len()).collect()
     } else {

@@ -217,7 +217,7 @@ struct Layout<'a> {
     label_height: i32,
 }
 
-impl<'a> Layout<'a> {
+impl Layout<'_> {
     fn new<DB: DrawingBackend>(
         root: &DrawingArea<DB, plotters::coord::Shift>,
         notes: &Annotations,

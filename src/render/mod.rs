@@ -289,16 +289,6 @@ pub fn render(path: &Path, settings: &RenderSettings) -> Result<Vec<PathBuf>> {
     let names = reader.species_names().to_vec();
     let z = atomic_numbers(&names, reader.species_elements(), &settings.atomic_numbers)?;
     let colours = species_colours(&names, &settings.colours)?;
-    let weights: Vec<f64> = z
-        .iter()
-        .map(|&z| {
-            if z == 0 {
-                0.0
-            } else {
-                f64::from(z).powf(settings.exponent)
-            }
-        })
-        .collect();
 
     // Geometry, once: project every site, cover them with pixels plus the probe's reach.
     let points = view::project_positions(&reader.positions()?, &settings.axis);
@@ -307,12 +297,18 @@ pub fn render(path: &Path, settings: &RenderSettings) -> Result<Vec<PathBuf>> {
     let zoom = settings
         .zoom
         .unwrap_or_else(|| annotate::auto_zoom(grid.width, grid.height, AUTO_ZOOM_TARGET));
-    let (display_w, display_h) = (grid.width * zoom, grid.height * zoom);
     let times = reader.times()?;
     let temperatures = reader.temperatures()?;
+    let at = |values: &[f64], frame: u64| {
+        values
+            .get(crate::output::h5md::to_usize(frame))
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
     let last_time = selected
         .iter()
-        .filter_map(|&f| times.get(crate::output::h5md::to_usize(f)).copied())
+        .map(|&f| at(&times, f))
+        .filter(|t| t.is_finite())
         .fold(0.0, f64::max);
     let unit = crate::plot::time_unit(last_time);
     let stem = path
@@ -324,123 +320,56 @@ pub fn render(path: &Path, settings: &RenderSettings) -> Result<Vec<PathBuf>> {
             source,
         })?;
     }
+    let (display_w, display_h) = (grid.width * zoom, grid.height * zoom);
     let mut gif = match &settings.gif {
-        Some(gif_path) => {
-            let panes = if settings.eds { 2 } else { 1 };
-            Some(GifAnimation::new(
-                gif_path,
-                u32::try_from(display_w * panes).unwrap_or(u32::MAX),
-                u32::try_from(display_h).unwrap_or(u32::MAX),
-                settings.fps,
-            )?)
-        }
+        Some(gif_path) => Some(GifAnimation::new(
+            gif_path,
+            u32::try_from(display_w * if settings.eds { 2 } else { 1 }).unwrap_or(u32::MAX),
+            u32::try_from(display_h).unwrap_or(u32::MAX),
+            settings.fps,
+        )?),
         None => None,
     };
-    let mode = format!(
-        "HAADF, Z^{}, beam ∥ {}",
-        settings.exponent,
-        settings.axis.label()
-    );
     let elements = reader.species_elements();
-    let legend: Vec<(String, Colour)> = (1..names.len())
-        .map(|id| {
-            let element = elements.get(id).map_or("", String::as_str);
-            let text = if element.is_empty() || element == names[id] {
-                format!("{} (Z {})", names[id], z[id])
-            } else {
-                format!("{} ({element}, Z {})", names[id], z[id])
-            };
-            (text, colours[id])
-        })
-        .collect();
+    let mut painter = Painter {
+        settings,
+        grid,
+        zoom,
+        points,
+        weights: z_weights(&z, settings.exponent),
+        colours: colours.clone(),
+        legend: legend(&names, elements, &z, &colours),
+        haadf_reference: None,
+        map_references: None,
+    };
 
-    // References from the first rendered frame: its brightest pixels fix the grey scale
-    // (and the dose normalisation) of every frame.
-    let mut haadf_reference: Option<f64> = None;
-    let mut map_references: Option<Vec<f64>> = None;
     let mut written = Vec::new();
     for &frame in &selected {
         let species = reader.species(frame)?;
-        let index = crate::output::h5md::to_usize(frame);
-        let time = times.get(index).copied().unwrap_or(f64::NAN);
-        let temperature = temperatures.get(index).copied().unwrap_or(f64::NAN);
         let corner = vec![
-            annotate::time_text(time, unit),
-            annotate::temperature_text(temperature),
+            annotate::time_text(at(&times, frame), unit),
+            annotate::temperature_text(at(&temperatures, frame)),
             format!("frame {frame}"),
         ];
-
-        let image = haadf_image(&grid, &points, &species, &weights, settings.probe);
-        let reference = *haadf_reference.get_or_insert_with(|| positive_or_one(image.max()));
-        let rgb = match settings.dose {
-            Some(dose) => {
-                let counts =
-                    noise::shot_noise(&image, reference, dose, grid.pixel, settings.seed, frame);
-                colour::grey(&counts, dose * grid.pixel * grid.pixel)
-            }
-            None => colour::grey(&image, reference),
-        };
-        let dose_text = settings
-            .dose
-            .map(|d| format!(", {d} e/Å²"))
-            .unwrap_or_default();
-        let haadf = finish_picture(
-            &rgb,
-            &grid,
-            zoom,
-            &Annotations {
-                corner: corner.clone(),
-                mode: format!("{mode}{dose_text}"),
-                legend: Vec::new(),
-                field_width: grid.field_width(),
-            },
-        )?;
-        if settings.png {
-            let target = settings
-                .out_dir
-                .join(format!("{stem}_haadf_{frame:05}.png"));
-            write_png(&target, &haadf, display_w, display_h)?;
-            written.push(target);
-        }
-
+        let haadf = painter.haadf(&species, frame, corner.clone())?;
         let eds = if settings.eds {
-            let maps: Vec<Image> = (1..names.len())
-                .map(|id| {
-                    let id = u8::try_from(id).unwrap_or(u8::MAX);
-                    species_map(&grid, &points, &species, id, settings.probe)
-                })
-                .collect();
-            let references = map_references
-                .get_or_insert_with(|| maps.iter().map(|m| positive_or_one(m.max())).collect())
-                .clone();
-            let layers: Vec<(Image, f64, Colour)> = maps
-                .into_iter()
-                .zip(references)
-                .enumerate()
-                .map(|(k, (m, r))| (m, r, colours[k + 1]))
-                .collect();
-            let rgb = colour::composite(&layers, grid.width, grid.height);
-            let picture = finish_picture(
-                &rgb,
-                &grid,
-                zoom,
-                &Annotations {
-                    corner,
-                    mode: format!("EDS maps, beam ∥ {}", settings.axis.label()),
-                    legend: legend.clone(),
-                    field_width: grid.field_width(),
-                },
-            )?;
-            if settings.png {
-                let target = settings.out_dir.join(format!("{stem}_eds_{frame:05}.png"));
-                write_png(&target, &picture, display_w, display_h)?;
-                written.push(target);
-            }
-            Some(picture)
+            Some(painter.eds(&species, corner)?)
         } else {
             None
         };
-
+        if settings.png {
+            let mut pictures = vec![("haadf", &haadf)];
+            if let Some(eds) = &eds {
+                pictures.push(("eds", eds));
+            }
+            for (mode, picture) in pictures {
+                let target = settings
+                    .out_dir
+                    .join(format!("{stem}_{mode}_{frame:05}.png"));
+                write_png(&target, picture, display_w, display_h)?;
+                written.push(target);
+            }
+        }
         if let Some(animation) = gif.as_mut() {
             match &eds {
                 Some(eds) => animation.push(&side_by_side(&haadf, eds, display_w, display_h))?,
@@ -452,6 +381,115 @@ pub fn render(path: &Path, settings: &RenderSettings) -> Result<Vec<PathBuf>> {
         written.push(animation.finish()?);
     }
     Ok(written)
+}
+
+/// Zⁿ per species id (0 for the vacancy, whose Z is 0).
+fn z_weights(z: &[u32], exponent: f64) -> Vec<f64> {
+    z.iter()
+        .map(|&z| {
+            if z == 0 {
+                0.0
+            } else {
+                f64::from(z).powf(exponent)
+            }
+        })
+        .collect()
+}
+
+/// The EDS legend: `name (element, Z z)` and colour per atomic species.
+fn legend(
+    names: &[String],
+    elements: &[String],
+    z: &[u32],
+    colours: &[Colour],
+) -> Vec<(String, Colour)> {
+    (1..names.len())
+        .map(|id| {
+            let element = elements.get(id).map_or("", String::as_str);
+            let text = if element.is_empty() || element == names[id] {
+                format!("{} (Z {})", names[id], z[id])
+            } else {
+                format!("{} ({element}, Z {})", names[id], z[id])
+            };
+            (text, colours[id])
+        })
+        .collect()
+}
+
+/// What stays the same from frame to frame, and the grey-scale references fixed by the
+/// first rendered frame (its brightest pixels).
+struct Painter<'a> {
+    settings: &'a RenderSettings,
+    grid: ImageGrid,
+    zoom: usize,
+    points: Vec<[f64; 2]>,
+    /// Zⁿ per species id (0 for the vacancy).
+    weights: Vec<f64>,
+    colours: Vec<Colour>,
+    legend: Vec<(String, Colour)>,
+    haadf_reference: Option<f64>,
+    map_references: Option<Vec<f64>>,
+}
+
+impl Painter<'_> {
+    /// The annotated HAADF picture of a frame (RGB, enlarged).
+    fn haadf(&mut self, species: &[u8], frame: u64, corner: Vec<String>) -> Result<Vec<u8>> {
+        let s = self.settings;
+        let grid = &self.grid;
+        let image = haadf_image(grid, &self.points, species, &self.weights, s.probe);
+        let reference = *self
+            .haadf_reference
+            .get_or_insert_with(|| positive_or_one(image.max()));
+        let rgb = match s.dose {
+            Some(dose) => {
+                let counts = noise::shot_noise(&image, reference, dose, grid.pixel, s.seed, frame);
+                colour::grey(&counts, dose * grid.pixel * grid.pixel)
+            }
+            None => colour::grey(&image, reference),
+        };
+        let dose_text = s.dose.map(|d| format!(", {d} e/Å²")).unwrap_or_default();
+        let notes = Annotations {
+            corner,
+            mode: format!(
+                "HAADF, Z^{}, beam ∥ {}{dose_text}",
+                s.exponent,
+                s.axis.label()
+            ),
+            legend: Vec::new(),
+            field_width: grid.field_width(),
+        };
+        finish_picture(&rgb, grid, self.zoom, &notes)
+    }
+
+    /// The annotated EDS composite of a frame (RGB, enlarged).
+    fn eds(&mut self, species: &[u8], corner: Vec<String>) -> Result<Vec<u8>> {
+        let s = self.settings;
+        let grid = &self.grid;
+        let maps: Vec<Image> = (1..self.colours.len())
+            .map(|id| {
+                let id = u8::try_from(id).unwrap_or(u8::MAX);
+                species_map(grid, &self.points, species, id, s.probe)
+            })
+            .collect();
+        let references = self
+            .map_references
+            .get_or_insert_with(|| maps.iter().map(|m| positive_or_one(m.max())).collect())
+            .clone();
+        let layers: Vec<(Image, f64, Colour)> = maps
+            .into_iter()
+            .zip(references)
+            .enumerate()
+            .map(|(k, (m, r))| (m, r, self.colours[k + 1]))
+            .collect();
+        let rgb = colour::composite(&layers, grid.width, grid.height);
+        let notes = Annotations {
+            corner,
+            mode: format!("EDS maps, beam ∥ {}", s.axis.label()),
+            legend: self.legend.clone(),
+            field_width: grid.field_width(),
+        };
+        finish_picture(&rgb, grid, self.zoom, &notes)
+    }
 }
 
 fn positive_or_one(x: f64) -> f64 {

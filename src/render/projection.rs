@@ -87,6 +87,7 @@ pub fn project(grid: &ImageGrid, points: &[[f64; 2]], weights: impl Fn(usize) ->
 }
 
 #[cfg(test)]
+#[allow(clippy::cast_precision_loss)]
 mod tests {
     use super::*;
 

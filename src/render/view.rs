@@ -167,7 +167,9 @@ impl ImageGrid {
         }
         let count = |extent: f64| -> Result<usize> {
             let n = ((extent + 2.0 * margin) / pixel).ceil().max(1.0);
-            if n > MAX_PIXELS_PER_SIDE as f64 {
+            #[allow(clippy::cast_precision_loss)]
+            let limit = MAX_PIXELS_PER_SIDE as f64;
+            if n > limit {
                 return Err(bad(format!(
                     "a pixel of {pixel} Å gives {n} pixels across {:.1} Å, more than the limit \
                      of {MAX_PIXELS_PER_SIDE}; choose a larger pixel",
@@ -232,6 +234,7 @@ fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)]
 mod tests {
     use super::*;
 
