@@ -2,7 +2,8 @@
 //!
 //! Axis ranges cover every finite point, error bar, band and threshold with 4 % of padding.
 //! Series take the colours of the Tableau 10 palette (the default cycle of matplotlib ≥ 2.0)
-//! in order, then repeat them.
+//! in order, then repeat them. The legend is a column right of the plotting area (at most
+//! 40 % of the width), so it never hides data.
 
 use std::path::Path;
 
