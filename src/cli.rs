@@ -22,6 +22,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::commands::{
     CheckArgs, ExportArgs, InfoArgs, RunArgs, run_check, run_export, run_info, run_run,
 };
+use crate::picture_commands::{PlotArgs, RenderArgs, run_plot, run_render};
 use nanokmc::bench::{self, BenchConfig, BenchReport, BenchStop};
 use nanokmc::model::{Action, BarrierRule, Model, RateLaw, SiteMatch};
 use nanokmc::potential::{self, Potential};
@@ -71,6 +72,14 @@ pub enum Command {
     /// (`ParaView`, `VisIt`).
     #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
+    /// Draw synthetic HAADF-STEM images (and EDS-like colour maps) of trajectory frames as
+    /// PNG files and an animated GIF, with scale bar, time and temperature (docs/render.md).
+    #[command(after_help = EXIT_CODES)]
+    Render(RenderArgs),
+    /// Plot observables of a trajectory (or the columns of a CSV file) against time or
+    /// temperature, as PNG or SVG.
+    #[command(after_help = EXIT_CODES)]
+    Plot(PlotArgs),
     /// Time the SPPARKS `diffusion linear hop` benchmark on periodic fcc crystals.
     ///
     /// Each size runs in its own child process (so that peak memory is per size) and
@@ -240,6 +249,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Check(args) => run_check(&args).map(|()| 0),
         Command::Info(args) => run_info(&args).map(|()| 0),
         Command::Export(args) => run_export(&args).map(|()| 0),
+        Command::Render(args) => run_render(&args).map(|()| 0),
+        Command::Plot(args) => run_plot(&args).map(|()| 0),
         Command::Bench(args) => run_bench(&args).map(|()| 0),
         Command::CheckPotential(args) => run_check_potential(&args).map(|()| 0),
         Command::Validate(args) => crate::validate_command::run_validate(&args),

@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod validate_command;
+mod picture_commands;
 
 fn main() -> std::process::ExitCode {
     cli::main()

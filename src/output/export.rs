@@ -49,12 +49,12 @@ pub enum FrameSelection {
     },
     /// Explicit frame indices, in the order given.
     List(Vec<u64>),
-    /// The last frame (`-1` on the command line).
+    /// The last frame (`-1` or `last` on the command line).
     Last,
 }
 
 impl FrameSelection {
-    /// Parses command-line text: `all` (or empty), `5`, `-1` (last), `1,4,9`, and Python-like
+    /// Parses command-line text: `all` (or empty), `5`, `-1` or `last`, `1,4,9`, and Python-like
     /// ranges `start:end`, `start:end:stride`, `:end`, `start:`, `::stride`.
     ///
     /// # Errors
@@ -66,7 +66,7 @@ impl FrameSelection {
                 Path::new("<command line>"),
                 "frames",
                 format!(
-                    "invalid frame selection `{text}`: {why} (expected `all`, `5`, `-1`, `1,4,9`, `0:10`, `0:10:2` or `::5`)"
+                    "invalid frame selection `{text}`: {why} (expected `all`, `last`, `5`, `-1`, `1,4,9`, `0:10`, `0:10:2` or `::5`)"
                 ),
             )
         };
@@ -78,7 +78,7 @@ impl FrameSelection {
         if text.is_empty() || text.eq_ignore_ascii_case("all") {
             return Ok(FrameSelection::All);
         }
-        if text == "-1" {
+        if text == "-1" || text.eq_ignore_ascii_case("last") {
             return Ok(FrameSelection::Last);
         }
         if text.contains(':') {

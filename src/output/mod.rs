@@ -15,6 +15,7 @@
 //! - [`reader`]: opening a file safely (ours, foreign, or left open), [`info`].
 //! - [`export`](mod@export): extended XYZ and XDMF, [`FrameSelection`].
 //! - [`target`]: checks on an output path before anything is written.
+//! - [`trajectory`]: [`TrajectoryReader`], frame-by-frame reading for `render` and `plot`.
 //!
 //! Extending: a new per-frame observable goes into [`FrameObservables`] and
 //! `h5md::OBSERVABLES`-style creation in `h5md.rs`; a scalar one can simply be passed in
@@ -24,11 +25,13 @@ pub mod export;
 pub mod h5md;
 pub mod reader;
 pub mod target;
+pub mod trajectory;
 
 pub use export::{ExportFormat, FrameSelection, export};
 pub use h5md::TrajectoryWriter;
 pub use reader::{TrajectoryInfo, info};
 pub use target::{TargetKind, check_target};
+pub use trajectory::{ObservableSeries, TrajectoryReader};
 
 /// Everything about a run that does not change from frame to frame.
 ///
