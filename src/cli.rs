@@ -20,7 +20,8 @@ use anyhow::{Context, Result, anyhow};
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    CheckArgs, ExportArgs, InfoArgs, RunArgs, run_check, run_export, run_info, run_run,
+    AnalyzeArgs, CheckArgs, ExportArgs, InfoArgs, RunArgs, run_analyze, run_check, run_export,
+    run_info, run_run,
 };
 use nanokmc::bench::{self, BenchConfig, BenchReport, BenchStop};
 use nanokmc::model::{Action, BarrierRule, Model, RateLaw, SiteMatch};
@@ -71,6 +72,13 @@ pub enum Command {
     /// (`ParaView`, `VisIt`).
     #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
+    /// Measure the `[[analysis]]` observables (composition, clusters, voids, shape, fluxes;
+    /// see docs/analysis.md) of every frame of a trajectory, streaming frame by frame.
+    ///
+    /// The entries come from the scenario stored in the trajectory, or from `--spec FILE`.
+    /// Without `--out` or `--into-h5md` the CSV goes to standard output.
+    #[command(after_help = EXIT_CODES)]
+    Analyze(AnalyzeArgs),
     /// Time the SPPARKS `diffusion linear hop` benchmark on periodic fcc crystals.
     ///
     /// Each size runs in its own child process (so that peak memory is per size) and
@@ -233,6 +241,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Check(args) => run_check(&args).map(|()| 0),
         Command::Info(args) => run_info(&args).map(|()| 0),
         Command::Export(args) => run_export(&args).map(|()| 0),
+        Command::Analyze(args) => run_analyze(&args).map(|()| 0),
         Command::Bench(args) => run_bench(&args).map(|()| 0),
         Command::CheckPotential(args) => run_check_potential(&args).map(|()| 0),
     }
