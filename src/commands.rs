@@ -413,6 +413,14 @@ fn scenario_summary(s: &Scenario) -> String {
         if observables.is_empty() { "" } else { ", " },
         observables.join(", ")
     );
+    if !s.analysis.is_empty() {
+        let entries: Vec<String> = s
+            .analysis
+            .iter()
+            .map(|e| format!("{} ({})", e.name, e.observable.type_name()))
+            .collect();
+        let _ = writeln!(out, "analysis (docs/analysis.md): {}", entries.join(", "));
+    }
     out
 }
 

@@ -44,6 +44,50 @@ impl MinImage {
         !self.periodic.iter().any(|&p| p)
     }
 
+    /// Fractional coordinates of `p` (relative to the origin of the edges' frame, not of
+    /// the box; only differences and wrapping matter to the callers).
+    #[must_use]
+    pub fn fractional(&self, p: [f64; 3]) -> [f64; 3] {
+        let f = self.inverse * Vector3::from(p);
+        [f[0], f[1], f[2]]
+    }
+
+    /// Whether axis `a` is periodic.
+    #[must_use]
+    pub fn periodic(&self, a: usize) -> bool {
+        self.periodic[a]
+    }
+
+    /// Distance between the opposite faces of the box along each axis [Å]
+    /// (volume / area of the face), infinite for a singular box.
+    #[must_use]
+    pub fn widths(&self) -> [f64; 3] {
+        let e = |j: usize| Vector3::new(self.edges[(0, j)], self.edges[(1, j)], self.edges[(2, j)]);
+        let volume = self.edges.determinant().abs();
+        let mut w = [f64::INFINITY; 3];
+        for a in 0..3 {
+            let area = e((a + 1) % 3).cross(&e((a + 2) % 3)).norm();
+            if volume > 0.0 && area > 0.0 {
+                w[a] = volume / area;
+            }
+        }
+        w
+    }
+
+    /// An upper bound of any distance between two sites' positions inside the box, and of
+    /// any minimum-image distance [Å]: the sum of the edge lengths.
+    #[must_use]
+    pub fn span(&self) -> f64 {
+        (0..3)
+            .map(|j| {
+                (0..3)
+                    .map(|i| self.edges[(i, j)].powi(2))
+                    .sum::<f64>()
+                    .sqrt()
+            })
+            .sum()
+    }
+
     /// The minimum image of the displacement `d` [Å].
     #[must_use]
     pub fn apply(&self, d: [f64; 3]) -> [f64; 3] {

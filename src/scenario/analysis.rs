@@ -244,7 +244,13 @@ impl Checker<'_> {
                     },
                 })
             }
-            _ => unreachable!("every type of TYPES has an arm"),
+            other => {
+                return Err(self.err(
+                    f.kind.span(),
+                    &key("type"),
+                    format!("analysis type `{other}` is listed but not implemented"),
+                ));
+            }
         };
         Ok(Entry { name, observable })
     }
