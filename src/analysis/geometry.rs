@@ -65,10 +65,10 @@ impl MinImage {
         let e = |j: usize| Vector3::new(self.edges[(0, j)], self.edges[(1, j)], self.edges[(2, j)]);
         let volume = self.edges.determinant().abs();
         let mut w = [f64::INFINITY; 3];
-        for a in 0..3 {
+        for (a, width) in w.iter_mut().enumerate() {
             let area = e((a + 1) % 3).cross(&e((a + 2) % 3)).norm();
             if volume > 0.0 && area > 0.0 {
-                w[a] = volume / area;
+                *width = volume / area;
             }
         }
         w
