@@ -20,7 +20,8 @@ use anyhow::{Context, Result, anyhow};
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    CheckArgs, ExportArgs, InfoArgs, RunArgs, run_check, run_export, run_info, run_run,
+    AnalyzeArgs, CheckArgs, ExportArgs, InfoArgs, RunArgs, run_analyze, run_check, run_export,
+    run_info, run_run,
 };
 use crate::picture_commands::{PlotArgs, RenderArgs, run_plot, run_render};
 use nanokmc::bench::{self, BenchConfig, BenchReport, BenchStop};
@@ -80,6 +81,12 @@ pub enum Command {
     /// temperature, as PNG or SVG.
     #[command(after_help = EXIT_CODES)]
     Plot(PlotArgs),
+    /// Measure the `[[analysis]]` observables (composition, clusters, voids, shape, fluxes;
+    /// see docs/analysis.md) of every frame of a trajectory, streaming frame by frame.
+    ///
+    /// The entries come from the scenario stored in the trajectory, or from `--spec FILE`.
+    /// Without `--out` or `--into-h5md` the CSV goes to standard output.
+    Analyze(AnalyzeArgs),
     /// Time the SPPARKS `diffusion linear hop` benchmark on periodic fcc crystals.
     ///
     /// Each size runs in its own child process (so that peak memory is per size) and
@@ -251,6 +258,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Export(args) => run_export(&args).map(|()| 0),
         Command::Render(args) => run_render(&args).map(|()| 0),
         Command::Plot(args) => run_plot(&args).map(|()| 0),
+        Command::Analyze(args) => run_analyze(&args).map(|()| 0),
         Command::Bench(args) => run_bench(&args).map(|()| 0),
         Command::CheckPotential(args) => run_check_potential(&args).map(|()| 0),
         Command::Validate(args) => crate::validate_command::run_validate(&args),

@@ -106,6 +106,25 @@ pub struct ExportArgs {
     pub overwrite: bool,
 }
 
+/// `nanokmc analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// A trajectory written by `nanokmc run` (complete, interrupted or still running).
+    pub file: PathBuf,
+    /// A TOML file of `[[analysis]]` entries, used instead of the stored scenario's.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// Write a CSV file: one row per frame (frame, step, time, temperature, each quantity).
+    #[arg(long, value_name = "X.csv")]
+    pub out: Option<PathBuf>,
+    /// Append the series to the trajectory's `/observables` (complete runs only).
+    #[arg(long)]
+    pub into_h5md: bool,
+    /// Replace an existing CSV file or `/observables` datasets of the same names.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
 /// A wall-clock duration: `HH:MM:SS`, `MM:SS`, or a time quantity such as `"2 h"`.
 fn wall_duration(text: &str, option: &str) -> Result<Duration> {
     let text = text.trim();
@@ -425,6 +444,14 @@ fn scenario_summary(s: &Scenario) -> String {
         if observables.is_empty() { "" } else { ", " },
         observables.join(", ")
     );
+    if !s.analysis.is_empty() {
+        let entries: Vec<String> = s
+            .analysis
+            .iter()
+            .map(|e| format!("{} ({})", e.name, e.observable.type_name()))
+            .collect();
+        let _ = writeln!(out, "analysis (docs/analysis.md): {}", entries.join(", "));
+    }
     out
 }
 
@@ -538,6 +565,32 @@ fn system_summary(sim: &Simulation) -> String {
 pub fn run_info(args: &InfoArgs) -> Result<()> {
     let info = output::info(&args.file)?;
     print!("{info}");
+    Ok(())
+}
+
+/// `nanokmc analyze`.
+///
+/// # Errors
+/// As [`nanokmc::run::analyze`].
+pub fn run_analyze(args: &AnalyzeArgs) -> Result<()> {
+    let options = nanokmc::run::AnalyzeOptions {
+        spec: args.spec.clone(),
+        csv: args.out.clone(),
+        into_h5md: args.into_h5md,
+        overwrite: args.overwrite,
+    };
+    let summary = nanokmc::run::analyze(&args.file, &options)?;
+    eprintln!("{summary}");
+    if let Some(out) = &args.out {
+        eprintln!("wrote {}", out.display());
+    }
+    if args.into_h5md {
+        eprintln!(
+            "wrote {} series into {}:/observables",
+            summary.quantities.len(),
+            args.file.display()
+        );
+    }
     Ok(())
 }
 

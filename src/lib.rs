@@ -51,6 +51,7 @@
 )]
 
 pub mod accel;
+pub mod analysis;
 pub mod bench;
 pub mod constants;
 pub mod energy;

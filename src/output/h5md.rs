@@ -10,6 +10,8 @@
 //!   species/{value,step,time}  [frames, N] u8; step [frames] i64, time [frames] f64 in s
 //!   kind, domain             [N] u16 (time independent), names in attribute `names`
 //! /observables/<name>/{value,step,time}   one H5MD time-dependent element per observable
+//!                            (extra scalars [frames] with a `unit`; distributions
+//!                            [frames, bins] with `unit`, `bin_edges`, `bin_edges_unit`)
 //! /parameters                scenario and potential texts, seed, names, status, summary
 //! ```
 //! Every `step` and `time` is a hard link to `/particles/trajectory/species/{step,time}`
@@ -235,13 +237,8 @@ impl TrajectoryWriter {
         let err = |e: hdf5::Error| output_error(&path, "writing frame", e);
         if !self.swmr {
             if self.extra_names.is_none() {
-                let names: Vec<String> = frame
-                    .observables
-                    .extra
-                    .iter()
-                    .map(|(n, _)| n.clone())
-                    .collect();
-                create_extra_observables(&self.file, &names).map_err(err)?;
+                let names = extra_names_of(frame.observables);
+                create_extra_observables(&self.file, frame.observables, &names).map_err(err)?;
                 self.extra_names = Some(names);
             }
             self.file.flush().map_err(err)?;
@@ -292,6 +289,22 @@ impl TrajectoryWriter {
         for (name, value) in &obs.extra {
             append(file, &observable(name), f, &[], &[*value]).map_err(err)?;
         }
+        for d in &obs.distributions {
+            let ds = file.dataset(&observable(&d.name)).map_err(err)?;
+            let bins = ds.shape().get(1).copied().unwrap_or(0);
+            if bins != d.values.len() {
+                return Err(Error::Output {
+                    path: self.path.clone(),
+                    message: format!(
+                        "frame {}: distribution `{}` has {} bins, the file {bins}",
+                        self.frames,
+                        d.name,
+                        d.values.len()
+                    ),
+                });
+            }
+            append_to(&ds, f, &[bins], &d.values).map_err(err)?;
+        }
         let step = i64::try_from(frame.step).unwrap_or(i64::MAX);
         append(file, STEP, f, &[], &[step]).map_err(err)?;
         append(file, TIME, f, &[], &[frame.time]).map_err(err)?;
@@ -328,7 +341,8 @@ impl TrajectoryWriter {
                 self.n_rules,
             ));
         }
-        let names: Vec<&str> = obs.extra.iter().map(|(n, _)| n.as_str()).collect();
+        let all_names = extra_names_of(obs);
+        let names: Vec<&str> = all_names.iter().map(String::as_str).collect();
         if let Some(expected) = &self.extra_names {
             if names
                 .iter()
@@ -643,7 +657,11 @@ fn write_attr<T: H5Type>(loc: &hdf5::Location, name: &str, value: &T) -> hdf5::R
     loc.new_attr::<T>().create(name)?.write_scalar(value)
 }
 
-fn write_array_attr<T: H5Type>(loc: &hdf5::Location, name: &str, values: &[T]) -> hdf5::Result<()> {
+pub(crate) fn write_array_attr<T: H5Type>(
+    loc: &hdf5::Location,
+    name: &str,
+    values: &[T],
+) -> hdf5::Result<()> {
     loc.new_attr::<T>()
         .shape(values.len())
         .create(name)?
@@ -666,7 +684,7 @@ fn write_h5md_group(file: &File, header: &TrajectoryHeader) -> hdf5::Result<()> 
 
 /// Creates a time-dependent element `name` in `parent`: a `value` dataset of shape
 /// `[0.., inner...]` and hard links `step` and `time` to the master datasets.
-fn create_element<T: H5Type>(
+pub(crate) fn create_element<T: H5Type>(
     parent: &Group,
     name: &str,
     inner: &[usize],
@@ -808,12 +826,51 @@ fn write_observables(file: &File, header: &TrajectoryHeader) -> hdf5::Result<()>
     Ok(())
 }
 
-fn create_extra_observables(file: &File, names: &[String]) -> hdf5::Result<()> {
+/// The names of a frame's extra observables: the scalars, then the distributions.
+fn extra_names_of(obs: &super::FrameObservables) -> Vec<String> {
+    obs.extra
+        .iter()
+        .map(|(n, _)| n.clone())
+        .chain(obs.distributions.iter().map(|d| d.name.clone()))
+        .collect()
+}
+
+/// Creates the datasets of the extra scalars (with their units) and distributions (with
+/// their bin edges) of `obs` and records `names` in `/parameters@extra_observables`.
+fn create_extra_observables(
+    file: &File,
+    obs: &super::FrameObservables,
+    names: &[String],
+) -> hdf5::Result<()> {
     let group = file.group("observables")?;
-    for name in names {
+    let unit_of = |name: &str| {
+        obs.extra_units
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, u)| u.as_str())
+    };
+    for (name, _) in &obs.extra {
         if !group.link_exists(name) {
-            let value = create_element::<f64>(&group, name, &[], &[], FRAME_CHUNK, false, None)?;
+            let value =
+                create_element::<f64>(&group, name, &[], &[], FRAME_CHUNK, false, unit_of(name))?;
             write_attr(&value, "extra", &1u8)?;
+        }
+    }
+    for d in &obs.distributions {
+        if !group.link_exists(&d.name) {
+            let bins = d.values.len();
+            let value = create_element::<f64>(
+                &group,
+                &d.name,
+                &[bins],
+                &[bins.max(1)],
+                FRAME_CHUNK.min(64),
+                false,
+                Some(&d.unit),
+            )?;
+            write_attr(&value, "extra", &1u8)?;
+            write_array_attr(&value, "bin_edges", &d.edges)?;
+            write_str_attr(&value, "bin_edges_unit", &d.edges_unit)?;
         }
     }
     let parameters = file.group("parameters")?;

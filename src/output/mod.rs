@@ -23,12 +23,14 @@
 
 pub mod export;
 pub mod h5md;
+pub mod observables;
 pub mod reader;
 pub mod target;
 pub mod trajectory;
 
 pub use export::{ExportFormat, FrameSelection, export};
 pub use h5md::TrajectoryWriter;
+pub use observables::{FrameReader, RunRecord, Series, append_observables};
 pub use reader::{TrajectoryInfo, info};
 pub use target::{TargetKind, check_target};
 pub use trajectory::{ObservableSeries, TrajectoryReader};
@@ -111,6 +113,27 @@ pub struct FrameObservables {
     /// Further scalar observables by name, the same names in every frame, e.g.
     /// `("energy", -1234.5)` [eV]; each is stored under `/observables/<name>`.
     pub extra: Vec<(String, f64)>,
+    /// Units of extra observables by name, written as the `unit` attribute of their `value`
+    /// when the datasets are created (by the first frame); names not listed get none.
+    pub extra_units: Vec<(String, String)>,
+    /// Per-frame distributions (histograms, profiles), the same names and bin counts in
+    /// every frame; each is stored as `/observables/<name>/value` `[frames, bins]`.
+    pub distributions: Vec<Distribution>,
+}
+
+/// A histogram or profile of one frame.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Distribution {
+    /// Dataset name under `/observables` (no `/` or `.`).
+    pub name: String,
+    /// Unit of the values (the `unit` attribute).
+    pub unit: String,
+    /// One value per bin.
+    pub values: Vec<f64>,
+    /// Bin edges, `values.len() + 1` of them (the `bin_edges` attribute).
+    pub edges: Vec<f64>,
+    /// Unit of the edges (the `bin_edges_unit` attribute).
+    pub edges_unit: String,
 }
 
 /// One sample of the configuration.

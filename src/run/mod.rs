@@ -25,6 +25,7 @@
 //! by frame; the checkpoint `X.h5md.ckpt` (`X.r<k>.h5md.ckpt`), removed when the replica
 //! completes.
 
+pub mod analyze;
 pub mod checkpoint;
 pub mod plan;
 mod progress;
@@ -36,6 +37,7 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+pub use analyze::{AnalyzeOptions, AnalyzeSummary, analyze};
 pub use checkpoint::Checkpoint;
 pub use progress::ProgressMode;
 
@@ -451,6 +453,8 @@ struct Replica {
     wall_before: f64,
     started: Instant,
     events_at_start: u64,
+    /// The `[[analysis]]` entries and the state they carry between frames.
+    analyzer: crate::analysis::Analyzer,
 }
 
 fn header(
@@ -553,12 +557,18 @@ impl Replica {
             message: format!("does not fit its scenario: {e}"),
         })?;
         let output = trajectory_of_checkpoint(path, &c.output);
+        // the observables' state between frames is a function of the frames written: measure
+        // them again (before the writer opens the file).
+        let mut analyzer = crate::analysis::Analyzer::new(scenario.analysis.clone());
+        if !analyzer.is_empty() {
+            analyze::replay(&output, sim.graph(), &mut analyzer, c.frames_written)?;
+        }
         let writer = TrajectoryWriter::resume(
             &output,
             &header(&scenario, c.replica, sim.graph()),
             c.frames_written,
         )?;
-        Ok(Self::assemble(
+        let mut replica = Self::assemble(
             scenario,
             c.replica,
             sim,
@@ -567,7 +577,9 @@ impl Replica {
             c.next_frame,
             c.last_frame,
             c.wall_seconds,
-        ))
+        );
+        replica.analyzer = analyzer;
+        Ok(replica)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -589,7 +601,9 @@ impl Replica {
             counts[d * n_species + sp.index()] += 1;
         }
         let events_at_start = sim.executed();
+        let analyzer = crate::analysis::Analyzer::new(scenario.analysis.clone());
         Self {
+            analyzer,
             checkpoint: checkpoint_path(&output),
             scenario,
             index,
@@ -637,6 +651,7 @@ impl Replica {
             events_by_rule: self.sim.rule_counts().to_vec(),
             null_events: self.sim.null_events(),
             extra,
+            ..FrameObservables::default()
         }
     }
 
@@ -663,7 +678,12 @@ impl Replica {
             return Ok(());
         }
         let start = Instant::now();
-        let observables = self.observables();
+        let mut observables = self.observables();
+        if !self.analyzer.is_empty() {
+            let species: Vec<crate::state::SpeciesId> = self.sim.occupancy().species().collect();
+            let frame = crate::analysis::Frame::new(self.sim.graph(), &species, self.sim.time());
+            analyze::add_to(&mut observables, self.analyzer.measure(&frame));
+        }
         let species: Vec<u8> = self.sim.occupancy().species().map(|s| s.0).collect();
         let frame = Frame {
             step: self.sim.executed(),

@@ -121,8 +121,10 @@ fn compile_with(
     let output = c.output(file.output.as_ref(), &stop)?;
     let acceleration =
         super::accel::compile(&source, file.acceleration.as_ref(), &potential.model)?;
+    let analysis = super::analysis::compile(&source, &file.analysis, &potential.model, &domains)?;
     Ok(Scenario {
         acceleration,
+        analysis,
         name: header.name.get_ref().clone(),
         description: header.description.clone(),
         author: header.author.clone(),

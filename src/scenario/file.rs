@@ -21,6 +21,72 @@ pub(super) struct ScenarioFile {
     pub output: Option<Output>,
     #[serde(default)]
     pub acceleration: Option<Acceleration>,
+    #[serde(default)]
+    pub analysis: Vec<AnalysisFile>,
+}
+
+/// A file of `[[analysis]]` entries only (`nanokmc analyze --spec`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AnalysisSpecFile {
+    #[serde(default)]
+    pub analysis: Vec<AnalysisFile>,
+}
+
+/// `[[analysis]]`: one observable. A flat struct (like [`ShapeFile`]) so that every value
+/// keeps its span; `super::analysis` checks which keys each `type` takes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AnalysisFile {
+    pub name: Spanned<String>,
+    #[serde(rename = "type")]
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub species: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub per: Option<Spanned<String>>,
+    #[serde(default)]
+    pub shell: Option<Spanned<String>>,
+    #[serde(default)]
+    pub domains: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub kinds: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub region: Option<Spanned<RegionFile>>,
+    #[serde(default)]
+    pub min_size: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub max_jump: Option<Quantity>,
+    #[serde(default)]
+    pub size_bins: Option<Spanned<Vec<i64>>>,
+    #[serde(default)]
+    pub bin_width: Option<Quantity>,
+    #[serde(default)]
+    pub r_max: Option<Quantity>,
+}
+
+/// `analysis.region`: a box, a slab or a spherical shell.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RegionFile {
+    #[serde(rename = "type")]
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub min: Option<[Quantity; 3]>,
+    #[serde(default)]
+    pub max: Option<[Quantity; 3]>,
+    #[serde(default)]
+    pub normal: Option<Spanned<Vec<f64>>>,
+    #[serde(default)]
+    pub from: Option<Quantity>,
+    #[serde(default)]
+    pub to: Option<Quantity>,
+    #[serde(default)]
+    pub center: Option<[Quantity; 3]>,
+    #[serde(default)]
+    pub inner: Option<Quantity>,
+    #[serde(default)]
+    pub outer: Option<Quantity>,
 }
 
 /// `[scenario]`.

@@ -19,12 +19,14 @@
 //! `scenarios/README.md`, and a good and a bad file under `tests/data/scenarios/`.
 
 mod accel;
+mod analysis;
 mod compile;
 mod file;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use analysis::compile_spec;
 pub use compile::{compile, compile_texts, read};
 
 use crate::error::{Error, Result};
@@ -69,6 +71,8 @@ pub struct Scenario {
     pub output: OutputPlan,
     /// Acceleration of fast, quasi-equilibrated events (`None`: off).
     pub acceleration: Option<AccelPlan>,
+    /// The `[[analysis]]` entries, measured at every frame.
+    pub analysis: Vec<crate::analysis::Entry>,
 }
 
 /// The `[acceleration]` block, checked.

@@ -131,6 +131,7 @@ pub fn frames(
                         ("energy".into(), -1000.0 - f64f),
                         ("surface_fraction".into(), 0.25 + 0.01 * f64f),
                     ],
+                    ..FrameObservables::default()
                 },
             }
         })

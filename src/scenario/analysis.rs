@@ -1,0 +1,600 @@
+//! The `[[analysis]]` entries: from the file to [`analysis::Entry`]s, every key checked at
+//! its line and column (names of species, shells, kinds and domains against the potential
+//! and the geometry, with a suggestion for a near miss; lengths with units).
+//!
+//! A new observable type: its name in [`TYPES`] with the keys it takes, and one arm in
+//! [`entry`].
+
+use std::ops::Range;
+
+use super::compile::listing;
+use super::file::{AnalysisFile, AnalysisSpecFile, RegionFile};
+use crate::analysis::{
+    Center, Entry, Observable, Region, RegionShape, clusters, composition, fluxes, shape, voids,
+};
+use crate::error::{Error, Result};
+use crate::input::{Quantity, Source, Spanned, closest};
+use crate::model::{Model, SpeciesSet};
+use crate::sites::{DomainId, KindId, ShellId};
+use crate::state::SpeciesId;
+use crate::units::Dimension;
+
+/// The observable types and the keys each takes besides `name` and `type`.
+const TYPES: [(&str, &[&str]); 5] = [
+    (
+        "composition",
+        &["species", "per", "domains", "kinds", "region"],
+    ),
+    (
+        "clusters",
+        &[
+            "species",
+            "shell",
+            "domains",
+            "kinds",
+            "region",
+            "min_size",
+            "max_jump",
+            "size_bins",
+        ],
+    ),
+    (
+        "voids",
+        &[
+            "shell",
+            "domains",
+            "region",
+            "min_size",
+            "bin_width",
+            "r_max",
+        ],
+    ),
+    ("shape", &["species", "shell", "domains", "kinds", "region"]),
+    ("fluxes", &["species", "domains"]),
+];
+
+/// Checks the `[[analysis]]` entries of a scenario.
+pub(super) fn compile(
+    source: &Source,
+    entries: &[AnalysisFile],
+    model: &Model,
+    domains: &[String],
+) -> Result<Vec<Entry>> {
+    let c = Checker {
+        source,
+        model,
+        domains,
+    };
+    let mut out: Vec<Entry> = Vec::new();
+    for (i, f) in entries.iter().enumerate() {
+        let e = c.entry(i, f)?;
+        if out.iter().any(|o| o.name == e.name) {
+            return Err(source.error(
+                f.name.span(),
+                format!("analysis[{i}].name"),
+                format!("the name `{}` is used by an earlier entry", e.name),
+            ));
+        }
+        out.push(e);
+    }
+    Ok(out)
+}
+
+/// Checks a file of `[[analysis]]` entries (`nanokmc analyze --spec`) against the
+/// potential and domains of a scenario.
+///
+/// # Errors
+/// [`Error::Input`] naming the spec file, line, column and key.
+pub fn compile_spec(source: &Source, scenario: &super::Scenario) -> Result<Vec<Entry>> {
+    let file: AnalysisSpecFile = source.parse()?;
+    if file.analysis.is_empty() {
+        return Err(source.file_error("analysis", "the file has no [[analysis]] entry"));
+    }
+    compile(
+        source,
+        &file.analysis,
+        &scenario.potential.model,
+        &scenario.domain_names(),
+    )
+}
+
+struct Checker<'a> {
+    source: &'a Source,
+    model: &'a Model,
+    domains: &'a [String],
+}
+
+impl Checker<'_> {
+    fn err(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> Error {
+        self.source.error(span, key, message)
+    }
+
+    // one arm per observable type, each short (as `compile::shape`).
+    #[allow(clippy::too_many_lines)]
+    fn entry(&self, i: usize, f: &AnalysisFile) -> Result<Entry> {
+        let key = |k: &str| format!("analysis[{i}].{k}");
+        let name = f.name.get_ref().trim().to_string();
+        if name.is_empty() || name.contains(['/', '.', ':']) {
+            return Err(self.err(
+                f.name.span(),
+                &key("name"),
+                "must be non-empty, without `/`, `.` or `:` (it names HDF5 datasets)",
+            ));
+        }
+        let kind = f.kind.get_ref().as_str();
+        let Some((_, allowed)) = TYPES.iter().find(|(t, _)| *t == kind) else {
+            let known: Vec<&str> = TYPES.iter().map(|(t, _)| *t).collect();
+            let hint =
+                closest(kind, &known).map_or(String::new(), |h| format!("; did you mean `{h}`?"));
+            return Err(self.err(
+                f.kind.span(),
+                &key("type"),
+                format!(
+                    "unknown analysis type `{kind}` (known: {}){hint}",
+                    listing(known.iter().copied())
+                ),
+            ));
+        };
+        for (k, span) in given_keys(f) {
+            if !allowed.contains(&k) {
+                return Err(self.err(
+                    span,
+                    &key(k),
+                    format!(
+                        "a `{kind}` analysis does not take `{k}` (it takes {})",
+                        listing(allowed.iter().copied())
+                    ),
+                ));
+            }
+        }
+        let region = self.region(i, f)?;
+        let observable = match kind {
+            "composition" => Observable::Composition(composition::Composition {
+                region,
+                species: match &f.species {
+                    Some(s) => self.species_list(s, &key("species"))?,
+                    None => self.all_species(),
+                },
+                per: f
+                    .per
+                    .as_ref()
+                    .map(|p| {
+                        self.species(p.get_ref(), p.span(), &key("per"))
+                            .map(|s| (s, p.get_ref().clone()))
+                    })
+                    .transpose()?,
+            }),
+            "clusters" => {
+                let species = f.species.as_ref().ok_or_else(|| {
+                    self.err(
+                        f.kind.span(),
+                        &key("species"),
+                        "a `clusters` analysis needs `species`: the atoms that form clusters",
+                    )
+                })?;
+                let list = self.species_list(species, &key("species"))?;
+                let ids: Vec<SpeciesId> = list.iter().map(|(s, _)| *s).collect();
+                Observable::Clusters(clusters::Clusters {
+                    species: SpeciesSet::from_species(&ids),
+                    shell: self.required_shell(f, &key("shell"), kind)?,
+                    region,
+                    min_size: self.min_size(f, &key("min_size"))?,
+                    max_jump: f
+                        .max_jump
+                        .as_ref()
+                        .map(|q| self.length(q, &key("max_jump")))
+                        .transpose()?,
+                    size_edges: match &f.size_bins {
+                        None => clusters::default_size_edges(),
+                        Some(b) => self.size_bins(b, &key("size_bins"))?,
+                    },
+                })
+            }
+            "voids" => {
+                let bin_width = match &f.bin_width {
+                    Some(q) => self.length(q, &key("bin_width"))?,
+                    None => 1.0,
+                };
+                Observable::Voids(voids::Voids {
+                    shell: self.required_shell(f, &key("shell"), kind)?,
+                    region,
+                    min_size: self.min_size(f, &key("min_size"))?,
+                    bin_width,
+                    r_max: f
+                        .r_max
+                        .as_ref()
+                        .map(|q| self.length(q, &key("r_max")))
+                        .transpose()?,
+                })
+            }
+            "shape" => Observable::Shape(shape::Shape {
+                species: f
+                    .species
+                    .as_ref()
+                    .map(|s| {
+                        self.species_list(s, &key("species")).map(|l| {
+                            let ids: Vec<SpeciesId> = l.iter().map(|(s, _)| *s).collect();
+                            SpeciesSet::from_species(&ids)
+                        })
+                    })
+                    .transpose()?,
+                region,
+                shell: f
+                    .shell
+                    .as_ref()
+                    .map(|s| self.shell(s, &key("shell")))
+                    .transpose()?,
+            }),
+            "fluxes" => {
+                #[allow(clippy::cast_possible_truncation)]
+                let domains: Vec<(DomainId, String)> = match &f.domains {
+                    Some(_) => region.domains.clone().unwrap_or_default(),
+                    None => (0..self.domains.len())
+                        .map(|d| DomainId(d as u16))
+                        .collect(),
+                }
+                .into_iter()
+                .map(|d| (d, self.domains[d.index()].replace('/', "|")))
+                .collect();
+                Observable::Fluxes(fluxes::Fluxes {
+                    domains,
+                    species: match &f.species {
+                        Some(s) => self.species_list(s, &key("species"))?,
+                        None => self.all_species(),
+                    },
+                })
+            }
+            other => {
+                return Err(self.err(
+                    f.kind.span(),
+                    &key("type"),
+                    format!("analysis type `{other}` is listed but not implemented"),
+                ));
+            }
+        };
+        Ok(Entry { name, observable })
+    }
+
+    fn all_species(&self) -> Vec<(SpeciesId, String)> {
+        self.model
+            .species
+            .iter()
+            .filter(|(id, _)| !id.is_vacancy())
+            .map(|(id, s)| (id, s.name.clone()))
+            .collect()
+    }
+
+    fn species(&self, name: &str, span: Range<usize>, key: &str) -> Result<SpeciesId> {
+        let names: Vec<&str> = self
+            .model
+            .species
+            .iter()
+            .map(|(_, s)| s.name.as_str())
+            .collect();
+        let i = lookup(self.source, name, span, key, "species", &names)?;
+        #[allow(clippy::cast_possible_truncation)]
+        Ok(SpeciesId(i as u8))
+    }
+
+    fn species_list(
+        &self,
+        list: &Spanned<Vec<String>>,
+        key: &str,
+    ) -> Result<Vec<(SpeciesId, String)>> {
+        if list.get_ref().is_empty() {
+            return Err(self.err(list.span(), key, "must name at least one species"));
+        }
+        let mut out: Vec<(SpeciesId, String)> = Vec::new();
+        for name in list.get_ref() {
+            let s = self.species(name, list.span(), key)?;
+            if out.iter().any(|(o, _)| *o == s) {
+                return Err(self.err(list.span(), key, format!("`{name}` is listed twice")));
+            }
+            out.push((s, name.clone()));
+        }
+        Ok(out)
+    }
+
+    fn shell(&self, name: &Spanned<String>, key: &str) -> Result<ShellId> {
+        let names: Vec<&str> = self.model.shells.iter().map(|s| s.name.as_str()).collect();
+        let i = lookup(
+            self.source,
+            name.get_ref(),
+            name.span(),
+            key,
+            "shell",
+            &names,
+        )?;
+        #[allow(clippy::cast_possible_truncation)]
+        Ok(ShellId(i as u8))
+    }
+
+    fn required_shell(&self, f: &AnalysisFile, key: &str, kind: &str) -> Result<ShellId> {
+        match &f.shell {
+            Some(s) => self.shell(s, key),
+            None => Err(self.err(
+                f.kind.span(),
+                key,
+                format!(
+                    "a `{kind}` analysis needs `shell`: the neighbour relation that connects sites"
+                ),
+            )),
+        }
+    }
+
+    fn length(&self, q: &Quantity, key: &str) -> Result<f64> {
+        let v = self.source.quantity(q, Dimension::Length, key)?;
+        if v > 0.0 && v.is_finite() {
+            Ok(v)
+        } else {
+            Err(self.err(q.span(), key, "must be a positive length"))
+        }
+    }
+
+    fn signed_length(&self, q: &Quantity, key: &str) -> Result<f64> {
+        self.source.quantity(q, Dimension::Length, key)
+    }
+
+    fn min_size(&self, f: &AnalysisFile, key: &str) -> Result<u64> {
+        match &f.min_size {
+            None => Ok(1),
+            Some(v) => u64::try_from(*v.get_ref())
+                .ok()
+                .filter(|&n| n >= 1)
+                .ok_or_else(|| self.err(v.span(), key, "must be an integer ≥ 1")),
+        }
+    }
+
+    fn size_bins(&self, b: &Spanned<Vec<i64>>, key: &str) -> Result<Vec<f64>> {
+        let v = b.get_ref();
+        if v.len() < 2 || v[0] < 1 || v.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(self.err(
+                b.span(),
+                key,
+                "must be at least two increasing sizes ≥ 1 (the edges of the histogram bins)",
+            ));
+        }
+        #[allow(clippy::cast_precision_loss)]
+        Ok(v.iter().map(|&x| x as f64).collect())
+    }
+
+    fn region(&self, i: usize, f: &AnalysisFile) -> Result<Region> {
+        let key = |k: &str| format!("analysis[{i}].{k}");
+        let mut region = Region::default();
+        if let Some(list) = &f.domains {
+            if list.get_ref().is_empty() {
+                return Err(self.err(list.span(), &key("domains"), "must name a domain"));
+            }
+            let mut found: Vec<DomainId> = Vec::new();
+            for name in list.get_ref() {
+                for d in self.domain(name, list.span(), &key("domains"))? {
+                    if !found.contains(&d) {
+                        found.push(d);
+                    }
+                }
+            }
+            region.domains = Some(found);
+        }
+        if let Some(list) = &f.kinds {
+            let names: Vec<&str> = self.model.kinds.iter().map(|k| k.name.as_str()).collect();
+            if list.get_ref().is_empty() {
+                return Err(self.err(list.span(), &key("kinds"), "must name a site kind"));
+            }
+            let mut kinds = Vec::new();
+            for name in list.get_ref() {
+                let k = lookup(
+                    self.source,
+                    name,
+                    list.span(),
+                    &key("kinds"),
+                    "site kind",
+                    &names,
+                )?;
+                #[allow(clippy::cast_possible_truncation)]
+                kinds.push(KindId(k as u16));
+            }
+            region.kinds = Some(kinds);
+        }
+        if let Some(r) = &f.region {
+            region.shape = Some(self.shape(r, &key("region"))?);
+        }
+        Ok(region)
+    }
+
+    /// Domains matching `name`: a domain (`particle/domain`) or a particle (all its domains).
+    fn domain(&self, name: &str, span: Range<usize>, key: &str) -> Result<Vec<DomainId>> {
+        let prefix = format!("{name}/");
+        #[allow(clippy::cast_possible_truncation)]
+        let found: Vec<DomainId> = self
+            .domains
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| *d == name || d.starts_with(&prefix))
+            .map(|(i, _)| DomainId(i as u16))
+            .collect();
+        if found.is_empty() {
+            let names: Vec<&str> = self.domains.iter().map(String::as_str).collect();
+            let hint =
+                closest(name, &names).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+            return Err(self.err(
+                span,
+                key,
+                format!(
+                    "no domain or particle `{name}` (domains: {}){hint}",
+                    listing(names.iter().copied())
+                ),
+            ));
+        }
+        Ok(found)
+    }
+
+    // one arm per region type, each short.
+    #[allow(clippy::too_many_lines)]
+    fn shape(&self, r: &Spanned<RegionFile>, key: &str) -> Result<RegionShape> {
+        let f = r.get_ref();
+        let kind = f.kind.get_ref().as_str();
+        let takes: &[&str] = match kind {
+            "box" => &["min", "max"],
+            "slab" => &["normal", "from", "to"],
+            "shell" => &["center", "inner", "outer"],
+            other => {
+                let known = ["box", "slab", "shell"];
+                let hint = closest(other, &known)
+                    .map_or(String::new(), |h| format!("; did you mean `{h}`?"));
+                return Err(self.err(
+                    f.kind.span(),
+                    &format!("{key}.type"),
+                    format!(
+                        "unknown region `{other}` (known: {}){hint}",
+                        listing(known.iter().copied())
+                    ),
+                ));
+            }
+        };
+        let given = [
+            ("min", f.min.is_some()),
+            ("max", f.max.is_some()),
+            ("normal", f.normal.is_some()),
+            ("from", f.from.is_some()),
+            ("to", f.to.is_some()),
+            ("center", f.center.is_some()),
+            ("inner", f.inner.is_some()),
+            ("outer", f.outer.is_some()),
+        ];
+        for (k, present) in given {
+            if present && !takes.contains(&k) {
+                return Err(self.err(
+                    r.span(),
+                    &format!("{key}.{k}"),
+                    format!(
+                        "a `{kind}` region does not take `{k}` (it takes {})",
+                        listing(takes.iter().copied())
+                    ),
+                ));
+            }
+        }
+        let need = |k: &str| {
+            self.err(
+                r.span(),
+                &format!("{key}.{k}"),
+                format!("a `{kind}` region needs `{k}`"),
+            )
+        };
+        let vector = |v: &[Quantity; 3], k: &str| -> Result<[f64; 3]> {
+            let mut out = [0.0; 3];
+            for (a, q) in v.iter().enumerate() {
+                out[a] = self.signed_length(q, &format!("{key}.{k}[{a}]"))?;
+            }
+            Ok(out)
+        };
+        match kind {
+            "box" => {
+                let min = vector(f.min.as_ref().ok_or_else(|| need("min"))?, "min")?;
+                let max = vector(f.max.as_ref().ok_or_else(|| need("max"))?, "max")?;
+                if (0..3).any(|a| max[a] <= min[a]) {
+                    return Err(self.err(
+                        r.span(),
+                        &format!("{key}.max"),
+                        "every component of `max` must exceed that of `min`",
+                    ));
+                }
+                Ok(RegionShape::Box { min, max })
+            }
+            "slab" => {
+                let n = f.normal.as_ref().ok_or_else(|| need("normal"))?;
+                let v = n.get_ref();
+                let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+                if v.len() != 3 || !(norm.is_finite() && norm > 0.0) {
+                    return Err(self.err(
+                        n.span(),
+                        &format!("{key}.normal"),
+                        "must be a non-zero vector [x, y, z]",
+                    ));
+                }
+                let from_q = f.from.as_ref().ok_or_else(|| need("from"))?;
+                let to_q = f.to.as_ref().ok_or_else(|| need("to"))?;
+                let from = self.signed_length(from_q, &format!("{key}.from"))?;
+                let to = self.signed_length(to_q, &format!("{key}.to"))?;
+                if to <= from {
+                    return Err(self.err(to_q.span(), &format!("{key}.to"), "must exceed `from`"));
+                }
+                Ok(RegionShape::Slab {
+                    normal: [v[0] / norm, v[1] / norm, v[2] / norm],
+                    from,
+                    to,
+                })
+            }
+            _ => {
+                let outer_q = f.outer.as_ref().ok_or_else(|| need("outer"))?;
+                let outer = self.length(outer_q, &format!("{key}.outer"))?;
+                let inner = match &f.inner {
+                    None => 0.0,
+                    Some(q) => {
+                        let v = self.signed_length(q, &format!("{key}.inner"))?;
+                        if !(v >= 0.0 && v < outer) {
+                            return Err(self.err(
+                                q.span(),
+                                &format!("{key}.inner"),
+                                "must be a length ≥ 0 and below `outer`",
+                            ));
+                        }
+                        v
+                    }
+                };
+                let center = match &f.center {
+                    None => Center::Atoms,
+                    Some(c) => Center::Point(vector(c, "center")?),
+                };
+                Ok(RegionShape::Shell {
+                    center,
+                    inner,
+                    outer,
+                })
+            }
+        }
+    }
+}
+
+/// The keys written in an entry (besides `name` and `type`), with their spans.
+fn given_keys(f: &AnalysisFile) -> Vec<(&'static str, Range<usize>)> {
+    let mut out = Vec::new();
+    let mut add = |k: &'static str, span: Option<Range<usize>>| {
+        if let Some(s) = span {
+            out.push((k, s));
+        }
+    };
+    add("species", f.species.as_ref().map(Spanned::span));
+    add("per", f.per.as_ref().map(Spanned::span));
+    add("shell", f.shell.as_ref().map(Spanned::span));
+    add("domains", f.domains.as_ref().map(Spanned::span));
+    add("kinds", f.kinds.as_ref().map(Spanned::span));
+    add("region", f.region.as_ref().map(Spanned::span));
+    add("min_size", f.min_size.as_ref().map(Spanned::span));
+    add("max_jump", f.max_jump.as_ref().map(Spanned::span));
+    add("size_bins", f.size_bins.as_ref().map(Spanned::span));
+    add("bin_width", f.bin_width.as_ref().map(Spanned::span));
+    add("r_max", f.r_max.as_ref().map(Spanned::span));
+    out
+}
+
+/// Index of `name` in `names`, or an error with a suggestion.
+fn lookup(
+    source: &Source,
+    name: &str,
+    span: Range<usize>,
+    key: &str,
+    what: &str,
+    names: &[&str],
+) -> Result<usize> {
+    names.iter().position(|n| *n == name).ok_or_else(|| {
+        let hint = closest(name, names).map_or(String::new(), |s| format!("; did you mean `{s}`?"));
+        source.error(
+            span,
+            key,
+            format!(
+                "unknown {what} `{name}` (the potential has {}){hint}",
+                listing(names.iter().copied())
+            ),
+        )
+    })
+}
