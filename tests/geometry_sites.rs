@@ -27,7 +27,7 @@ impl Digest {
     }
 }
 
-fn digest(path: &PathBuf) -> String {
+fn digest(path: &std::path::Path) -> String {
     let s = scenario::read(path).unwrap();
     let system = s.build_system(0).unwrap();
     let g = &system.graph;
