@@ -9,10 +9,11 @@
 //!    `thickness` (and, with `on_substrate`, over the substrate's extent up to `thickness`
 //!    above its plane);
 //! 2. a point is kept when it lies outside every domain shape of every particle, within
-//!    `thickness` of a domain shape of its particle (faces offset outwards, as for the
-//!    margin) or in the band above the substrate, not below `substrate.z + min_separation`,
-//!    and not closer than `min_separation` to any site already placed (particle, margin,
-//!    substrate, earlier layers);
+//!    `thickness` of a site inside its particle (or, with `on_substrate`, of a substrate
+//!    site), not below `substrate.z + min_separation`, and not closer than
+//!    `min_separation` to any site already placed (particle, margin, substrate, earlier
+//!    layers). Measuring the thickness from the sites, not from the shape's faces, keeps
+//!    edges and corners from collecting sites far from any atom;
 //! 3. its **surface normal** is the unit vector from the centroid of the atoms (inside
 //!    sites of the particles and substrate sites) within `normal_radius` of it to the
 //!    point; its **nearest atom** gives its underlying domain;
@@ -69,7 +70,8 @@ pub struct AdlayerSpec {
     pub rotation: [[f64; 3]; 3],
     /// Crystal origin relative to the particle offset [Å].
     pub lattice_origin: [f64; 3],
-    /// Thickness of the shell around the particle's shapes [Å].
+    /// Largest distance from a layer site to the nearest site inside the particle (or of
+    /// the substrate) [Å]: ≈ 2.5 Å for one layer of adatoms, ≈ 5 Å for two.
     pub thickness: f64,
     /// Also cover the substrate's extent up to `thickness` above its plane.
     pub on_substrate: bool,
@@ -204,7 +206,18 @@ pub fn add_layers(
         let atoms: ImmutableKdTree<f64, u32, 3, 32> =
             ImmutableKdTree::new_from_slice(&atom_positions);
         let floor = substrate.map(|s| s.z + min_separation);
-        let half_extent = substrate.map(|s| [0.5 * s.extent[0], 0.5 * s.extent[1]]);
+        // Domain indices of this particle and of the substrate in the list.
+        let first: usize = particles[..layer.particle]
+            .iter()
+            .map(|(q, _)| q.domains.len())
+            .sum();
+        let particle_domains = first..first + particle.domains.len();
+        let substrate_domain = substrate.map(|_| {
+            particles
+                .iter()
+                .map(|(q, _)| q.domains.len())
+                .sum::<usize>()
+        });
         let r2 = min_separation * min_separation;
         let n2 = layer.normal_radius * layer.normal_radius;
 
@@ -222,15 +235,17 @@ pub fn add_layers(
             {
                 continue;
             }
-            let near_particle = particle
-                .domains
+            // Within `thickness` of a site inside this particle (or of the substrate).
+            let t2 = layer.thickness * layer.thickness;
+            let supported = atoms
+                .within_unsorted::<SquaredEuclidean>(&p, t2)
                 .iter()
-                .any(|d| shape_contains(d, *offset, p, layer.thickness));
-            let over_substrate = layer.on_substrate
-                && substrate.is_some_and(|s| p[2] <= s.z + layer.thickness + 1e-9)
-                && half_extent
-                    .is_some_and(|h| p[0] >= -h[0] && p[0] < h[0] && p[1] >= -h[1] && p[1] < h[1]);
-            if !(near_particle || over_substrate) {
+                .any(|n| {
+                    let d = list.domains[atom_index[n.item as usize]].index();
+                    particle_domains.contains(&d)
+                        || (layer.on_substrate && Some(d) == substrate_domain)
+                });
+            if !supported {
                 continue;
             }
             if min_separation > 0.0 && !all.within_unsorted::<SquaredEuclidean>(&p, r2).is_empty() {

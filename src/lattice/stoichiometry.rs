@@ -9,8 +9,8 @@
 //!
 //! [`trim`] removes the excess atoms (they become vacant sites, which stay in the lattice):
 //! with `F = min_s ⌊n_s / r_s⌋` formula units kept, `n_s − F r_s` atoms of each species
-//! are removed, least coordinated first (coordination = inside sites within 1.2 × the
-//! domain's nearest-neighbour distance, updated after every removal; ties go to the lower
+//! are removed, least coordinated first (coordination = atoms, i.e. filled inside sites,
+//! within 1.2 × the domain's nearest atom–atom distance, updated after every removal; ties go to the lower
 //! site index), so the removed atoms are corner and edge atoms of the cut surface.
 
 use std::collections::BTreeSet;
@@ -122,8 +122,13 @@ pub fn composition(list: &SiteList, fills: &[Vec<Option<u16>>]) -> Vec<DomainCom
 }
 
 /// Trims domain `domain` of `list` to its ideal formula (see the module documentation) and
-/// returns the number of atoms removed (set vacant: `inside = false`).
-pub fn trim(list: &mut SiteList, domain: usize, fill: &[Option<u16>]) -> usize {
+/// returns the number of atoms removed (set vacant: `inside = false`). `fills[d]` gives the
+/// species label of each basis site of domain `d` (`None`: an empty hole, not an atom);
+/// sites of domains without a fill (the substrate) count as atoms.
+pub fn trim(list: &mut SiteList, domain: usize, fills: &[Vec<Option<u16>>]) -> usize {
+    let Some(fill) = fills.get(domain) else {
+        return 0;
+    };
     let formula = formula(fill);
     if formula.len() < 2 {
         return 0;
@@ -144,8 +149,17 @@ pub fn trim(list: &mut SiteList, domain: usize, fill: &[Option<u16>]) -> usize {
         return 0;
     }
 
-    // Coordination among all inside sites, with the cutoff from the domain's own spacing.
-    let atoms: Vec<usize> = (0..list.len()).filter(|&i| list.inside[i]).collect();
+    // Coordination among all atoms (filled inside sites), the cutoff from the domain's spacing.
+    let is_atom = |i: usize| {
+        list.inside[i]
+            && fills.get(list.domains[i].index()).is_none_or(|f| {
+                f.get(usize::from(list.roles[i]))
+                    .copied()
+                    .flatten()
+                    .is_some()
+            })
+    };
+    let atoms: Vec<usize> = (0..list.len()).filter(|&i| is_atom(i)).collect();
     let positions: Vec<[f64; 3]> = atoms.iter().map(|&i| list.positions[i]).collect();
     let tree: ImmutableKdTree<f64, u32, 3, 32> = ImmutableKdTree::new_from_slice(&positions);
     let mut nn = f64::INFINITY;

@@ -397,9 +397,13 @@ fn fill_labels(fill: &[SpeciesId]) -> Vec<Option<u16>> {
 /// removed per domain.
 fn trim_domains(sites: &mut SiteList, fills: &[Vec<SpeciesId>], trim: &[bool]) -> Vec<usize> {
     let mut removed = vec![0; fills.len()];
-    for (d, fill) in fills.iter().enumerate() {
+    if !trim.iter().any(|&t| t) {
+        return removed;
+    }
+    let labels: Vec<Vec<Option<u16>>> = fills.iter().map(|f| fill_labels(f)).collect();
+    for (d, r) in removed.iter_mut().enumerate() {
         if trim.get(d).copied().unwrap_or(false) {
-            removed[d] = crate::lattice::stoichiometry::trim(sites, d, &fill_labels(fill));
+            *r = crate::lattice::stoichiometry::trim(sites, d, &labels);
         }
     }
     removed
