@@ -184,9 +184,6 @@ pub fn run_run(args: &RunArgs) -> Result<u8> {
             ))
         })?;
         let scenario = scenario::read(file)?;
-        for warning in scenario.composition_report()?.1 {
-            eprintln!("{warning}");
-        }
         run::run(scenario, &options)?
     } else {
         run::resume(&args.resume, &options)?
