@@ -268,7 +268,56 @@ pub fn run_check(args: &CheckArgs) -> Result<()> {
         rng::stream(scenario.seed, 1),
     )?;
     print!("{}", system_summary(&sim));
+    let (report, warnings) = scenario.composition_report()?;
+    print!("{}", composition_summary(&report, &sim));
+    for warning in warnings {
+        eprintln!("{warning}");
+    }
     Ok(())
+}
+
+/// The composition of every particle domain after the cut against its ideal formula.
+fn composition_summary(
+    report: &[nanokmc::lattice::stoichiometry::DomainComposition],
+    sim: &Simulation,
+) -> String {
+    let mut out = String::new();
+    if report.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "composition after the cut (ideal formula, deviation):");
+    let model = sim.model();
+    let name = |label: u16| {
+        model
+            .species
+            .iter()
+            .find(|(id, _)| id.index() == usize::from(label))
+            .map_or_else(|| format!("#{label}"), |(_, s)| s.name.clone())
+    };
+    for c in report {
+        let counts: Vec<String> = c
+            .counts
+            .iter()
+            .map(|(l, n)| format!("{} {n}", name(*l)))
+            .collect();
+        let mut formula = String::new();
+        for (l, n) in &c.formula {
+            let _ = write!(formula, "{}{n}", name(*l));
+        }
+        let trimmed = if c.trimmed > 0 {
+            format!(", {} excess atoms trimmed", c.trimmed)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "  {}: {} (ideal {formula}, {:.2} % off{trimmed})",
+            c.domain,
+            counts.join(", "),
+            100.0 * c.deviation
+        );
+    }
+    out
 }
 
 /// A quantity in internal units with at most 6 significant digits (0.030000000000000002 s

@@ -148,6 +148,7 @@ fn simulation(seed: u64) -> Simulation {
         box_padding: 5.0,
         periodic: [false; 3],
         min_separation: 1.0,
+        adlayers: Vec::new(),
     };
     let sites = assembly.build().unwrap();
     let roles = sites.roles.clone();

@@ -28,8 +28,11 @@
 use kiddo::SquaredEuclidean;
 use kiddo::immutable::float::kdtree::ImmutableKdTree;
 
-use super::crystal::{Crystal, mat_vec};
-use super::shape::{Plane, Shape};
+use super::crystal::Crystal;
+use super::domain::Candidate;
+pub use super::domain::DomainSpec;
+pub use super::periodic::periodic_crystal;
+pub use super::stacked::{Segment, stacked_particle};
 pub use super::substrate::{PlanarLattice, SubstrateLayout, SubstrateSpec};
 use crate::error::{Error, Result};
 use crate::sites::{DomainId, KindId, SimulationBox};
@@ -67,9 +70,10 @@ impl SiteList {
     }
 }
 
-const IDENTITY: [[f64; 3]; 3] = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+/// The identity rotation.
+pub(crate) const IDENTITY: [[f64; 3]; 3] = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
 
-fn check_kinds(context: &str, crystal: &Crystal, kinds: &[KindId]) -> Result<()> {
+pub(crate) fn check_kinds(context: &str, crystal: &Crystal, kinds: &[KindId]) -> Result<()> {
     if kinds.len() == crystal.basis.len() {
         Ok(())
     } else {
@@ -84,275 +88,6 @@ fn check_kinds(context: &str, crystal: &Crystal, kinds: &[KindId]) -> Result<()>
     }
 }
 
-/// A periodic block of `repeats[0] × repeats[1] × repeats[2]` cells of `crystal`, all axes
-/// periodic, box origin at 0 and edges `repeats[i] · cell[i]`. `kinds` has one kind per
-/// basis site. Sites are ordered cell by cell (`n0` slowest, then `n1`, `n2`, then the
-/// basis), so equivalent interior sites get identical neighbour offsets (few templates).
-/// All sites are inside, in domain 0 named `domain_name`.
-///
-/// # Errors
-/// If a repeat is 0, the kind count does not match the basis, or there would be more than
-/// `u32::MAX` sites.
-pub fn periodic_crystal(
-    crystal: &Crystal,
-    repeats: [usize; 3],
-    kinds: &[KindId],
-    domain_name: &str,
-) -> Result<SiteList> {
-    let context = format!("periodic crystal `{domain_name}`");
-    check_kinds(&context, crystal, kinds)?;
-    if repeats.contains(&0) {
-        return Err(Error::build(&context, "repeats must be at least 1"));
-    }
-    let n_basis = crystal.basis.len();
-    let total = repeats
-        .iter()
-        .try_fold(n_basis, |acc, &r| acc.checked_mul(r))
-        .filter(|&n| u32::try_from(n).is_ok())
-        .ok_or_else(|| Error::build(&context, "more than 4294967295 sites"))?;
-    let mut positions = Vec::with_capacity(total);
-    let mut site_kinds = Vec::with_capacity(total);
-    let mut roles = Vec::with_capacity(total);
-    // The basis index fits in u16: Crystal::general limits the basis to 65535 sites.
-    let basis_roles: Vec<u16> = (0..n_basis)
-        .map(|b| u16::try_from(b).unwrap_or(u16::MAX))
-        .collect();
-    for i in 0..repeats[0] {
-        for j in 0..repeats[1] {
-            for k in 0..repeats[2] {
-                #[allow(clippy::cast_precision_loss)]
-                let cell = [i as f64, j as f64, k as f64];
-                for (b, site) in crystal.basis.iter().enumerate() {
-                    positions.push(crystal.cartesian([
-                        cell[0] + site.frac[0],
-                        cell[1] + site.frac[1],
-                        cell[2] + site.frac[2],
-                    ]));
-                    site_kinds.push(kinds[b]);
-                    roles.push(basis_roles[b]);
-                }
-            }
-        }
-    }
-    let mut edges = crystal.cell;
-    for (edge, &r) in edges.iter_mut().zip(&repeats) {
-        #[allow(clippy::cast_precision_loss)]
-        let r = r as f64;
-        for x in edge.iter_mut() {
-            *x *= r;
-        }
-    }
-    Ok(SiteList {
-        positions,
-        kinds: site_kinds,
-        domains: vec![DomainId(0); total],
-        inside: vec![true; total],
-        roles,
-        domain_names: vec![domain_name.to_string()],
-        simulation_box: SimulationBox {
-            origin: [0.0; 3],
-            edges,
-            periodic: [true; 3],
-        },
-    })
-}
-
-/// One crystalline domain: the lattice points of `crystal` inside `shape`, plus vacant
-/// lattice points within `margin` outside it.
-///
-/// Placement (lab frame, relative to the particle offset): the shape is centred at
-/// `center` with its axis along lab z (shapes are not rotated); the crystal is rotated by
-/// `rotation` (crystal → lab) and its origin is at `center + lattice_origin`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DomainSpec {
-    /// Domain name (the site list uses `particle/domain`).
-    pub name: String,
-    /// The crystal filling the domain.
-    pub crystal: Crystal,
-    /// One site kind per basis site of `crystal`.
-    pub kinds: Vec<KindId>,
-    /// The region occupied by the domain, in its own frame.
-    pub shape: Shape,
-    /// Position of the shape's centre [Å].
-    pub center: [f64; 3],
-    /// Rotation crystal → lab (orthonormal, determinant +1), rows of the matrix.
-    pub rotation: [[f64; 3]; 3],
-    /// Position of the crystal origin relative to `center` [Å].
-    pub lattice_origin: [f64; 3],
-    /// Thickness of the layer of vacant lattice sites kept outside the shape [Å].
-    pub margin: f64,
-}
-
-impl DomainSpec {
-    /// A domain centred at the origin, unrotated, with the lattice origin at the centre and
-    /// no margin.
-    pub fn new(
-        name: impl Into<String>,
-        crystal: Crystal,
-        kinds: Vec<KindId>,
-        shape: Shape,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            crystal,
-            kinds,
-            shape,
-            center: [0.0; 3],
-            rotation: IDENTITY,
-            lattice_origin: [0.0; 3],
-            margin: 0.0,
-        }
-    }
-
-    fn validate(&self, context: &str) -> Result<()> {
-        check_kinds(context, &self.crystal, &self.kinds)?;
-        self.shape.validate()?;
-        if !(self.margin.is_finite() && self.margin >= 0.0) {
-            return Err(Error::build(context, "margin must be finite and >= 0"));
-        }
-        if self
-            .center
-            .iter()
-            .chain(&self.lattice_origin)
-            .any(|x| !x.is_finite())
-        {
-            return Err(Error::build(
-                context,
-                "center and lattice_origin must be finite",
-            ));
-        }
-        let r = self.rotation;
-        for i in 0..3 {
-            for j in 0..3 {
-                let d: f64 = (0..3).map(|k| r[i][k] * r[j][k]).sum();
-                let expected = if i == j { 1.0 } else { 0.0 };
-                if d.is_nan() || (d - expected).abs() >= 1e-6 {
-                    return Err(Error::build(context, "rotation must be orthonormal"));
-                }
-            }
-        }
-        if super::crystal::determinant(r) < 0.0 {
-            return Err(Error::build(context, "rotation must have determinant +1"));
-        }
-        Ok(())
-    }
-
-    /// Enumerates candidate sites `(position, basis index, inside)` for a particle at
-    /// `offset`, covering the shape's bounding box inflated by the margin.
-    fn candidates(&self, offset: [f64; 3], context: &str) -> Result<Vec<Candidate>> {
-        let (lo, hi) = self.shape.bounding_box();
-        if lo.iter().chain(&hi).any(|x| !x.is_finite()) {
-            return Err(Error::build(
-                context,
-                "the shape is unbounded: intersect it with a bounded shape",
-            ));
-        }
-        if (0..3).any(|k| lo[k] > hi[k]) {
-            return Err(Error::build(context, "the shape is empty"));
-        }
-        // Corners of the inflated box, relative to the lattice origin, in fractional
-        // coordinates of the crystal (rotated back to the crystal frame).
-        let m = self.margin;
-        let mut fmin = [f64::INFINITY; 3];
-        let mut fmax = [f64::NEG_INFINITY; 3];
-        for corner in 0..8 {
-            let c = [
-                if corner & 1 == 0 {
-                    lo[0] - m
-                } else {
-                    hi[0] + m
-                },
-                if corner & 2 == 0 {
-                    lo[1] - m
-                } else {
-                    hi[1] + m
-                },
-                if corner & 4 == 0 {
-                    lo[2] - m
-                } else {
-                    hi[2] + m
-                },
-            ];
-            let rel = [
-                c[0] - self.lattice_origin[0],
-                c[1] - self.lattice_origin[1],
-                c[2] - self.lattice_origin[2],
-            ];
-            // Lab → crystal is the transpose of the rotation.
-            let crystal_frame = [
-                (0..3).map(|k| self.rotation[k][0] * rel[k]).sum(),
-                (0..3).map(|k| self.rotation[k][1] * rel[k]).sum(),
-                (0..3).map(|k| self.rotation[k][2] * rel[k]).sum(),
-            ];
-            let f = self.crystal.fractional(crystal_frame);
-            for k in 0..3 {
-                fmin[k] = fmin[k].min(f[k]);
-                fmax[k] = fmax[k].max(f[k]);
-            }
-        }
-        #[allow(clippy::cast_possible_truncation)]
-        let range: Vec<(i64, i64)> = (0..3)
-            .map(|k| (fmin[k].floor() as i64 - 1, fmax[k].ceil() as i64 + 1))
-            .collect();
-        #[allow(clippy::cast_precision_loss)]
-        let cells: f64 = range.iter().map(|(a, b)| (b - a + 1) as f64).product();
-        #[allow(clippy::cast_precision_loss)]
-        if cells * self.crystal.basis.len() as f64 > 4.0e9 {
-            return Err(Error::build(
-                context,
-                "the domain would have more than 4e9 lattice points",
-            ));
-        }
-        let origin = [
-            offset[0] + self.center[0] + self.lattice_origin[0],
-            offset[1] + self.center[1] + self.lattice_origin[1],
-            offset[2] + self.center[2] + self.lattice_origin[2],
-        ];
-        let mut out = Vec::new();
-        for i in range[0].0..=range[0].1 {
-            for j in range[1].0..=range[1].1 {
-                for k in range[2].0..=range[2].1 {
-                    #[allow(clippy::cast_precision_loss)]
-                    let cell = [i as f64, j as f64, k as f64];
-                    for (b, site) in self.crystal.basis.iter().enumerate() {
-                        let local = self.crystal.cartesian([
-                            cell[0] + site.frac[0],
-                            cell[1] + site.frac[1],
-                            cell[2] + site.frac[2],
-                        ]);
-                        let lab = mat_vec(self.rotation, local);
-                        let in_shape = [
-                            lab[0] + self.lattice_origin[0],
-                            lab[1] + self.lattice_origin[1],
-                            lab[2] + self.lattice_origin[2],
-                        ];
-                        let inside = self.shape.contains(in_shape);
-                        if inside || (m > 0.0 && self.shape.contains_inflated(in_shape, m)) {
-                            out.push(Candidate {
-                                position: [
-                                    origin[0] + lab[0],
-                                    origin[1] + lab[1],
-                                    origin[2] + lab[2],
-                                ],
-                                role: u16::try_from(b).unwrap_or(u16::MAX),
-                                inside,
-                            });
-                        }
-                    }
-                }
-            }
-        }
-        Ok(out)
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Candidate {
-    position: [f64; 3],
-    role: u16,
-    inside: bool,
-}
-
 /// A particle: domains in priority order (a point belongs to the first domain containing it).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParticleSpec {
@@ -360,107 +95,6 @@ pub struct ParticleSpec {
     pub name: String,
     /// Its domains.
     pub domains: Vec<DomainSpec>,
-}
-
-/// One slice of a [`stacked_particle`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct Segment {
-    /// Domain name.
-    pub name: String,
-    /// The crystal of the slice.
-    pub crystal: Crystal,
-    /// One site kind per basis site.
-    pub kinds: Vec<KindId>,
-    /// Thickness along z [Å].
-    pub thickness: f64,
-    /// Rotation crystal → lab (use the identity for a hexagonal crystal with c along z).
-    pub rotation: [[f64; 3]; 3],
-}
-
-impl Segment {
-    /// An unrotated segment.
-    pub fn new(
-        name: impl Into<String>,
-        crystal: Crystal,
-        kinds: Vec<KindId>,
-        thickness: f64,
-    ) -> Self {
-        Self {
-            name: name.into(),
-            crystal,
-            kinds,
-            thickness,
-            rotation: IDENTITY,
-        }
-    }
-}
-
-/// Stacks `segments` along z with epitaxial interfaces, e.g. CdSe / Cu₃P / CdSe along
-/// [0001]. The stack is centred at z = 0 and spans `±(Σ thickness)/2`. Segment `i` covers
-/// `[z_i, z_i + thickness_i]`; its shape is `cross_section` (given in the particle frame,
-/// whose z extent should cover the whole stack, e.g. a [`Shape::HexRod`] of the total
-/// length, so rounded tips round the end segments) intersected with that z range, and its
-/// lattice origin lies on its lower interface plane `(0, 0, z_i)`. Every segment gets the
-/// vacant `margin` [Å]; margin sites falling into a neighbouring segment are dropped when
-/// the assembly is built.
-///
-/// # Errors
-/// If there is no segment, a thickness is not positive and finite, or the cross-section is
-/// invalid.
-pub fn stacked_particle(
-    name: &str,
-    cross_section: &Shape,
-    segments: Vec<Segment>,
-    margin: f64,
-) -> Result<ParticleSpec> {
-    let context = format!("stacked particle `{name}`");
-    cross_section.validate()?;
-    if segments.is_empty() {
-        return Err(Error::build(&context, "needs at least one segment"));
-    }
-    if let Some(s) = segments
-        .iter()
-        .find(|s| !(s.thickness.is_finite() && s.thickness > 0.0))
-    {
-        return Err(Error::build(
-            &context,
-            format!("segment `{}` thickness must be positive and finite", s.name),
-        ));
-    }
-    let total: f64 = segments.iter().map(|s| s.thickness).sum();
-    let mut z = -0.5 * total;
-    let mut domains = Vec::with_capacity(segments.len());
-    for s in segments {
-        let range = Shape::Polyhedron {
-            planes: vec![
-                Plane {
-                    normal: [0.0, 0.0, 1.0],
-                    distance: z + s.thickness,
-                },
-                Plane {
-                    normal: [0.0, 0.0, -1.0],
-                    distance: -z,
-                },
-            ],
-        };
-        domains.push(DomainSpec {
-            name: s.name,
-            crystal: s.crystal,
-            kinds: s.kinds,
-            shape: Shape::Intersection {
-                parts: vec![cross_section.clone(), range],
-            },
-            center: [0.0; 3],
-            rotation: s.rotation,
-            lattice_origin: [0.0, 0.0, z],
-            margin,
-        });
-        z += s.thickness;
-    }
-    Ok(ParticleSpec {
-        name: name.to_string(),
-        domains,
-    })
 }
 
 /// The full system: particles at offsets [Å], an optional substrate, and the box.
@@ -478,6 +112,8 @@ pub struct Assembly {
     /// Smallest distance between sites of different domains [Å] (e.g. 0.8 × the shortest
     /// bond); closer sites are dropped as described in the module documentation.
     pub min_separation: f64,
+    /// Adsorption layers ([`super::adsorption`]), placed after everything else.
+    pub adlayers: Vec<super::adsorption::AdlayerSpec>,
 }
 
 /// A domain being placed: its candidates and which of them are accepted.
@@ -702,6 +338,16 @@ impl Assembly {
         if list.is_empty() {
             return Err(Error::build(context, "no sites"));
         }
+        super::adsorption::add_layers(
+            &mut list,
+            &self.particles,
+            self.substrate.as_ref(),
+            self.min_separation,
+            &self.adlayers,
+        )?;
+        if u32::try_from(list.len()).is_err() {
+            return Err(Error::build(context, "more than 4294967295 sites"));
+        }
 
         // The box: bounding box plus padding on open axes, substrate extent on periodic ones.
         let mut lo = [f64::INFINITY; 3];
@@ -741,6 +387,7 @@ impl Assembly {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lattice::shape::Shape;
     use crate::lattice::shape::Tip;
 
     #[test]
@@ -771,6 +418,7 @@ mod tests {
             box_padding: 5.0,
             periodic: [false; 3],
             min_separation: 2.0,
+            adlayers: Vec::new(),
         };
         let list = assembly.build().unwrap();
         let expected = 4.0 / 3.0 * std::f64::consts::PI * radius.powi(3) / (a * a * a / 4.0);
@@ -824,6 +472,7 @@ mod tests {
             box_padding: 5.0,
             periodic: [false; 3],
             min_separation,
+            adlayers: Vec::new(),
         };
         let list = assembly.build().unwrap();
         assert_eq!(
@@ -873,6 +522,7 @@ mod tests {
                 box_padding: 1.0,
                 periodic: [false; 3],
                 min_separation: 1.0,
+                adlayers: Vec::new(),
             }
             .build()
         };
@@ -910,6 +560,7 @@ mod tests {
             box_padding: 5.0,
             periodic: [true, true, false],
             min_separation: 1.5,
+            adlayers: Vec::new(),
         };
         let list = assembly.build().unwrap();
         assert_eq!(list.domain_names.len(), 4);

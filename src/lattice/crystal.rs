@@ -441,7 +441,14 @@ impl Crystal {
     }
 
     /// Cu₃P (P6₃cm, No. 185, hP24), hexagonal cell `a`, `c` [Å]: 18 Cu on 2a, 4b, 6c, 6c
-    /// (roles `"cu_2a"`, `"cu_4b"`, `"cu_6c1"`, `"cu_6c2"`) and 6 P on 6c (`"p"`).
+    /// (roles `"cu_2a"`, `"cu_4b"`, `"cu_6c1"`, `"cu_6c2"`) and 6 P on 6c (`"p"`), plus the
+    /// optional interstitial role `"int_tet"` (12d, 12 sites, see [`optional_roles`]).
+    ///
+    /// `int_tet` at (0.5596, 0.2424, 0.9375) is the largest empty hole of the structure:
+    /// the centre of the largest empty sphere, found by a grid search over the cell
+    /// (0.2 Å mesh) refined by pattern search, at a = 6.959 Å, c = 7.143 Å. It is a Cu₄
+    /// tetrahedron (4 Cu at 1.92 Å) with one Cu and one P at 2.11 Å; it is the Cu
+    /// interstitial / Frenkel-pair site of the lattice.
     ///
     /// Representative positions (AFLOW prototype A3B_hP24_185_ab2c_c, coordinates of the
     /// Materials Project entry mp-7463): Cu 2a (0, 0, 0.32765), Cu 4b (1/3, 2/3, 0.18753),
@@ -460,6 +467,7 @@ impl Crystal {
                 ("cu_6c1", [0.383_672_10, 0.0, 0.428_105_15]),
                 ("cu_6c2", [0.273_164_72, 0.0, 0.077_670_96]),
                 ("p", [0.330_998_32, 0.0, 0.751_389_27]),
+                ("int_tet", [0.5596, 0.2424, 0.9375]),
             ],
             &P63CM,
         )?;
@@ -469,7 +477,13 @@ impl Crystal {
     /// β-K₂SO₄-type A₂BX₄ (Pnma, No. 62; e.g. Cs₂ZnCl₄), orthorhombic cell `a`, `b`, `c` [Å]
     /// (b is the mirror axis), 4 formula units, 28 sites: `"a1"`, `"a2"` (Cs, 4c each),
     /// `"b"` (Zn, 4c), `"x1"`, `"x2"` (4c), `"x3"` (8d). Template coordinates of Rb₂ZnBr₄
-    /// (`physics.md` §10), expanded with the 8 operations of Pnma.
+    /// (`physics.md` §10), expanded with the 8 operations of Pnma. Optional interstitial
+    /// roles (see [`optional_roles`]): `"int_oct"` (4b, (0, 0, 1/2), an inversion centre
+    /// with 2 A and 4 X around it, 6-fold) and `"int_8d"` ((0.4211, 0.0707, 0.7368), the
+    /// largest empty hole, 4-fold: A1, A2, X1, X3). Both are centres of the largest empty
+    /// spheres of the template found by a grid search (0.25 Å mesh) with pattern-search
+    /// refinement at a = 9.76, b = 7.41, c = 12.97 Å (clearances 2.56 and 2.58 Å); they
+    /// are the halide (H-centre) and cation interstitial sites of bulk Frenkel pairs.
     ///
     /// # Errors
     /// If a lattice constant is not positive and finite.
@@ -485,6 +499,8 @@ impl Crystal {
                 ("x1", [0.5184, 0.25, 0.5831]),
                 ("x2", [0.1802, 0.25, 0.4126]),
                 ("x3", [0.1839, 0.5012, 0.6593]),
+                ("int_oct", [0.0, 0.0, 0.5]),
+                ("int_8d", [0.4211, 0.0707, 0.7368]),
             ],
             &PNMA,
         )?;
@@ -493,6 +509,21 @@ impl Crystal {
             [[a, 0.0, 0.0], [0.0, b, 0.0], [0.0, 0.0, c]],
             basis,
         )
+    }
+
+    /// The same crystal without the basis sites whose role is in `roles` (basis order kept).
+    #[must_use]
+    pub fn without_roles(&self, roles: &[String]) -> Self {
+        Self {
+            name: self.name.clone(),
+            cell: self.cell,
+            basis: self
+                .basis
+                .iter()
+                .filter(|b| !roles.contains(&b.role))
+                .cloned()
+                .collect(),
+        }
     }
 
     /// Distinct roles, in the order of their first appearance in the basis.
@@ -531,6 +562,18 @@ impl Crystal {
         (0..self.basis.len())
             .filter(|&i| self.basis[i].role == role)
             .collect()
+    }
+}
+
+/// Roles of the built-in structure `structure` that are interstitial holes, built only
+/// when a phase gives them a site kind (so a phase that does not map them builds exactly
+/// the sites it built before they existed).
+#[must_use]
+pub fn optional_roles(structure: &str) -> &'static [&'static str] {
+    match structure {
+        "cu3p" => &["int_tet"],
+        "pnma_a2bx4" => &["int_oct", "int_8d"],
+        _ => &[],
     }
 }
 
@@ -632,6 +675,8 @@ mod tests {
     #[test]
     fn cu3p_cell_has_18_cu_6_p_and_no_short_contacts() {
         let c = Crystal::cu3p(6.959, 7.143).unwrap();
+        assert_eq!(c.sites_with_role("int_tet").len(), 12);
+        let c = c.without_roles(&["int_tet".to_string()]);
         let cu = c.basis.iter().filter(|b| b.role.starts_with("cu")).count();
         let p = c.sites_with_role("p").len();
         assert_eq!((cu, p), (18, 6));
@@ -651,6 +696,9 @@ mod tests {
     #[test]
     fn pnma_a2bx4_zn_has_four_halides_at_2_3_to_2_4() {
         let c = Crystal::pnma_a2bx4(9.76, 7.41, 12.97).unwrap();
+        assert_eq!(c.sites_with_role("int_oct").len(), 4);
+        assert_eq!(c.sites_with_role("int_8d").len(), 8);
+        let c = c.without_roles(&["int_oct".to_string(), "int_8d".to_string()]);
         assert_eq!(c.basis.len(), 28);
         for role in ["a1", "a2", "b", "x1", "x2"] {
             assert_eq!(c.sites_with_role(role).len(), 4, "{role}");
@@ -666,6 +714,59 @@ mod tests {
             d.sort_by(f64::total_cmp);
             assert!(d[..4].iter().all(|&x| (2.28..2.42).contains(&x)), "{d:?}");
             assert!(d[4] > 3.0);
+        }
+    }
+
+    /// Distances from the first site of `role` to every other site of the cell (one
+    /// image each), sorted.
+    fn environment(c: &Crystal, role: &str) -> Vec<f64> {
+        let i = c.sites_with_role(role)[0];
+        let mut d: Vec<f64> = (0..c.basis.len())
+            .filter(|&j| j != i)
+            .map(|j| distance(c, c.basis[i].frac, c.basis[j].frac))
+            .collect();
+        d.sort_by(f64::total_cmp);
+        d
+    }
+
+    /// Interstitial roles have the coordination stated in the builders' docs (distances to
+    /// the atoms only; tolerance 0.02 Å on the stated distances).
+    #[test]
+    fn interstitial_roles_have_expected_coordination() {
+        let c = Crystal::cu3p(6.959, 7.143).unwrap();
+        let atoms = c.without_roles(&[]).basis.len();
+        assert_eq!(atoms, 36);
+        let holes = ["int_tet".to_string()];
+        let mut only_atoms = c.without_roles(&holes);
+        only_atoms
+            .basis
+            .push(c.basis[c.sites_with_role("int_tet")[0]].clone());
+        let d = environment(&only_atoms, "int_tet");
+        assert!(d[..4].iter().all(|x| (x - 1.92).abs() < 0.02), "{d:?}");
+        assert!(
+            (d[4] - 2.11).abs() < 0.02 && (d[5] - 2.11).abs() < 0.02,
+            "{d:?}"
+        );
+
+        let c = Crystal::pnma_a2bx4(9.76, 7.41, 12.97).unwrap();
+        for (role, n, lo, hi) in [("int_oct", 6, 2.54, 2.81), ("int_8d", 4, 2.56, 2.60)] {
+            let others: Vec<String> = ["int_oct", "int_8d"]
+                .iter()
+                .filter(|r| **r != role)
+                .map(|r| (*r).to_string())
+                .collect();
+            let own = c.without_roles(&others);
+            let d: Vec<f64> = {
+                let i = own.sites_with_role(role)[0];
+                let mut d: Vec<f64> = (0..own.basis.len())
+                    .filter(|&j| own.basis[j].role != role)
+                    .map(|j| distance(&own, own.basis[i].frac, own.basis[j].frac))
+                    .collect();
+                d.sort_by(f64::total_cmp);
+                d
+            };
+            assert!(d[..n].iter().all(|x| (lo..hi).contains(x)), "{role} {d:?}");
+            assert!(d[n] > hi, "{role} {d:?}");
         }
     }
 

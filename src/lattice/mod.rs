@@ -21,9 +21,15 @@
 // Chemical formulas (CdSe, Cu₃P, Cs₂ZnX₄) in the docs are not code.
 #![allow(clippy::doc_markdown)]
 
+pub mod adsorption;
 pub mod assembly;
 pub mod crystal;
+pub mod domain;
+pub mod orientation;
+pub mod periodic;
 pub mod shape;
+pub mod stacked;
+pub mod stoichiometry;
 pub mod substrate;
 
 pub use assembly::{

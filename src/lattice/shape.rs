@@ -129,6 +129,16 @@ pub enum Shape {
         /// The shapes to intersect.
         parts: Vec<Shape>,
     },
+    /// `shape` rotated by `rotation` (rows of the matrix, shape frame → this frame, about
+    /// the origin): `p` is inside when `rotationᵀ p` is inside `shape`. Built by
+    /// [`crate::lattice::orientation`] (a rod lying on the substrate is a rotated
+    /// [`Shape::HexRod`]).
+    Rotated {
+        /// Rotation (orthonormal, determinant +1), rows.
+        rotation: [[f64; 3]; 3],
+        /// The unrotated shape.
+        shape: Box<Shape>,
+    },
 }
 
 fn norm(v: [f64; 3]) -> f64 {
@@ -217,6 +227,10 @@ impl Shape {
                 }
                 parts.iter().try_for_each(Shape::validate)
             }
+            Shape::Rotated { rotation, shape } => {
+                super::orientation::check_rotation("shape `rotated`", *rotation)?;
+                shape.validate()
+            }
         }
     }
 
@@ -261,6 +275,16 @@ impl Shape {
                 dot(plane.normal, p) <= (plane.distance + margin + tol) * n
             }),
             Shape::Intersection { parts } => parts.iter().all(|s| s.contains_inflated(p, margin)),
+            Shape::Rotated { rotation, shape } => {
+                // Rotations preserve distances, so the inflation commutes with them.
+                let r = rotation;
+                let back = [
+                    r[0][0] * p[0] + r[1][0] * p[1] + r[2][0] * p[2],
+                    r[0][1] * p[0] + r[1][1] * p[1] + r[2][1] * p[2],
+                    r[0][2] * p[0] + r[1][2] * p[1] + r[2][2] * p[2],
+                ];
+                shape.contains_inflated(back, margin)
+            }
         }
     }
 
@@ -302,6 +326,28 @@ impl Shape {
                 }
                 (lo, hi)
             }
+            Shape::Rotated { rotation, shape } => {
+                let (l, h) = shape.bounding_box();
+                if l.iter().chain(&h).any(|x| !x.is_finite()) {
+                    return ([-inf; 3], [inf; 3]);
+                }
+                // The box of the eight rotated corners contains the rotated shape.
+                let mut lo = [inf; 3];
+                let mut hi = [-inf; 3];
+                for corner in 0..8 {
+                    let c = [
+                        if corner & 1 == 0 { l[0] } else { h[0] },
+                        if corner & 2 == 0 { l[1] } else { h[1] },
+                        if corner & 4 == 0 { l[2] } else { h[2] },
+                    ];
+                    for k in 0..3 {
+                        let x = dot(rotation[k], c);
+                        lo[k] = lo[k].min(x);
+                        hi[k] = hi[k].max(x);
+                    }
+                }
+                (lo, hi)
+            }
         }
     }
 
@@ -338,7 +384,7 @@ impl Shape {
 }
 
 /// Images of a vector under the operations of a point group.
-fn point_group_images(v: [f64; 3], group: PointGroup) -> Vec<[f64; 3]> {
+pub(crate) fn point_group_images(v: [f64; 3], group: PointGroup) -> Vec<[f64; 3]> {
     let mut out = Vec::new();
     match group {
         PointGroup::Cubic => {

@@ -12,6 +12,9 @@
 
 use std::path::Path;
 
+mod custom;
+pub use custom::cell_from_parameters;
+
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -27,8 +30,10 @@ use crate::sites::{KindId, ShellId};
 use crate::state::{Species, SpeciesId, SpeciesTable};
 use crate::units::Dimension;
 
-/// Structure names known to [`Phase::crystal`].
-pub const STRUCTURES: [&str; 9] = [
+/// Structure names known to [`Phase::crystal`] (`custom`: the crystal is written in the
+/// file, see `custom.rs`).
+pub const STRUCTURES: [&str; 10] = [
+    "custom",
     "fcc",
     "bcc",
     "simple_cubic",
@@ -67,6 +72,8 @@ pub struct Phase {
     /// Basis role → species on the sites of that role inside a particle (the ideal
     /// crystal); roles not listed are vacant.
     pub fill: Vec<(String, SpeciesId)>,
+    /// The crystal of a `structure = "custom"` phase, as written in the file.
+    pub custom: Option<Crystal>,
 }
 
 impl Phase {
@@ -76,6 +83,25 @@ impl Phase {
     /// If the structure name is unknown, a required parameter (`a`, `c`, `u`, `b`) is
     /// missing, or the builder rejects the values.
     pub fn crystal(&self) -> Result<Crystal> {
+        let full = self.full_crystal()?;
+        // Optional (interstitial) roles of a built-in structure exist only when mapped.
+        let unmapped: Vec<String> = crate::lattice::crystal::optional_roles(&self.structure)
+            .iter()
+            .filter(|r| !self.roles.iter().any(|(m, _)| m == *r))
+            .map(|r| (*r).to_string())
+            .collect();
+        Ok(full.without_roles(&unmapped))
+    }
+
+    /// The crystal of this phase with every role of its structure, the optional
+    /// interstitial roles of the built-in builders included.
+    ///
+    /// # Errors
+    /// As [`Self::crystal`].
+    pub fn full_crystal(&self) -> Result<Crystal> {
+        if let Some(c) = &self.custom {
+            return Ok(c.clone());
+        }
         let context = format!("phase `{}`", self.name);
         let need = |name: &str| {
             self.parameter(name).ok_or_else(|| {
@@ -231,6 +257,18 @@ struct FilePhase {
     roles: Spanned<toml::Table>,
     #[serde(default)]
     fill: Option<Spanned<toml::Table>>,
+    #[serde(default)]
+    alpha: Option<Spanned<String>>,
+    #[serde(default)]
+    beta: Option<Spanned<String>>,
+    #[serde(default)]
+    gamma: Option<Spanned<String>>,
+    #[serde(default)]
+    vectors: Option<[[Quantity; 3]; 3]>,
+    #[serde(default)]
+    sites: Vec<custom::FileBasisSite>,
+    #[serde(default)]
+    operations: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     #[allow(dead_code)]
     source: String,
@@ -616,6 +654,18 @@ impl Compiler<'_> {
         let mut phases = Vec::new();
         for (i, p) in file.phases.iter().enumerate() {
             let key = format!("phases[{i}]");
+            let custom_crystal = if p.structure.get_ref() == "custom" {
+                Some(custom::crystal(src, p, &key)?)
+            } else {
+                if let Some(k) = custom::custom_key(p) {
+                    return Err(src.error(
+                        p.structure.span(),
+                        format!("{key}.{k}"),
+                        format!("only structure = \"custom\" takes `{k}`"),
+                    ));
+                }
+                None
+            };
             let mut parameters = Vec::new();
             for (name, q, dim) in [
                 ("a", &p.a, Dimension::Length),
@@ -698,6 +748,7 @@ impl Compiler<'_> {
                 parameters,
                 roles,
                 fill,
+                custom: custom_crystal,
             };
             if !STRUCTURES.contains(&phase.structure.as_str()) {
                 return Err(src.error(
@@ -711,6 +762,9 @@ impl Compiler<'_> {
                 ));
             }
             for (name, given) in [("a", &p.a), ("b", &p.b), ("c", &p.c), ("u", &p.u)] {
+                if phase.custom.is_some() {
+                    break;
+                }
                 if let (false, Some(q)) = (structure_needs(&phase.structure, name), given) {
                     return Err(src.error(
                         q.span(),
@@ -729,10 +783,13 @@ impl Compiler<'_> {
                     ));
                 }
             }
+            let full = phase
+                .full_crystal()
+                .map_err(|e| src.error(p.name.span(), key.clone(), e.to_string()))?;
+            let basis_roles = full.roles();
             let crystal = phase
                 .crystal()
                 .map_err(|e| src.error(p.name.span(), key.clone(), e.to_string()))?;
-            let basis_roles = crystal.roles();
             for (role, _) in &phase.roles {
                 if !basis_roles.contains(&role.as_str()) {
                     return Err(src.error(

@@ -141,7 +141,7 @@ fn compile_with(
     })
 }
 
-struct Compiler<'a> {
+pub(super) struct Compiler<'a> {
     source: &'a Source,
     potential: &'a Potential,
 }
@@ -155,7 +155,7 @@ pub(super) fn listing<'a>(names: impl Iterator<Item = &'a str>) -> String {
 }
 
 impl Compiler<'_> {
-    fn err(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> Error {
+    pub(super) fn err(&self, span: Range<usize>, key: &str, message: impl Into<String>) -> Error {
         self.source.error(span, key, message)
     }
 
@@ -184,11 +184,11 @@ impl Compiler<'_> {
         0..0
     }
 
-    fn quantity(&self, q: &Quantity, dimension: Dimension, key: &str) -> Result<f64> {
+    pub(super) fn quantity(&self, q: &Quantity, dimension: Dimension, key: &str) -> Result<f64> {
         self.source.quantity(q, dimension, key)
     }
 
-    fn positive_length(&self, q: &Quantity, key: &str) -> Result<f64> {
+    pub(super) fn positive_length(&self, q: &Quantity, key: &str) -> Result<f64> {
         let v = self.quantity(q, Dimension::Length, key)?;
         if v > 0.0 && v.is_finite() {
             Ok(v)
@@ -197,7 +197,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn non_negative_length(&self, q: &Quantity, key: &str) -> Result<f64> {
+    pub(super) fn non_negative_length(&self, q: &Quantity, key: &str) -> Result<f64> {
         let v = self.quantity(q, Dimension::Length, key)?;
         if v >= 0.0 && v.is_finite() {
             Ok(v)
@@ -206,7 +206,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn vector(&self, v: &[Quantity; 3], key: &str) -> Result<[f64; 3]> {
+    pub(super) fn vector(&self, v: &[Quantity; 3], key: &str) -> Result<[f64; 3]> {
         let mut out = [0.0; 3];
         for (i, q) in v.iter().enumerate() {
             out[i] = self.quantity(q, Dimension::Length, &format!("{key}[{i}]"))?;
@@ -240,7 +240,7 @@ impl Compiler<'_> {
             })
     }
 
-    fn phase(&self, name: &Spanned<String>, key: &str) -> Result<&Phase> {
+    pub(super) fn phase(&self, name: &Spanned<String>, key: &str) -> Result<&Phase> {
         let names: Vec<&str> = self
             .potential
             .phases
@@ -259,7 +259,7 @@ impl Compiler<'_> {
         Ok(SpeciesId(i as u8))
     }
 
-    fn kind(&self, name: &Spanned<String>, key: &str) -> Result<KindId> {
+    pub(super) fn kind(&self, name: &Spanned<String>, key: &str) -> Result<KindId> {
         let names: Vec<&str> = self
             .potential
             .model
@@ -305,7 +305,7 @@ impl Compiler<'_> {
         Ok(found)
     }
 
-    fn rotation(
+    pub(super) fn rotation(
         &self,
         r: Option<&file::Rotation>,
         at: &Range<usize>,
@@ -316,6 +316,13 @@ impl Compiler<'_> {
         };
         let matrix = match r {
             file::Rotation::Matrix(m) => *m,
+            file::Rotation::Align { .. } | file::Rotation::Relation { .. } => {
+                return Err(self.err(
+                    at.clone(),
+                    key,
+                    "a plane and direction need a crystal: give them in a crystal's `rotation`",
+                ));
+            }
             file::Rotation::AxisAngle { axis, angle } => {
                 let theta = self.angle(angle, at, &format!("{key}.angle"))?;
                 let n = (axis[0] * axis[0] + axis[1] * axis[1] + axis[2] * axis[2]).sqrt();
@@ -353,7 +360,7 @@ impl Compiler<'_> {
     }
 
     /// An angle: `"30 deg"`, `"30°"` or `"0.52 rad"` [rad]; errors at `at`.
-    fn angle(&self, text: &str, at: &Range<usize>, key: &str) -> Result<f64> {
+    pub(super) fn angle(&self, text: &str, at: &Range<usize>, key: &str) -> Result<f64> {
         let bad = || {
             self.err(
                 at.clone(),
@@ -530,7 +537,7 @@ impl Compiler<'_> {
         Ok(shape)
     }
 
-    fn phase_domain(
+    pub(super) fn phase_domain(
         &self,
         phase: &Phase,
         at: Range<usize>,
@@ -625,6 +632,8 @@ impl Compiler<'_> {
         }
         let mut particles = Vec::new();
         let mut fills = Vec::new();
+        let mut adlayers = Vec::new();
+        let mut trim: Vec<bool> = Vec::new();
         let mut shortest_bond = f64::INFINITY;
         for (i, p) in geo.particles.iter().enumerate() {
             let key = format!("geometry.particles[{i}]");
@@ -682,8 +691,13 @@ impl Compiler<'_> {
                     self.phase_domain(phase, phase_name.span(), &format!("{key}.phase"))?;
                 fills.push(fill);
                 let mut d = DomainSpec::new(phase.name.clone(), crystal, kinds, shape);
-                d.rotation =
-                    self.rotation(pf.rotation.as_ref(), &pat, &format!("{key}.rotation"))?;
+                d.rotation = self.crystal_rotation(
+                    pf.rotation.as_ref(),
+                    &d.crystal,
+                    &[],
+                    &pat,
+                    &format!("{key}.rotation"),
+                )?;
                 d.margin = margin;
                 ParticleSpec {
                     name,
@@ -715,8 +729,17 @@ impl Compiler<'_> {
                         kinds,
                         self.positive_length(&sf.thickness, &format!("{skey}.thickness"))?,
                     );
-                    seg.rotation =
-                        self.rotation(sf.rotation.as_ref(), &pat, &format!("{skey}.rotation"))?;
+                    let earlier: Vec<super::shaping::Placed<'_>> = segments
+                        .iter()
+                        .map(|g: &Segment| (g.name.as_str(), &g.crystal, g.rotation))
+                        .collect();
+                    seg.rotation = self.crystal_rotation(
+                        sf.rotation.as_ref(),
+                        &seg.crystal,
+                        &earlier,
+                        &pat,
+                        &format!("{skey}.rotation"),
+                    )?;
                     segments.push(seg);
                 }
                 stacked_particle(&name, &cross, segments, margin)
@@ -746,13 +769,30 @@ impl Compiler<'_> {
                     if let Some(o) = &df.lattice_origin {
                         spec.lattice_origin = self.vector(o, &format!("{dkey}.lattice_origin"))?;
                     }
-                    spec.rotation =
-                        self.rotation(df.rotation.as_ref(), &pat, &format!("{dkey}.rotation"))?;
+                    let earlier: Vec<super::shaping::Placed<'_>> = domains
+                        .iter()
+                        .map(|g: &DomainSpec| (g.name.as_str(), &g.crystal, g.rotation))
+                        .collect();
+                    spec.rotation = self.crystal_rotation(
+                        df.rotation.as_ref(),
+                        &spec.crystal,
+                        &earlier,
+                        &pat,
+                        &format!("{dkey}.rotation"),
+                    )?;
                     spec.margin = margin;
                     domains.push(spec);
                 }
                 ParticleSpec { name, domains }
             };
+            let mut spec = spec;
+            let substrate_name = geo
+                .substrate
+                .as_ref()
+                .map(|s| s.name.as_deref().unwrap_or("substrate"));
+            let stoichiometric =
+                self.particle_extras(pf, i, &pat, &mut spec, substrate_name, &mut adlayers)?;
+            trim.extend(std::iter::repeat_n(stoichiometric, spec.domains.len()));
             for d in &spec.domains {
                 shortest_bond = shortest_bond.min(shortest_distance(&d.crystal));
             }
@@ -798,8 +838,21 @@ impl Compiler<'_> {
                 box_padding: padding,
                 periodic,
                 min_separation,
+                adlayers,
             }),
             fills,
+            trim,
+            stoichiometry_tolerance: match &geo.stoichiometry_tolerance {
+                None => super::DEFAULT_STOICHIOMETRY_TOLERANCE,
+                Some(t) if t.get_ref().is_finite() && *t.get_ref() >= 0.0 => *t.get_ref(),
+                Some(t) => {
+                    return Err(self.err(
+                        t.span(),
+                        "geometry.stoichiometry_tolerance",
+                        "must be a finite fraction ≥ 0 (e.g. 0.02 for 2 %)",
+                    ));
+                }
+            },
         })
     }
 

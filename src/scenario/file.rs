@@ -120,6 +120,8 @@ pub(super) struct Geometry {
     pub particles: Vec<Particle>,
     #[serde(default)]
     pub substrate: Option<Substrate>,
+    #[serde(default)]
+    pub stoichiometry_tolerance: Option<Spanned<f64>>,
 }
 
 /// `[geometry.block]`: a periodic block of crystal.
@@ -134,12 +136,64 @@ pub(super) struct Block {
 #[derive(Debug, Deserialize)]
 #[serde(
     untagged,
-    expecting = "expected a rotation: a 3 × 3 matrix of rows, or { axis = [x, y, z], angle = \"30 deg\" }"
+    expecting = "expected a rotation: a 3 × 3 matrix of rows, { axis = [x, y, z], angle = \"30 deg\" }, { plane = [h, k, l], normal = [x, y, z], direction = [u, v, w], along = [x, y, z] } or { relative_to = \"domain\", plane = [h, k, l], direction = [u, v, w], parallel_plane = [h, k, l], parallel_direction = [u, v, w] }"
 )]
 pub(super) enum Rotation {
     // `angle` is a plain string: spans cannot be read inside an untagged enum.
-    AxisAngle { axis: [f64; 3], angle: String },
+    AxisAngle {
+        axis: [f64; 3],
+        angle: String,
+    },
     Matrix([[f64; 3]; 3]),
+    /// Orientation relationship with an earlier domain of the same particle.
+    Relation {
+        relative_to: String,
+        plane: Vec<f64>,
+        direction: Vec<f64>,
+        parallel_plane: Vec<f64>,
+        parallel_direction: Vec<f64>,
+    },
+    /// A plane normal and a direction of the crystal along lab vectors.
+    Align {
+        plane: Vec<f64>,
+        normal: [f64; 3],
+        direction: Vec<f64>,
+        along: [f64; 3],
+    },
+}
+
+/// An adsorption layer around a particle (see `crate::lattice::adsorption`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AdlayerFile {
+    pub name: Spanned<String>,
+    pub phase: Spanned<String>,
+    pub thickness: Quantity,
+    #[serde(default)]
+    pub rotation: Option<Rotation>,
+    #[serde(default)]
+    pub lattice_origin: Option<[Quantity; 3]>,
+    #[serde(default)]
+    pub on_substrate: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub normal_radius: Option<Quantity>,
+    #[serde(default)]
+    pub facets: Vec<FacetFile>,
+}
+
+/// A facet family of an adsorption layer and the site kind of its sites.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct FacetFile {
+    #[serde(default)]
+    pub normal: Option<Spanned<[f64; 3]>>,
+    #[serde(default)]
+    pub symmetry: Option<Spanned<String>>,
+    #[serde(default)]
+    pub tolerance: Option<Spanned<String>>,
+    #[serde(default)]
+    pub domain: Option<Spanned<String>>,
+    pub kind: Spanned<String>,
 }
 
 /// A shape with lengths as quantities; `type` as in [`crate::lattice::Shape`]. A flat
@@ -221,6 +275,12 @@ pub(super) struct Particle {
     pub segments: Vec<SegmentFile>,
     #[serde(default)]
     pub domains: Vec<DomainFile>,
+    #[serde(default)]
+    pub orientation: Option<Rotation>,
+    #[serde(default)]
+    pub adlayers: Vec<AdlayerFile>,
+    #[serde(default)]
+    pub stoichiometric: Option<Spanned<bool>>,
 }
 
 /// `[geometry.substrate]`.

@@ -22,6 +22,7 @@ mod accel;
 mod analysis;
 mod compile;
 mod file;
+mod shaping;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,8 +32,9 @@ pub use compile::{compile, compile_texts, read};
 
 use crate::error::{Error, Result};
 use crate::input::Source;
-use crate::lattice::Assembly;
 use crate::lattice::assembly::periodic_crystal;
+use crate::lattice::stoichiometry::DomainComposition;
+use crate::lattice::{Assembly, SiteList};
 use crate::model::Model;
 use crate::potential::Potential;
 use crate::program::Program;
@@ -100,8 +102,18 @@ pub enum Geometry {
         assembly: Box<Assembly>,
         /// Per domain (in site-list order), the species of each basis role inside it.
         fills: Vec<Vec<SpeciesId>>,
+        /// Per particle domain (in site-list order): trim to the ideal stoichiometry
+        /// ([`crate::lattice::stoichiometry::trim`]).
+        trim: Vec<bool>,
+        /// Relative deviation from the ideal formula above which a cut domain is reported
+        /// with a warning [1].
+        stoichiometry_tolerance: f64,
     },
 }
+
+/// Default of `geometry.stoichiometry_tolerance`: a cut domain more than 2 % off its ideal
+/// formula is reported with a warning (a 3 nm `CdSe` sphere is typically 1–5 % off).
+pub const DEFAULT_STOICHIOMETRY_TOLERANCE: f64 = 0.02;
 
 /// How many of the matching sites an [`InitialChange`] sets.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -281,8 +293,15 @@ impl Scenario {
                     .map_err(geometry_error)?;
                 (sites, vec![fill])
             }
-            Geometry::Assembly { assembly, fills } => {
-                (assembly.build().map_err(geometry_error)?, fills.clone())
+            Geometry::Assembly {
+                assembly,
+                fills,
+                trim,
+                ..
+            } => {
+                let mut sites = assembly.build().map_err(geometry_error)?;
+                trim_domains(&mut sites, fills, trim);
+                (sites, fills.clone())
             }
         };
         let mut species: Vec<SpeciesId> = (0..sites.len())
@@ -364,6 +383,80 @@ impl Scenario {
     }
 }
 
+/// Labels of a fill for [`crate::lattice::stoichiometry`]: species index, `None` for a
+/// vacancy.
+fn fill_labels(fill: &[SpeciesId]) -> Vec<Option<u16>> {
+    fill.iter()
+        .map(|s| {
+            if s.is_vacancy() {
+                None
+            } else {
+                u16::try_from(s.index()).ok()
+            }
+        })
+        .collect()
+}
+
+/// Trims the domains marked in `trim` to their ideal stoichiometry; returns the atoms
+/// removed per domain.
+fn trim_domains(sites: &mut SiteList, fills: &[Vec<SpeciesId>], trim: &[bool]) -> Vec<usize> {
+    let mut removed = vec![0; fills.len()];
+    if !trim.iter().any(|&t| t) {
+        return removed;
+    }
+    let labels: Vec<Vec<Option<u16>>> = fills.iter().map(|f| fill_labels(f)).collect();
+    for (d, r) in removed.iter_mut().enumerate() {
+        if trim.get(d).copied().unwrap_or(false) {
+            *r = crate::lattice::stoichiometry::trim(sites, d, &labels);
+        }
+    }
+    removed
+}
+
+impl Scenario {
+    /// The composition of every particle domain after the cut (and after trimming), with
+    /// a warning line for each domain off its ideal formula by more than
+    /// `geometry.stoichiometry_tolerance`. Empty for a periodic block.
+    ///
+    /// # Errors
+    /// As [`Scenario::build_system`] when the geometry cannot be built.
+    pub fn composition_report(&self) -> Result<(Vec<DomainComposition>, Vec<String>)> {
+        let Geometry::Assembly {
+            assembly,
+            fills,
+            trim,
+            stoichiometry_tolerance,
+        } = &self.geometry
+        else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let mut sites = assembly.build().map_err(|e| match e {
+            Error::Build { context, message } => self
+                .source
+                .file_error("geometry", format!("{context}: {message}")),
+            other => other,
+        })?;
+        let removed = trim_domains(&mut sites, fills, trim);
+        let labels: Vec<Vec<Option<u16>>> = fills.iter().map(|f| fill_labels(f)).collect();
+        let mut report = crate::lattice::stoichiometry::composition(&sites, &labels);
+        let mut warnings = Vec::new();
+        for c in &mut report {
+            if let Some(d) = sites.domain_names.iter().position(|n| *n == c.domain) {
+                c.trimmed = removed.get(d).copied().unwrap_or(0);
+            }
+            if c.deviation > *stoichiometry_tolerance {
+                warnings.push(format!(
+                    "warning: domain `{}` is {:.1} % off its ideal formula after the cut (tolerance {:.1} %); set `stoichiometric = true` on the particle to trim it",
+                    c.domain,
+                    100.0 * c.deviation,
+                    100.0 * stoichiometry_tolerance
+                ));
+            }
+        }
+        Ok((report, warnings))
+    }
+}
+
 /// Domain names of an assembly, in site-list order (particles, their domains, substrate).
 fn domain_names(assembly: &Assembly) -> Vec<String> {
     let mut names: Vec<String> = assembly
@@ -377,6 +470,11 @@ fn domain_names(assembly: &Assembly) -> Vec<String> {
         .collect();
     if let Some(s) = &assembly.substrate {
         names.push(s.name.clone());
+    }
+    for layer in &assembly.adlayers {
+        if let Some((p, _)) = assembly.particles.get(layer.particle) {
+            names.push(format!("{}/{}", p.name, layer.name));
+        }
     }
     names
 }

@@ -647,6 +647,7 @@ mod tests {
             box_padding: 5.0,
             periodic: [false; 3],
             min_separation: 1.5,
+            adlayers: Vec::new(),
         }
         .build()
         .unwrap();
