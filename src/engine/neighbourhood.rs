@@ -353,8 +353,8 @@ impl SiteMarks {
 mod tests {
     use super::*;
     use crate::lattice::{Crystal, periodic_crystal};
-    use crate::sites::{KindId, ShellId};
     use crate::sites::neighbors::{ShellPair, ShellSpec, build_graph};
+    use crate::sites::{KindId, ShellId};
 
     /// Deep templates beyond the graph's own depth: from two sites with equal deep
     /// templates, every path of `depth` steps reaches sites with the same offsets.

@@ -62,8 +62,8 @@ pub(super) fn saddle_count(
     pair: Option<(SiteId, ShellId)>,
 ) -> u32 {
     let species = term.species;
-    match term.kind {
-        None => environment_count(
+    if term.filter.is_open() {
+        environment_count(
             graph,
             occupancy,
             term.shell,
@@ -71,16 +71,18 @@ pub(super) fn saddle_count(
             pair,
             |_, s| s == species,
             Some(&|counts: &[u8]| u32::from(counts[species.index()])),
-        ),
-        Some(kind) => environment_count(
+        )
+    } else {
+        let filter = &term.filter;
+        environment_count(
             graph,
             occupancy,
             term.shell,
             owner,
             pair,
-            |site, s| s == species && graph.kind(site) == kind,
+            |site, s| s == species && filter.accepts(graph.kind(site), graph.domain(site)),
             None,
-        ),
+        )
     }
 }
 
@@ -93,25 +95,38 @@ pub(super) fn condition_holds(
     pair: Option<(SiteId, ShellId)>,
 ) -> bool {
     let set = condition.species;
-    let n = environment_count(
-        graph,
-        occupancy,
-        condition.shell,
-        owner,
-        pair,
-        |_, s| set.contains(s),
-        Some(&|counts: &[u8]| {
-            counts
-                .iter()
-                .enumerate()
-                .filter(|(z, _)| {
-                    #[allow(clippy::cast_possible_truncation)]
-                    set.contains(SpeciesId(*z as u8))
-                })
-                .map(|(_, &c)| u32::from(c))
-                .sum()
-        }),
-    );
+    let n = if condition.filter.is_open() {
+        environment_count(
+            graph,
+            occupancy,
+            condition.shell,
+            owner,
+            pair,
+            |_, s| set.contains(s),
+            Some(&|counts: &[u8]| {
+                counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(z, _)| {
+                        #[allow(clippy::cast_possible_truncation)]
+                        set.contains(SpeciesId(*z as u8))
+                    })
+                    .map(|(_, &c)| u32::from(c))
+                    .sum()
+            }),
+        )
+    } else {
+        let filter = &condition.filter;
+        environment_count(
+            graph,
+            occupancy,
+            condition.shell,
+            owner,
+            pair,
+            |site, s| set.contains(s) && filter.accepts(graph.kind(site), graph.domain(site)),
+            None,
+        )
+    };
     n >= u32::from(condition.min) && n <= u32::from(condition.max)
 }
 

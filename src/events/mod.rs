@@ -3,25 +3,47 @@
 //! Every event instance is *owned* by one site and lives in a numbered *slot* of that
 //! site's block. The [`EventCatalog`] fixes, for each (site kind, species) pair, the
 //! [`Layout`] of the block: one range of slots per applicable rule (one slot per neighbour
-//! in the rule's shell for swaps, one slot for single-site actions). Given an owner and a
+//! in the rule's shell for two-site actions, one slot for single-site actions). Given an owner and a
 //! slot, [`EventCatalog::classify`] says whether the event is possible now and, if so, its
 //! barrier; [`EventCatalog::decode`] gives the site changes it makes.
 //!
 //! Ownership: one end of a swap owns it, the end whose species is rarer when the simulation
 //! starts (the vacancy, for hops in a nearly full crystal; the atom, for a dilute adatom
-//! gas); the site itself owns a removal or an addition. A site whose (kind, species) has no applicable rule owns no slot,
-//! which keeps the bookkeeping proportional to the number of possible events, not sites.
+//! gas); the site itself owns a removal, an addition or a species change; the site of the
+//! first atom owns a molecule event. A site whose (kind, species) has no applicable rule
+//! owns no slot, which keeps the bookkeeping proportional to the number of possible events,
+//! not sites.
 //!
 //! The engine refreshes owners near every executed event ([`EventCatalog::refresh_radius`]).
+//!
+//! # One file per action
+//! | file | action | potential-file `type` |
+//! |---|---|---|
+//! | `swap.rs` | [`Action::Swap`] | `hop`, `exchange`, `beam_displace` |
+//! | `remove.rs` | [`Action::Remove`] | `remove`, `beam_remove` |
+//! | `add.rs` | [`Action::Add`] | `add` |
+//! | `change.rs` | [`Action::Change`] | `change`, `beam_change` |
+//! | `remove_pair.rs` | [`Action::RemovePair`] | `remove_pair` |
+//! | `add_pair.rs` | [`Action::AddPair`] | `add_pair` |
+//!
+//! `environment.rs` counts the neighbours that conditions and saddle terms read (species,
+//! kind and domain filters), `molecule.rs` classifies the two molecule actions. A new
+//! action is one variant of [`Action`], one file here giving its slots per (kind, species)
+//! and its site changes, and one arm in each `match` of this file.
 
 mod add;
+mod add_pair;
+mod change;
 mod environment;
+mod molecule;
 mod remove;
+mod remove_pair;
 mod swap;
 
 pub use swap::{SwapOwner, SwapScratch};
 
 use crate::energy::EnergyModel;
+use crate::error::Result;
 use crate::model::{Action, Model, RateLaw, Rule, SpeciesSet};
 use crate::sites::{KindId, ShellId, SiteGraph, SiteId};
 use crate::state::{Occupancy, SiteChange, SpeciesId};
@@ -126,6 +148,15 @@ impl EventCatalog {
                             remove::slots(model, rule.action, kind_id, species_id)
                         }
                         Action::Add { .. } => add::slots(model, rule.action, kind_id, species_id),
+                        Action::Change { .. } => {
+                            change::slots(model, rule.action, kind_id, species_id)
+                        }
+                        Action::RemovePair { .. } => {
+                            remove_pair::slots(graph, rule.action, kind_id, species_id)
+                        }
+                        Action::AddPair { .. } => {
+                            add_pair::slots(model, graph, rule.action, kind_id, species_id)
+                        }
                     };
                     if slots > 0 {
                         #[allow(clippy::cast_possible_truncation)]
@@ -263,21 +294,26 @@ impl EventCatalog {
             changes: [change.unwrap_or(none), none],
             n_changes: 1,
         };
+        let pair = |decoded: Option<DecodedEvent>| {
+            decoded.unwrap_or(DecodedEvent {
+                rule: entry.rule,
+                changes: [none, none],
+                n_changes: 0,
+            })
+        };
         match action {
-            Action::Swap { .. } => {
-                swap::decode(graph, action, owner, entry, local).unwrap_or(DecodedEvent {
-                    rule: entry.rule,
-                    changes: [none, none],
-                    n_changes: 0,
-                })
+            Action::Swap { .. } => pair(swap::decode(graph, action, owner, entry, local)),
+            Action::RemovePair { .. } | Action::AddPair { .. } => {
+                pair(molecule::decode(graph, action, owner, entry, local))
             }
             Action::Remove { .. } => single(remove::change(action, owner)),
             Action::Add { .. } => single(add::change(action, owner)),
+            Action::Change { .. } => single(change::change(action, owner)),
         }
     }
 
     /// The barrier of a possible event of `rule` owned by `owner` (with partner `pair` for
-    /// swaps) whose energy change is `delta_e` (without the rule's reference energy; only
+    /// two-site events) whose energy change is `delta_e` (without the rule's reference energy; only
     /// called for thermal rules).
     #[inline]
     fn thermal_barrier(
@@ -308,6 +344,38 @@ impl EventCatalog {
                     delta_e + reference_energy,
                 )
             }
+        }
+    }
+
+    /// Classifies the slots of a two-site `entry` (swap or molecule) owned by `owner` whose
+    /// partner passes `filter`, passing `(slot, classification)` to `report`: see
+    /// [`Self::classify_swaps`] and [`Self::classify_molecules`]. Other entries report
+    /// nothing.
+    ///
+    /// # Errors
+    /// The first error of `report`, at which classification stops.
+    // the arguments are the configuration, the slot range and the scratch space.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn classify_two_site<E: EnergyModel>(
+        model: &Model,
+        energy: &E,
+        graph: &SiteGraph,
+        occupancy: &Occupancy,
+        owner: SiteId,
+        entry: LayoutEntry,
+        filter: impl Fn(SiteId) -> bool,
+        scratch: &mut SwapScratch,
+        report: impl FnMut(u32, Option<Classified>) -> Result<()>,
+    ) -> Result<()> {
+        match model.rules[entry.rule as usize].action {
+            Action::Swap { .. } => Self::classify_swaps(
+                model, energy, graph, occupancy, owner, entry, filter, scratch, report,
+            ),
+            Action::RemovePair { .. } | Action::AddPair { .. } => Self::classify_molecules(
+                model, energy, graph, occupancy, owner, entry, filter, report,
+            ),
+            Action::Remove { .. } | Action::Add { .. } | Action::Change { .. } => Ok(()),
         }
     }
 
@@ -344,6 +412,16 @@ impl EventCatalog {
                 occupancy,
                 add::change(rule.action, owner)?,
             )?,
+            Action::Change { .. } => single_site(
+                rule,
+                energy,
+                graph,
+                occupancy,
+                change::change(rule.action, owner)?,
+            )?,
+            Action::RemovePair { .. } | Action::AddPair { .. } => {
+                molecule::classify_one(model, energy, graph, occupancy, owner, entry, local)?
+            }
         };
         let barrier = if thermal {
             Self::thermal_barrier(rule, graph, occupancy, owner, pair, delta_e)

@@ -10,6 +10,8 @@
 //! [`crate::model::Model`] plus the phase definitions the lattice builders need. Every
 //! error names the file, the line and column, and the key.
 
+mod events;
+
 use std::path::Path;
 
 use serde::Deserialize;
@@ -319,7 +321,9 @@ struct FileSaddle {
     shell: Spanned<String>,
     species: Spanned<String>,
     #[serde(default)]
-    kind: Option<Spanned<String>>,
+    kind: Option<Spanned<events::Names>>,
+    #[serde(default)]
+    domain: Option<Spanned<events::Names>>,
     shift: Quantity,
     #[serde(default)]
     #[allow(dead_code)]
@@ -331,6 +335,10 @@ struct FileSaddle {
 struct FileCondition {
     shell: Spanned<String>,
     species: Vec<Spanned<String>>,
+    #[serde(default)]
+    kind: Option<Spanned<events::Names>>,
+    #[serde(default)]
+    domain: Option<Spanned<events::Names>>,
     #[serde(default)]
     min: Option<u16>,
     #[serde(default)]
@@ -349,6 +357,10 @@ enum EventType {
     Add,
     BeamDisplace,
     BeamRemove,
+    Change,
+    BeamChange,
+    RemovePair,
+    AddPair,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -372,6 +384,10 @@ struct FileEvent {
     from: Option<Spanned<String>>,
     #[serde(default)]
     to: Option<Spanned<String>>,
+    #[serde(default)]
+    into: Option<Spanned<String>>,
+    #[serde(default)]
+    with_kind: Option<Spanned<String>>,
     #[serde(default)]
     shell: Option<Spanned<String>>,
     #[serde(default)]
@@ -897,7 +913,11 @@ impl Compiler<'_> {
                 check(target.species, mover.kind, &e.from, "from")
             }
             Action::Add { species, kind } => check(species, kind, &e.to, "to"),
-            Action::Remove { .. } => Ok(()),
+            // checked when the action is built (events.rs).
+            Action::Remove { .. }
+            | Action::Change { .. }
+            | Action::RemovePair { .. }
+            | Action::AddPair { .. } => Ok(()),
         }
     }
 
@@ -925,9 +945,14 @@ impl Compiler<'_> {
         let from = kind_opt(&e.from, "from")?;
         let to = kind_opt(&e.to, "to")?;
         let event_type = *e.kind.get_ref();
+        self.check_new_keys(&key, e, event_type)?;
         let needs_shell = matches!(
             event_type,
-            EventType::Hop | EventType::Exchange | EventType::BeamDisplace
+            EventType::Hop
+                | EventType::Exchange
+                | EventType::BeamDisplace
+                | EventType::RemovePair
+                | EventType::AddPair
         );
         let shell = match (&e.shell, needs_shell) {
             (Some(s), true) => Some(ShellId(
@@ -945,7 +970,7 @@ impl Compiler<'_> {
                 return Err(src.error(
                     s.span(),
                     format!("{key}.shell"),
-                    "only hop, exchange and beam_displace events take `shell`",
+                    "only hop, exchange, beam_displace, remove_pair and add_pair events take `shell`",
                 ));
             }
             (None, false) => None,
@@ -957,7 +982,10 @@ impl Compiler<'_> {
                 "the moving species cannot be `Vac`",
             ));
         }
-        let beam = matches!(event_type, EventType::BeamDisplace | EventType::BeamRemove);
+        let beam = matches!(
+            event_type,
+            EventType::BeamDisplace | EventType::BeamRemove | EventType::BeamChange
+        );
         let thermal_swap = matches!(event_type, EventType::Hop | EventType::Exchange);
         if let Some(r) = &e.reversible {
             if !thermal_swap {
@@ -985,11 +1013,14 @@ impl Compiler<'_> {
             ));
         }
         if let Some(p) = &e.partner {
-            if event_type != EventType::Exchange && event_type != EventType::Hop {
+            if !matches!(
+                event_type,
+                EventType::Exchange | EventType::Hop | EventType::RemovePair | EventType::AddPair
+            ) {
                 return Err(src.error(
                     p.span(),
                     format!("{key}.with"),
-                    "only exchange events take `with`",
+                    "only exchange, remove_pair and add_pair events take `with`",
                 ));
             }
         }
@@ -1163,6 +1194,12 @@ impl Compiler<'_> {
                 }
                 Action::Add { species, kind: to }
             }
+            EventType::Change
+            | EventType::BeamChange
+            | EventType::RemovePair
+            | EventType::AddPair => self.new_action(
+                &key, e, event_type, species, from, to, shell, table, kind_names, kinds,
+            )?,
         };
         self.check_allowed(&key, e, action, table, kinds)?;
         let mut saddle = Vec::new();
@@ -1179,7 +1216,7 @@ impl Compiler<'_> {
                     .unwrap_or(u8::MAX),
                 ),
                 species: self.species(table, &t.species, &format!("{k}.species"))?,
-                kind: kind_opt(&t.kind, &format!("saddle[{j}].kind"))?,
+                filter: self.site_filter(t.kind.as_ref(), t.domain.as_ref(), kind_names, &k)?,
                 shift: src.quantity(&t.shift, Dimension::Energy, &format!("{k}.shift"))?,
             });
         }
@@ -1206,6 +1243,7 @@ impl Compiler<'_> {
                     .unwrap_or(u8::MAX),
                 ),
                 species: set,
+                filter: self.site_filter(c.kind.as_ref(), c.domain.as_ref(), kind_names, &k)?,
                 min,
                 max,
             });
