@@ -633,6 +633,31 @@ fn rule_summary(model: &Model, rule: &nanokmc::model::Rule) -> String {
             model.species.name(species),
             kind.map_or("any kind", |k| model.kinds[k.index()].name.as_str())
         ),
+        Action::Change { site, to } => format!(
+            "change {} into {}",
+            site_match(model, site),
+            model.species.name(to)
+        ),
+        Action::RemovePair {
+            shell,
+            first,
+            second,
+        } => format!(
+            "remove molecule {} + {} in shell {}",
+            site_match(model, first),
+            site_match(model, second),
+            model.shells[shell.index()].name
+        ),
+        Action::AddPair {
+            shell,
+            first,
+            second,
+        } => format!(
+            "add molecule {} + {} in shell {}",
+            site_match(model, first),
+            site_match(model, second),
+            model.shells[shell.index()].name
+        ),
     };
     let law = match rule.law {
         RateLaw::Thermal {

@@ -123,7 +123,7 @@ fn region_map(graph: &SiteGraph, mode: RegionMode) -> (Option<Arc<[u32]>>, usize
 
 /// The scaling group of the event in `slot` of `owner` (layout entry `entry`, rule
 /// `rule`): `rule + n_rules × region`, where the region is that of the owner's domain, or
-/// for a swap the lower region of its two ends (the same for an event and its reverse).
+/// for a two-site event the lower region of its two ends (the same for an event and its reverse).
 #[inline]
 fn group_of(
     graph: &SiteGraph,
@@ -138,7 +138,7 @@ fn group_of(
         return rule;
     };
     let mut region = regions[graph.domain(owner).index()];
-    if let Action::Swap { shell, .. } = model.rules[rule as usize].action {
+    if let Some(shell) = model.rules[rule as usize].action.pair_shell() {
         let offset = graph.neighbor_offsets(owner, shell)[(slot - entry.offset) as usize];
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let partner = SiteId((i64::from(owner.0) + i64::from(offset)) as u32);
@@ -378,6 +378,14 @@ impl<E: EnergyModel> Simulation<E> {
             ));
         }
         check_species(&graph, &model, &species)?;
+        // domain filters name the scenario's domains: resolve them against this graph.
+        let model = if model.has_domain_filters() {
+            let mut resolved = (*model).clone();
+            resolved.resolve_domains(graph.domain_names())?;
+            Arc::new(resolved)
+        } else {
+            model
+        };
         let occupancy = Occupancy::new(
             &graph,
             &species,
@@ -877,9 +885,13 @@ impl<E: EnergyModel> Simulation<E> {
                 }
                 Ok(())
             };
-            if let Action::Swap { .. } = model.rules[entry.rule as usize].action {
+            if model.rules[entry.rule as usize]
+                .action
+                .pair_shell()
+                .is_some()
+            {
                 let marks = &self.marks;
-                EventCatalog::classify_swaps(
+                EventCatalog::classify_two_site(
                     model,
                     &self.energy,
                     &self.graph,
@@ -1165,15 +1177,19 @@ impl<E: EnergyModel> Simulation<E> {
         self.rule_counts[decoded.rule as usize] += 1;
         let n_species = self.model.species.len();
         match self.model.rules[decoded.rule as usize].action {
-            Action::Remove { site } => {
-                let d = self.graph.domain(owner).index();
-                self.removed[d * n_species + site.species.index()] += 1;
+            Action::Remove { .. } | Action::RemovePair { .. } => {
+                for c in decoded.changes() {
+                    let d = self.graph.domain(c.site).index();
+                    self.removed[d * n_species + c.from.index()] += 1;
+                }
             }
-            Action::Add { species, .. } => {
-                let d = self.graph.domain(owner).index();
-                self.added[d * n_species + species.index()] += 1;
+            Action::Add { .. } | Action::AddPair { .. } => {
+                for c in decoded.changes() {
+                    let d = self.graph.domain(c.site).index();
+                    self.added[d * n_species + c.to.index()] += 1;
+                }
             }
-            Action::Swap { .. } => {}
+            Action::Swap { .. } | Action::Change { .. } => {}
         }
         let mut changed = [SiteId(0); 2];
         let n = decoded.n_changes;

@@ -3,22 +3,51 @@
 //! Every event instance is *owned* by one site and lives in a numbered *slot* of that
 //! site's block. The [`EventCatalog`] fixes, for each (site kind, species) pair, the
 //! [`Layout`] of the block: one range of slots per applicable rule (one slot per neighbour
-//! in the rule's shell for swaps, one slot for single-site actions). Given an owner and a
+//! in the rule's shell for two-site actions, one slot for single-site actions). Given an owner and a
 //! slot, [`EventCatalog::classify`] says whether the event is possible now and, if so, its
 //! barrier; [`EventCatalog::decode`] gives the site changes it makes.
 //!
 //! Ownership: one end of a swap owns it, the end whose species is rarer when the simulation
 //! starts (the vacancy, for hops in a nearly full crystal; the atom, for a dilute adatom
-//! gas); the site itself owns a removal or an addition. A site whose (kind, species) has no applicable rule owns no slot,
-//! which keeps the bookkeeping proportional to the number of possible events, not sites.
+//! gas); the site itself owns a removal, an addition or a species change; the site of the
+//! first atom owns a molecule event. A site whose (kind, species) has no applicable rule
+//! owns no slot, which keeps the bookkeeping proportional to the number of possible events,
+//! not sites.
 //!
 //! The engine refreshes owners near every executed event ([`EventCatalog::refresh_radius`]).
+//!
+//! # One file per action
+//! | file | action | potential-file `type` |
+//! |---|---|---|
+//! | `swap.rs` | [`Action::Swap`] | `hop`, `exchange`, `beam_displace` |
+//! | `remove.rs` | [`Action::Remove`] | `remove`, `beam_remove` |
+//! | `add.rs` | [`Action::Add`] | `add` |
+//! | `change.rs` | [`Action::Change`] | `change`, `beam_change` |
+//! | `remove_pair.rs` | [`Action::RemovePair`] | `remove_pair` |
+//! | `add_pair.rs` | [`Action::AddPair`] | `add_pair` |
+//!
+//! `environment.rs` counts the neighbours that conditions and saddle terms read (species,
+//! kind and domain filters), `molecule.rs` classifies the two molecule actions. A new
+//! action is one variant of [`Action`], one file here giving its slots per (kind, species)
+//! and its site changes, and one arm in each `match` of this file.
 
-use crate::energy::{EnergyModel, SwapFamily};
+mod add;
+mod add_pair;
+mod change;
+mod environment;
+mod molecule;
+mod remove;
+mod remove_pair;
+mod swap;
+
+pub use swap::{SwapOwner, SwapScratch};
+
+use crate::energy::EnergyModel;
 use crate::error::Result;
-use crate::model::{Action, Condition, Model, RateLaw, Rule, SaddleTerm, SiteMatch, SpeciesSet};
+use crate::model::{Action, Model, RateLaw, Rule, SpeciesSet};
 use crate::sites::{KindId, ShellId, SiteGraph, SiteId};
 use crate::state::{Occupancy, SiteChange, SpeciesId};
+use environment::{conditions_hold, saddle_count};
 
 /// One rule's range of slots in a layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,30 +78,6 @@ pub struct Classified {
     pub rule: u32,
     /// Barrier [eV] (0 for athermal rules).
     pub barrier: f64,
-}
-
-/// The owner's side of the swap slots of one layout entry (see
-/// [`EventCatalog::swap_owner`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SwapOwner {
-    /// The owner, the species exchanged and the shell.
-    pub family: SwapFamily,
-    /// What the partner must hold (and on which kind).
-    partner_spec: SiteMatch,
-    /// The species the partner's site receives (its kind must allow it).
-    partner_receives: SpeciesId,
-    /// True when the partner's kind matters (the rule names one, or some kind does not
-    /// allow what the partner receives); otherwise the kind is not read.
-    partner_kind_matters: bool,
-}
-
-/// Scratch space of [`EventCatalog::classify_swaps`] (no state: contents are meaningless
-/// between calls).
-#[derive(Debug, Clone, Default)]
-pub struct SwapScratch {
-    partners: Vec<SiteId>,
-    slots: Vec<u32>,
-    deltas: Vec<f64>,
 }
 
 /// An event decoded into its effect.
@@ -136,26 +141,22 @@ impl EventCatalog {
                 for (r, rule) in model.rules.iter().enumerate() {
                     let by_mover = mover_owned.get(r).copied().unwrap_or(false);
                     let slots = match rule.action {
-                        Action::Swap {
-                            shell,
-                            mover,
-                            target,
-                        } if (if by_mover { mover } else { target })
-                            .matches(kind_id, species_id) =>
-                        {
-                            graph.max_neighbors(kind_id, shell)
+                        Action::Swap { .. } => {
+                            swap::slots(graph, rule.action, by_mover, kind_id, species_id)
                         }
-                        Action::Remove { site } if site.matches(kind_id, species_id) => 1,
-                        Action::Add {
-                            species: added,
-                            kind,
-                        } if species_id.is_vacancy()
-                            && kind.is_none_or(|k| k == kind_id)
-                            && model.kinds[kind_id.index()].allowed.contains(added) =>
-                        {
-                            1
+                        Action::Remove { .. } => {
+                            remove::slots(model, rule.action, kind_id, species_id)
                         }
-                        _ => 0,
+                        Action::Add { .. } => add::slots(model, rule.action, kind_id, species_id),
+                        Action::Change { .. } => {
+                            change::slots(model, rule.action, kind_id, species_id)
+                        }
+                        Action::RemovePair { .. } => {
+                            remove_pair::slots(graph, rule.action, kind_id, species_id)
+                        }
+                        Action::AddPair { .. } => {
+                            add_pair::slots(model, graph, rule.action, kind_id, species_id)
+                        }
                     };
                     if slots > 0 {
                         #[allow(clippy::cast_possible_truncation)]
@@ -281,141 +282,38 @@ impl EventCatalog {
     ) -> DecodedEvent {
         let layout = self.layout_id(graph.kind(owner), occupancy.get(owner));
         let (entry, local) = self.entry_of(layout, slot);
-        let rule = &model.rules[entry.rule as usize];
+        let action = model.rules[entry.rule as usize].action;
         let here = occupancy.get(owner);
         let none = SiteChange {
             site: owner,
             from: here,
             to: here,
         };
-        match rule.action {
-            Action::Swap {
-                shell,
-                mover,
-                target,
-            } => {
-                let partner = graph.neighbor(owner, shell, local as usize);
-                let (mover_site, target_site) = if entry.mover_owned {
-                    (owner, partner)
-                } else {
-                    (partner, owner)
-                };
-                DecodedEvent {
-                    rule: entry.rule,
-                    changes: swap_changes(mover_site, target_site, mover.species, target.species),
-                    n_changes: 2,
-                }
-            }
-            Action::Remove { site } => DecodedEvent {
+        let single = |change: Option<SiteChange>| DecodedEvent {
+            rule: entry.rule,
+            changes: [change.unwrap_or(none), none],
+            n_changes: 1,
+        };
+        let pair = |decoded: Option<DecodedEvent>| {
+            decoded.unwrap_or(DecodedEvent {
                 rule: entry.rule,
-                changes: [
-                    SiteChange {
-                        site: owner,
-                        from: site.species,
-                        to: SpeciesId::VACANCY,
-                    },
-                    none,
-                ],
-                n_changes: 1,
-            },
-            Action::Add { species, .. } => DecodedEvent {
-                rule: entry.rule,
-                changes: [
-                    SiteChange {
-                        site: owner,
-                        from: SpeciesId::VACANCY,
-                        to: species,
-                    },
-                    none,
-                ],
-                n_changes: 1,
-            },
-        }
-    }
-
-    /// The owner's side of the swap slots of `entry`: `None` when the entry is not a swap,
-    /// or when the owner's site kind does not allow the species it would receive (then no
-    /// slot of the entry is possible).
-    #[inline]
-    #[must_use]
-    pub fn swap_owner(
-        model: &Model,
-        graph: &SiteGraph,
-        owner: SiteId,
-        entry: LayoutEntry,
-    ) -> Option<SwapOwner> {
-        let Action::Swap {
-            shell,
-            mover,
-            target,
-        } = model.rules[entry.rule as usize].action
-        else {
-            return None;
-        };
-        let (partner_spec, owner_receives, partner_receives) = if entry.mover_owned {
-            (target, target.species, mover.species)
-        } else {
-            (mover, mover.species, target.species)
-        };
-        if !model.kinds[graph.kind(owner).index()]
-            .allowed
-            .contains(owner_receives)
-        {
-            return None;
-        }
-        let partner_kind_matters = partner_spec.kind.is_some()
-            || model
-                .kinds
-                .iter()
-                .any(|k| !k.allowed.contains(partner_receives));
-        Some(SwapOwner {
-            partner_kind_matters,
-            family: SwapFamily {
-                owner,
-                owner_is_mover: entry.mover_owned,
-                mover: mover.species,
-                target: target.species,
-                shell,
-            },
-            partner_spec,
-            partner_receives,
-        })
-    }
-
-    /// Whether the swap of `owner` with its neighbour `partner` is possible now: the
-    /// partner holds the right species on a kind that allows what it receives, and the
-    /// rule's conditions hold.
-    #[inline]
-    fn swap_possible(
-        rule: &Rule,
-        model: &Model,
-        graph: &SiteGraph,
-        occupancy: &Occupancy,
-        owner: &SwapOwner,
-        partner: SiteId,
-    ) -> bool {
-        let kind_ok = || {
-            let kind = graph.kind(partner);
-            owner.partner_spec.kind.is_none_or(|k| k == kind)
-                && model.kinds[kind.index()]
-                    .allowed
-                    .contains(owner.partner_receives)
-        };
-        occupancy.get(partner) == owner.partner_spec.species
-            && (!owner.partner_kind_matters || kind_ok())
-            && rule.conditions.iter().all(|condition| {
-                condition_holds(
-                    graph,
-                    occupancy,
-                    condition,
-                    owner.family.owner,
-                    Some((partner, owner.family.shell)),
-                )
+                changes: [none, none],
+                n_changes: 0,
             })
+        };
+        match action {
+            Action::Swap { .. } => pair(swap::decode(graph, action, owner, entry, local)),
+            Action::RemovePair { .. } | Action::AddPair { .. } => {
+                pair(molecule::decode(graph, action, owner, entry, local))
+            }
+            Action::Remove { .. } => single(remove::change(action, owner)),
+            Action::Add { .. } => single(add::change(action, owner)),
+            Action::Change { .. } => single(change::change(action, owner)),
+        }
     }
 
     /// The barrier of a possible event of `rule` owned by `owner` (with partner `pair` for
-    /// swaps) whose energy change is `delta_e` (without the rule's reference energy; only
+    /// two-site events) whose energy change is `delta_e` (without the rule's reference energy; only
     /// called for thermal rules).
     #[inline]
     fn thermal_barrier(
@@ -449,19 +347,17 @@ impl EventCatalog {
         }
     }
 
-    /// Classifies the swap slots of `entry` owned by `owner` whose partner passes `filter`,
-    /// passing `(slot, classification)` to `report` (impossible slots first, then the
-    /// possible ones, each in slot order; slots beyond the owner's neighbour count are never
-    /// possible and are not reported).
+    /// Classifies the slots of a two-site `entry` (swap or molecule) owned by `owner` whose
+    /// partner passes `filter`, passing `(slot, classification)` to `report`: see
+    /// [`Self::classify_swaps`] and [`Self::classify_molecules`]. Other entries report
+    /// nothing.
     ///
     /// # Errors
-    /// The first error of `report`, at which classification stops. The owner's side of the
-    /// energy changes is computed once ([`EnergyModel::delta_energy_swaps`]); each result is
-    /// bit for bit the one [`Self::classify`] gives for that slot alone.
+    /// The first error of `report`, at which classification stops.
     // the arguments are the configuration, the slot range and the scratch space.
     #[allow(clippy::too_many_arguments)]
     #[inline]
-    pub fn classify_swaps<E: EnergyModel>(
+    pub fn classify_two_site<E: EnergyModel>(
         model: &Model,
         energy: &E,
         graph: &SiteGraph,
@@ -470,81 +366,17 @@ impl EventCatalog {
         entry: LayoutEntry,
         filter: impl Fn(SiteId) -> bool,
         scratch: &mut SwapScratch,
-        mut report: impl FnMut(u32, Option<Classified>) -> Result<()>,
+        report: impl FnMut(u32, Option<Classified>) -> Result<()>,
     ) -> Result<()> {
-        let rule = &model.rules[entry.rule as usize];
-        let Action::Swap { shell, .. } = rule.action else {
-            return Ok(());
-        };
-        let offsets = graph.neighbor_offsets(owner, shell);
-        let Some(so) = Self::swap_owner(model, graph, owner, entry) else {
-            for (local, &offset) in offsets.iter().enumerate() {
-                let partner = offset_site(owner, offset);
-                if filter(partner) {
-                    #[allow(clippy::cast_possible_truncation)]
-                    report(entry.offset + local as u32, None)?;
-                }
-            }
-            return Ok(());
-        };
-        scratch.partners.clear();
-        scratch.slots.clear();
-        for (local, &offset) in offsets.iter().enumerate() {
-            let partner = offset_site(owner, offset);
-            if !filter(partner) {
-                continue;
-            }
-            #[allow(clippy::cast_possible_truncation)]
-            let slot = entry.offset + local as u32;
-            if Self::swap_possible(rule, model, graph, occupancy, &so, partner) {
-                scratch.partners.push(partner);
-                scratch.slots.push(slot);
-            } else {
-                report(slot, None)?;
-            }
+        match model.rules[entry.rule as usize].action {
+            Action::Swap { .. } => Self::classify_swaps(
+                model, energy, graph, occupancy, owner, entry, filter, scratch, report,
+            ),
+            Action::RemovePair { .. } | Action::AddPair { .. } => Self::classify_molecules(
+                model, energy, graph, occupancy, owner, entry, filter, report,
+            ),
+            Action::Remove { .. } | Action::Add { .. } | Action::Change { .. } => Ok(()),
         }
-        if scratch.partners.is_empty() {
-            return Ok(());
-        }
-        let thermal = matches!(rule.law, RateLaw::Thermal { .. });
-        scratch.deltas.clear();
-        scratch.deltas.resize(scratch.partners.len(), 0.0);
-        if thermal {
-            energy.delta_energy_swaps(
-                graph,
-                occupancy,
-                so.family,
-                &scratch.partners,
-                &mut scratch.deltas,
-            );
-        }
-        for ((&slot, &partner), &delta_e) in scratch
-            .slots
-            .iter()
-            .zip(&scratch.partners)
-            .zip(&scratch.deltas)
-        {
-            let barrier = if thermal {
-                Self::thermal_barrier(
-                    rule,
-                    graph,
-                    occupancy,
-                    owner,
-                    Some((partner, shell)),
-                    delta_e,
-                )
-            } else {
-                0.0
-            };
-            report(
-                slot,
-                Some(Classified {
-                    rule: entry.rule,
-                    barrier,
-                }),
-            )?;
-        }
-        Ok(())
     }
 
     /// Whether the event in slot `local` of `entry` owned by `owner` is possible now, and
@@ -563,44 +395,32 @@ impl EventCatalog {
         let rule = &model.rules[entry.rule as usize];
         let thermal = matches!(rule.law, RateLaw::Thermal { .. });
         let (delta_e, pair) = match rule.action {
-            Action::Swap { shell, .. } => {
-                let offsets = graph.neighbor_offsets(owner, shell);
-                let &offset = offsets.get(local as usize)?;
-                let partner = offset_site(owner, offset);
-                let so = Self::swap_owner(model, graph, owner, entry)?;
-                if !Self::swap_possible(rule, model, graph, occupancy, &so, partner) {
-                    return None;
-                }
-                let mut delta = [0.0];
-                if thermal {
-                    energy.delta_energy_swaps(graph, occupancy, so.family, &[partner], &mut delta);
-                }
-                (delta[0], Some((partner, shell)))
+            Action::Swap { .. } => {
+                swap::classify_one(model, energy, graph, occupancy, owner, entry, local)?
             }
-            Action::Remove { .. } | Action::Add { .. } => {
-                let here = occupancy.get(owner);
-                let to = match rule.action {
-                    Action::Add { species, .. } => species,
-                    _ => SpeciesId::VACANCY,
-                };
-                if !rule
-                    .conditions
-                    .iter()
-                    .all(|c| condition_holds(graph, occupancy, c, owner, None))
-                {
-                    return None;
-                }
-                let change = SiteChange {
-                    site: owner,
-                    from: here,
-                    to,
-                };
-                let delta = if thermal {
-                    energy.delta_energy(graph, occupancy, &[change])
-                } else {
-                    0.0
-                };
-                (delta, None)
+            Action::Remove { .. } => single_site(
+                rule,
+                energy,
+                graph,
+                occupancy,
+                remove::change(rule.action, owner)?,
+            )?,
+            Action::Add { .. } => single_site(
+                rule,
+                energy,
+                graph,
+                occupancy,
+                add::change(rule.action, owner)?,
+            )?,
+            Action::Change { .. } => single_site(
+                rule,
+                energy,
+                graph,
+                occupancy,
+                change::change(rule.action, owner)?,
+            )?,
+            Action::RemovePair { .. } | Action::AddPair { .. } => {
+                molecule::classify_one(model, energy, graph, occupancy, owner, entry, local)?
             }
         };
         let barrier = if thermal {
@@ -623,129 +443,23 @@ fn offset_site(site: SiteId, offset: i32) -> SiteId {
     SiteId((i64::from(site.0) + i64::from(offset)) as u32)
 }
 
-/// The two changes of a swap: the mover's site first, then the target's.
+/// Whether a single-site event making `change` is possible now (the rule's conditions
+/// hold around the site), and its energy change (0 for athermal rules).
 #[inline]
-fn swap_changes(
-    mover_site: SiteId,
-    target_site: SiteId,
-    mover: SpeciesId,
-    target: SpeciesId,
-) -> [SiteChange; 2] {
-    [
-        SiteChange {
-            site: mover_site,
-            from: mover,
-            to: target,
-        },
-        SiteChange {
-            site: target_site,
-            from: target,
-            to: mover,
-        },
-    ]
-}
-
-/// Species counts of one site's shell (from the [`Occupancy`] cache) to a neighbour count.
-type CountsFn<'a> = dyn Fn(&[u8]) -> u32 + 'a;
-
-/// Number of neighbours of `owner` (and of `pair.0`, for swaps) in `shell` holding a
-/// species accepted by `accept`, excluding the two event sites themselves.
-#[inline]
-fn environment_count(
+fn single_site<E: EnergyModel>(
+    rule: &Rule,
+    energy: &E,
     graph: &SiteGraph,
     occupancy: &Occupancy,
-    shell: ShellId,
-    owner: SiteId,
-    pair: Option<(SiteId, ShellId)>,
-    accept: impl Fn(SiteId, SpeciesId) -> bool,
-    cached: Option<&CountsFn<'_>>,
-) -> u32 {
-    if let (Some(from_counts), true) = (cached, occupancy.is_counted(shell)) {
-        let mut n = from_counts(occupancy.counts(owner, shell));
-        if let Some((partner, _)) = pair {
-            n += from_counts(occupancy.counts(partner, shell));
-            // the two event sites see each other when they are neighbours in this shell.
-            if graph.slot_of(owner, shell, partner).is_some() {
-                n -= u32::from(accept(partner, occupancy.get(partner)));
-                n -= u32::from(accept(owner, occupancy.get(owner)));
-            }
-        }
-        return n;
+    change: SiteChange,
+) -> Option<(f64, Option<(SiteId, ShellId)>)> {
+    if !conditions_hold(graph, occupancy, &rule.conditions, change.site, None) {
+        return None;
     }
-    let mut n = 0;
-    let mut visit = |site: SiteId, other: Option<SiteId>| {
-        for k in graph.neighbors(site, shell) {
-            if Some(k) != other && accept(k, occupancy.get(k)) {
-                n += 1;
-            }
-        }
+    let delta = if matches!(rule.law, RateLaw::Thermal { .. }) {
+        energy.delta_energy(graph, occupancy, &[change])
+    } else {
+        0.0
     };
-    match pair {
-        Some((partner, _)) => {
-            visit(owner, Some(partner));
-            visit(partner, Some(owner));
-        }
-        None => visit(owner, None),
-    }
-    n
-}
-
-fn saddle_count(
-    graph: &SiteGraph,
-    occupancy: &Occupancy,
-    term: &SaddleTerm,
-    owner: SiteId,
-    pair: Option<(SiteId, ShellId)>,
-) -> u32 {
-    let species = term.species;
-    match term.kind {
-        None => environment_count(
-            graph,
-            occupancy,
-            term.shell,
-            owner,
-            pair,
-            |_, s| s == species,
-            Some(&|counts: &[u8]| u32::from(counts[species.index()])),
-        ),
-        Some(kind) => environment_count(
-            graph,
-            occupancy,
-            term.shell,
-            owner,
-            pair,
-            |site, s| s == species && graph.kind(site) == kind,
-            None,
-        ),
-    }
-}
-
-fn condition_holds(
-    graph: &SiteGraph,
-    occupancy: &Occupancy,
-    condition: &Condition,
-    owner: SiteId,
-    pair: Option<(SiteId, ShellId)>,
-) -> bool {
-    let set = condition.species;
-    let n = environment_count(
-        graph,
-        occupancy,
-        condition.shell,
-        owner,
-        pair,
-        |_, s| set.contains(s),
-        Some(&|counts: &[u8]| {
-            counts
-                .iter()
-                .enumerate()
-                .filter(|(z, _)| {
-                    #[allow(clippy::cast_possible_truncation)]
-                    set.contains(SpeciesId(*z as u8))
-                })
-                .map(|(_, &c)| u32::from(c))
-                .sum()
-        }),
-    );
-    n >= u32::from(condition.min) && n <= u32::from(condition.max)
+    Some((delta, None))
 }

@@ -8,13 +8,20 @@
 //!
 //! # Event rules
 //! A [`Rule`] is a template, not a list of events: the engine instantiates it on every site
-//! where it applies. Three actions cover the event classes of the mission:
+//! where it applies. Six actions cover the event classes of the mission:
 //! - [`Action::Swap`]: the species on two neighbouring sites exchange places. A hop is a swap
 //!   with a vacancy; a kick-out (`Cu_i + Cd_Cd → Cu_Cd + Cd_i`) is a swap of two atoms; a beam
 //!   displacement is a swap with an athermal rate.
 //! - [`Action::Remove`]: an atom leaves into the vacuum sink (evaporation, sputtering); it is
 //!   counted per species and domain.
 //! - [`Action::Add`]: an atom arrives from a reservoir on a vacant site (deposition).
+//! - [`Action::Change`]: the species on a site changes in place (a reduction under the
+//!   beam, a charge state).
+//! - [`Action::RemovePair`] and [`Action::AddPair`]: a molecule of two atoms on neighbouring
+//!   sites leaves into the vacuum sink (`X₂`, a `CdSe` unit) or lands from a reservoir.
+//!
+//! Conditions and saddle terms count neighbours by species, and optionally only on some
+//! site kinds or domains ([`SiteFilter`]).
 //!
 //! Each rule has a [`RateLaw`]: thermal (prefactor, migration energy, barrier rule, saddle
 //! terms) or beam (cross-section × electron flux). Every instance of a rule is *owned* by one
@@ -22,13 +29,17 @@
 //! single-site actions.
 //!
 //! # Adding an event type
-//! Add a variant to [`Action`], its owner/partner logic in [`crate::events`], its energy
-//! change in [`crate::energy`], its key in the potential file, and tests.
+//! Add a variant to [`Action`], one file in `src/events/` (its slots, site changes and
+//! classification), its `type` in the potential file (`src/potential/actions.rs`), and
+//! tests.
+
+mod filter;
 
 use crate::error::{Error, Result};
 pub use crate::sites::neighbors::{ShellPair, ShellSpec};
 use crate::sites::{KindId, ShellId};
 use crate::state::{SpeciesId, SpeciesTable};
+pub use filter::{DomainFilter, KindSet, SiteFilter};
 
 /// A set of species as a bit mask (bit `i` = species `i`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
@@ -151,6 +162,51 @@ pub enum Action {
         /// The site kind, or any.
         kind: Option<KindId>,
     },
+    /// The species on the site changes in place into `to` (a reduction `Zn²⁺ → Zn⁰` under
+    /// the beam, a charge state): the site owns the event.
+    Change {
+        /// The species before and its site kind.
+        site: SiteMatch,
+        /// The species after (allowed on the site's kind, not the vacancy).
+        to: SpeciesId,
+    },
+    /// Two atoms on neighbouring sites (in `shell`) leave together into the vacuum sink as
+    /// one molecule (`X₂`, a `CdSe` unit). The site of `first` owns the event; when both
+    /// ends could own it, the lower site does. Each atom is counted per species and domain.
+    RemovePair {
+        /// Shell in which the two sites are neighbours.
+        shell: ShellId,
+        /// One atom of the molecule and its site kind (the owner's end).
+        first: SiteMatch,
+        /// The other atom and its site kind.
+        second: SiteMatch,
+    },
+    /// A molecule from a reservoir lands on two vacant neighbouring sites (in `shell`):
+    /// `first.species` on the owner, `second.species` on its neighbour; the kinds of
+    /// `first` and `second` restrict the two sites. The reverse of [`Action::RemovePair`].
+    AddPair {
+        /// Shell in which the two sites are neighbours.
+        shell: ShellId,
+        /// The atom placed on the owner and the owner's kind.
+        first: SiteMatch,
+        /// The atom placed on the neighbour and the neighbour's kind.
+        second: SiteMatch,
+    },
+}
+
+impl Action {
+    /// The shell of a two-site action (swap or molecule), whose owner has one slot per
+    /// neighbour in it; `None` for single-site actions.
+    #[inline]
+    #[must_use]
+    pub fn pair_shell(&self) -> Option<ShellId> {
+        match *self {
+            Action::Swap { shell, .. }
+            | Action::RemovePair { shell, .. }
+            | Action::AddPair { shell, .. } => Some(shell),
+            Action::Remove { .. } | Action::Add { .. } | Action::Change { .. } => None,
+        }
+    }
 }
 
 /// How the barrier follows from the migration energy `E_m` (including saddle terms) and the
@@ -189,30 +245,33 @@ impl BarrierRule {
     }
 }
 
-/// A barrier shift per neighbour of a given species (and optionally site kind) in a shell,
+/// A barrier shift per neighbour of a given species (and optionally site kind and domain) in a shell,
 /// counted around both ends of a swap (excluding the two sites themselves) or around the
 /// site of a single-site event. Because the count is the same before and after a swap, the
 /// shift is the same for the forward and the reverse event and detailed balance holds.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SaddleTerm {
     /// Shell in which neighbours are counted.
     pub shell: ShellId,
     /// Species counted.
     pub species: SpeciesId,
-    /// Only neighbours on this site kind count, or all.
-    pub kind: Option<KindId>,
+    /// Which neighbour sites count, by kind and domain (all when open).
+    pub filter: SiteFilter,
     /// Barrier shift per neighbour [eV].
     pub shift: f64,
 }
 
 /// A condition on the environment of an event: the number of neighbours with species in
-/// `species` in `shell` (counted as for [`SaddleTerm`]) must lie in `min ..= max`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// `species` in `shell` (counted as for [`SaddleTerm`]) on sites passing `filter` must
+/// lie in `min ..= max`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
     /// Shell in which neighbours are counted.
     pub shell: ShellId,
     /// Species counted.
     pub species: SpeciesSet,
+    /// Which neighbour sites count, by kind and domain (all when open).
+    pub filter: SiteFilter,
     /// Smallest allowed count.
     pub min: u16,
     /// Largest allowed count.
@@ -327,6 +386,39 @@ impl Model {
         } else {
             2
         }
+    }
+
+    /// True when some condition or saddle term filters by domain (the model must then be
+    /// resolved against a graph with [`Self::resolve_domains`]).
+    #[must_use]
+    pub fn has_domain_filters(&self) -> bool {
+        self.rules.iter().any(|r| {
+            r.saddle.iter().any(|t| t.filter.domains.is_some())
+                || r.conditions.iter().any(|c| c.filter.domains.is_some())
+        })
+    }
+
+    /// Resolves every domain filter against `domain_names` (the graph's domains).
+    ///
+    /// # Errors
+    /// A domain name that matches no domain, naming the rule and the term.
+    pub fn resolve_domains(&mut self, domain_names: &[String]) -> Result<()> {
+        for rule in &mut self.rules {
+            for (j, t) in rule.saddle.iter_mut().enumerate() {
+                if let Some(d) = &mut t.filter.domains {
+                    d.resolve(domain_names, &format!("rule `{}` saddle[{j}]", rule.name))?;
+                }
+            }
+            for (j, c) in rule.conditions.iter_mut().enumerate() {
+                if let Some(d) = &mut c.filter.domains {
+                    d.resolve(
+                        domain_names,
+                        &format!("rule `{}` conditions[{j}]", rule.name),
+                    )?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Adds the reverse of every thermal swap rule whose two ends are on two named,
@@ -469,6 +561,8 @@ impl Model {
                         }
                     }
                 }
+                // checked by `validate_collective`.
+                Action::Change { .. } | Action::RemovePair { .. } | Action::AddPair { .. } => {}
                 Action::Remove { site } => {
                     if !species_ok(site.species) || !kind_ok(site.kind) || site.species.is_vacancy()
                     {
@@ -499,6 +593,7 @@ impl Model {
                     }
                 }
             }
+            self.validate_collective(rule, &what)?;
             match rule.law {
                 RateLaw::Thermal {
                     prefactor,
@@ -529,11 +624,7 @@ impl Model {
                 }
             }
             for t in &rule.saddle {
-                if t.shell.index() >= nsh
-                    || !species_ok(t.species)
-                    || !kind_ok(t.kind)
-                    || !t.shift.is_finite()
-                {
+                if t.shell.index() >= nsh || !species_ok(t.species) || !t.shift.is_finite() {
                     return err(&what, "saddle term out of range or not finite".into());
                 }
             }
@@ -542,6 +633,59 @@ impl Model {
                     return err(&what, "condition shell out of range or min > max".into());
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Checks a species change or a molecule event (the other actions are checked in
+    /// [`Self::validate`]).
+    fn validate_collective(&self, rule: &Rule, what: &str) -> Result<()> {
+        let err = |msg: String| Err(Error::build(format!("model `{}`: {what}", self.name), msg));
+        let site_ok = |m: SiteMatch| {
+            m.species.index() < self.species.len()
+                && m.kind.is_none_or(|k| k.index() < self.kinds.len())
+        };
+        let allowed = |k: Option<KindId>, s: SpeciesId| {
+            k.is_none_or(|k| self.kinds[k.index()].allowed.contains(s))
+        };
+        match rule.action {
+            Action::Change { site, to } => {
+                if !site_ok(site) || to.index() >= self.species.len() {
+                    return err("species or kind out of range".into());
+                }
+                if site.species.is_vacancy() || to.is_vacancy() || site.species == to {
+                    return err(
+                        "a species change needs two different species, neither `Vac`".into(),
+                    );
+                }
+                if !allowed(site.kind, to) {
+                    return err(format!(
+                        "species `{}` is not allowed on the site kind of the change",
+                        self.species.name(to)
+                    ));
+                }
+            }
+            Action::RemovePair {
+                shell,
+                first,
+                second,
+            }
+            | Action::AddPair {
+                shell,
+                first,
+                second,
+            } => {
+                if shell.index() >= self.shells.len() || !site_ok(first) || !site_ok(second) {
+                    return err("species, kind or shell out of range".into());
+                }
+                if first.species.is_vacancy() || second.species.is_vacancy() {
+                    return err("a molecule is made of two atoms, neither `Vac`".into());
+                }
+                if !allowed(first.kind, first.species) || !allowed(second.kind, second.species) {
+                    return err("a species of the molecule is not allowed on its site kind".into());
+                }
+            }
+            Action::Swap { .. } | Action::Remove { .. } | Action::Add { .. } => {}
         }
         Ok(())
     }

@@ -10,6 +10,8 @@
 //! [`crate::model::Model`] plus the phase definitions the lattice builders need. Every
 //! error names the file, the line and column, and the key.
 
+mod events;
+
 use std::path::Path;
 
 mod custom;
@@ -357,7 +359,9 @@ struct FileSaddle {
     shell: Spanned<String>,
     species: Spanned<String>,
     #[serde(default)]
-    kind: Option<Spanned<String>>,
+    kind: Option<Spanned<events::Names>>,
+    #[serde(default)]
+    domain: Option<Spanned<events::Names>>,
     shift: Quantity,
     #[serde(default)]
     #[allow(dead_code)]
@@ -369,6 +373,10 @@ struct FileSaddle {
 struct FileCondition {
     shell: Spanned<String>,
     species: Vec<Spanned<String>>,
+    #[serde(default)]
+    kind: Option<Spanned<events::Names>>,
+    #[serde(default)]
+    domain: Option<Spanned<events::Names>>,
     #[serde(default)]
     min: Option<u16>,
     #[serde(default)]
@@ -387,6 +395,10 @@ enum EventType {
     Add,
     BeamDisplace,
     BeamRemove,
+    Change,
+    BeamChange,
+    RemovePair,
+    AddPair,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -410,6 +422,10 @@ struct FileEvent {
     from: Option<Spanned<String>>,
     #[serde(default)]
     to: Option<Spanned<String>>,
+    #[serde(default)]
+    into: Option<Spanned<String>>,
+    #[serde(default)]
+    with_kind: Option<Spanned<String>>,
     #[serde(default)]
     shell: Option<Spanned<String>>,
     #[serde(default)]
@@ -954,7 +970,11 @@ impl Compiler<'_> {
                 check(target.species, mover.kind, &e.from, "from")
             }
             Action::Add { species, kind } => check(species, kind, &e.to, "to"),
-            Action::Remove { .. } => Ok(()),
+            // checked when the action is built (events.rs).
+            Action::Remove { .. }
+            | Action::Change { .. }
+            | Action::RemovePair { .. }
+            | Action::AddPair { .. } => Ok(()),
         }
     }
 
@@ -982,9 +1002,14 @@ impl Compiler<'_> {
         let from = kind_opt(&e.from, "from")?;
         let to = kind_opt(&e.to, "to")?;
         let event_type = *e.kind.get_ref();
+        self.check_new_keys(&key, e, event_type)?;
         let needs_shell = matches!(
             event_type,
-            EventType::Hop | EventType::Exchange | EventType::BeamDisplace
+            EventType::Hop
+                | EventType::Exchange
+                | EventType::BeamDisplace
+                | EventType::RemovePair
+                | EventType::AddPair
         );
         let shell = match (&e.shell, needs_shell) {
             (Some(s), true) => Some(ShellId(
@@ -1002,7 +1027,7 @@ impl Compiler<'_> {
                 return Err(src.error(
                     s.span(),
                     format!("{key}.shell"),
-                    "only hop, exchange and beam_displace events take `shell`",
+                    "only hop, exchange, beam_displace, remove_pair and add_pair events take `shell`",
                 ));
             }
             (None, false) => None,
@@ -1014,7 +1039,10 @@ impl Compiler<'_> {
                 "the moving species cannot be `Vac`",
             ));
         }
-        let beam = matches!(event_type, EventType::BeamDisplace | EventType::BeamRemove);
+        let beam = matches!(
+            event_type,
+            EventType::BeamDisplace | EventType::BeamRemove | EventType::BeamChange
+        );
         let thermal_swap = matches!(event_type, EventType::Hop | EventType::Exchange);
         if let Some(r) = &e.reversible {
             if !thermal_swap {
@@ -1055,11 +1083,14 @@ impl Compiler<'_> {
             ));
         }
         if let Some(p) = &e.partner {
-            if event_type != EventType::Exchange && event_type != EventType::Hop {
+            if !matches!(
+                event_type,
+                EventType::Exchange | EventType::Hop | EventType::RemovePair | EventType::AddPair
+            ) {
                 return Err(src.error(
                     p.span(),
                     format!("{key}.with"),
-                    "only exchange events take `with`",
+                    "only exchange, remove_pair and add_pair events take `with`",
                 ));
             }
         }
@@ -1233,6 +1264,12 @@ impl Compiler<'_> {
                 }
                 Action::Add { species, kind: to }
             }
+            EventType::Change
+            | EventType::BeamChange
+            | EventType::RemovePair
+            | EventType::AddPair => self.new_action(
+                &key, e, event_type, species, from, to, shell, table, kind_names, kinds,
+            )?,
         };
         self.check_allowed(&key, e, action, table, kinds)?;
         let mut saddle = Vec::new();
@@ -1249,7 +1286,7 @@ impl Compiler<'_> {
                     .unwrap_or(u8::MAX),
                 ),
                 species: self.species(table, &t.species, &format!("{k}.species"))?,
-                kind: kind_opt(&t.kind, &format!("saddle[{j}].kind"))?,
+                filter: self.site_filter(t.kind.as_ref(), t.domain.as_ref(), kind_names, &k)?,
                 shift: src.quantity(&t.shift, Dimension::Energy, &format!("{k}.shift"))?,
             });
         }
@@ -1276,6 +1313,7 @@ impl Compiler<'_> {
                     .unwrap_or(u8::MAX),
                 ),
                 species: set,
+                filter: self.site_filter(c.kind.as_ref(), c.domain.as_ref(), kind_names, &k)?,
                 min,
                 max,
             });
