@@ -6,8 +6,8 @@
 
 mod cli;
 mod commands;
-mod validate_command;
 mod picture_commands;
+mod validate_command;
 
 fn main() -> std::process::ExitCode {
     cli::main()

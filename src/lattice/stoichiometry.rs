@@ -121,6 +121,44 @@ pub fn composition(list: &SiteList, fills: &[Vec<Option<u16>>]) -> Vec<DomainCom
     out
 }
 
+/// The neighbours of each atom of `atoms` (indices into `atoms`, sorted) within 1.2 times the
+/// shortest atom–atom distance found in domain `domain`; `None` when the domain has no pair.
+fn neighbour_lists(list: &SiteList, atoms: &[usize], domain: usize) -> Option<Vec<Vec<usize>>> {
+    let positions: Vec<[f64; 3]> = atoms.iter().map(|&i| list.positions[i]).collect();
+    let tree: ImmutableKdTree<f64, u32, 3, 32> = ImmutableKdTree::new_from_slice(&positions);
+    let mut nn = f64::INFINITY;
+    for (k, &i) in atoms.iter().enumerate() {
+        if list.domains[i].index() == domain {
+            let near = tree.nearest_n::<SquaredEuclidean>(
+                &positions[k],
+                std::num::NonZero::<usize>::MIN.saturating_add(1),
+            );
+            if let Some(n) = near.get(1) {
+                nn = nn.min(n.distance.sqrt());
+            }
+        }
+    }
+    if !nn.is_finite() || nn <= 0.0 {
+        return None;
+    }
+    let cutoff2 = (1.2 * nn) * (1.2 * nn);
+    let neighbours: Vec<Vec<usize>> = positions
+        .iter()
+        .enumerate()
+        .map(|(k, p)| {
+            let mut v: Vec<usize> = tree
+                .within_unsorted::<SquaredEuclidean>(p, cutoff2)
+                .iter()
+                .map(|n| n.item as usize)
+                .filter(|&j| j != k)
+                .collect();
+            v.sort_unstable();
+            v
+        })
+        .collect();
+    Some(neighbours)
+}
+
 /// Trims domain `domain` of `list` to its ideal formula (see the module documentation) and
 /// returns the number of atoms removed (set vacant: `inside = false`). `fills[d]` gives the
 /// species label of each basis site of domain `d` (`None`: an empty hole, not an atom);
@@ -160,38 +198,9 @@ pub fn trim(list: &mut SiteList, domain: usize, fills: &[Vec<Option<u16>>]) -> u
             })
     };
     let atoms: Vec<usize> = (0..list.len()).filter(|&i| is_atom(i)).collect();
-    let positions: Vec<[f64; 3]> = atoms.iter().map(|&i| list.positions[i]).collect();
-    let tree: ImmutableKdTree<f64, u32, 3, 32> = ImmutableKdTree::new_from_slice(&positions);
-    let mut nn = f64::INFINITY;
-    for (k, &i) in atoms.iter().enumerate() {
-        if list.domains[i].index() == domain {
-            let near = tree.nearest_n::<SquaredEuclidean>(
-                &positions[k],
-                std::num::NonZero::<usize>::MIN.saturating_add(1),
-            );
-            if let Some(n) = near.get(1) {
-                nn = nn.min(n.distance.sqrt());
-            }
-        }
-    }
-    if !nn.is_finite() || nn <= 0.0 {
+    let Some(neighbours) = neighbour_lists(list, &atoms, domain) else {
         return 0;
-    }
-    let cutoff2 = (1.2 * nn) * (1.2 * nn);
-    let neighbours: Vec<Vec<usize>> = positions
-        .iter()
-        .enumerate()
-        .map(|(k, p)| {
-            let mut v: Vec<usize> = tree
-                .within_unsorted::<SquaredEuclidean>(p, cutoff2)
-                .iter()
-                .map(|n| n.item as usize)
-                .filter(|&j| j != k)
-                .collect();
-            v.sort_unstable();
-            v
-        })
-        .collect();
+    };
     let mut coordination: Vec<usize> = neighbours.iter().map(Vec::len).collect();
     let label = |k: usize| -> Option<u16> {
         let i = atoms[k];
