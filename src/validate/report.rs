@@ -3,7 +3,9 @@
 //! per claim variant with the measured series (per replica, mean and standard error per
 //! frame), in `<report stem>_data/` next to the report.
 //!
-//! The CSV files are what plots are drawn from; each claim's section links its file.
+//! Each claim variant with a series also gets a plot, `<claim>[.<variant>].png` beside its
+//! CSV (the mean over replicas against time, with the standard error as error bars, drawn
+//! with [`crate::plot::plot_series`]); its section shows the plot and links the CSV.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -20,6 +22,63 @@ pub fn csv_name(o: &Outcome) -> String {
     } else {
         format!("{}.{}.csv", o.claim, o.variant)
     }
+}
+
+/// The plot file name of an outcome: the CSV name with `.png`.
+#[must_use]
+pub fn plot_name(o: &Outcome) -> String {
+    let csv = csv_name(o);
+    format!("{}.png", csv.trim_end_matches(".csv"))
+}
+
+/// Draws the mean over replicas of an outcome's series against time, with the standard
+/// error of the mean as error bars, into `path` (PNG).
+///
+/// # Errors
+/// As [`crate::plot::plot_series`].
+pub fn plot(o: &Outcome, path: &Path) -> Result<()> {
+    let rows = o.series.iter().map(|s| s.time.len()).max().unwrap_or(0);
+    let (mut x, mut y, mut err) = (Vec::new(), Vec::new(), Vec::new());
+    for f in 0..rows {
+        let Some(t) = o.series.iter().find_map(|s| s.time.get(f)).copied() else {
+            continue;
+        };
+        let here: Vec<f64> = o
+            .series
+            .iter()
+            .filter_map(|s| s.value.get(f))
+            .copied()
+            .collect();
+        if let Some(m) = summarize(&here) {
+            x.push(t);
+            y.push(m.mean);
+            err.push(if m.sem.is_finite() { m.sem } else { 0.0 });
+        }
+    }
+    let series = crate::plot::Series {
+        label: format!("mean of {} replica(s) ± SEM", o.series.len()),
+        x,
+        y,
+        y_err: Some(err),
+    };
+    let title = if o.variant.is_empty() {
+        o.claim.clone()
+    } else {
+        format!("{} [{}]", o.claim, o.variant)
+    };
+    let y_label = if o.unit.is_empty() {
+        o.measured.clone()
+    } else {
+        format!("{} [{}]", o.measured, o.unit)
+    };
+    crate::plot::plot_series(
+        path,
+        &title,
+        "time [s]",
+        &y_label,
+        &[series],
+        &crate::plot::Guides::default(),
+    )
 }
 
 /// The data folder of a report: `report.md` → `report_data`.
@@ -126,7 +185,11 @@ pub fn markdown(v: &Validation, report: &Path) -> String {
             let data_link = if o.series.is_empty() {
                 "—".to_string()
             } else {
-                format!("[csv]({})", link(report_dir, &data.join(csv_name(o))))
+                format!(
+                    "[plot]({}), [csv]({})",
+                    link(report_dir, &data.join(plot_name(o))),
+                    link(report_dir, &data.join(csv_name(o)))
+                )
             };
             let _ = writeln!(
                 md,
@@ -198,9 +261,11 @@ pub fn markdown(v: &Validation, report: &Path) -> String {
         if !o.series.is_empty() {
             let _ = writeln!(
                 md,
-                "  - series: [{}]({}) (plot: `time_s` against the replica columns and `mean` ± `sem`)",
+                "  - series: [{}]({}) (`time_s`, the replica columns, `mean` and `sem`)\n\n    ![{}]({})\n",
                 csv_name(o),
-                link(report_dir, &data.join(csv_name(o)))
+                link(report_dir, &data.join(csv_name(o))),
+                plot_name(o),
+                link(report_dir, &data.join(plot_name(o)))
             );
         }
         if let Some(first) = o.trajectories.first() {
@@ -233,7 +298,7 @@ pub fn write(v: &Validation, report: &Path) -> Result<()> {
     if let Ok(entries) = std::fs::read_dir(&data) {
         for e in entries.flatten() {
             let p = e.path();
-            if p.extension().is_some_and(|x| x == "csv") {
+            if p.extension().is_some_and(|x| x == "csv" || x == "png") {
                 std::fs::remove_file(&p).map_err(io(&p))?;
             }
         }
@@ -241,6 +306,7 @@ pub fn write(v: &Validation, report: &Path) -> Result<()> {
     for o in v.outcomes.iter().filter(|o| !o.series.is_empty()) {
         let p = data.join(csv_name(o));
         std::fs::write(&p, csv(o)).map_err(io(&p))?;
+        plot(o, &data.join(plot_name(o)))?;
     }
     std::fs::write(report, markdown(v, report)).map_err(io(report))
 }
