@@ -64,6 +64,10 @@ pub struct RunArgs {
     /// size, e.g. "100 GB" (the default) or "2 TB".
     #[arg(long, value_name = "SIZE")]
     pub max_output: Option<String>,
+    /// Refuse to build a system whose replica is expected to need more memory than this,
+    /// e.g. "8 GB" [default: the memory available on this machine].
+    #[arg(long, value_name = "SIZE")]
+    pub max_memory: Option<String>,
     /// Progress display: auto (bar on a terminal, log lines otherwise), log, quiet.
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["auto", "log", "quiet"])]
     pub progress: String,
@@ -77,6 +81,10 @@ pub struct CheckArgs {
     /// Only parse and check the file; do not build the system.
     #[arg(long)]
     pub no_build: bool,
+    /// Refuse to build a system expected to need more memory than this, e.g. "8 GB"
+    /// [default: the memory available on this machine].
+    #[arg(long, value_name = "SIZE")]
+    pub max_memory: Option<String>,
 }
 
 /// Options of `nanokmc info`.
@@ -190,6 +198,11 @@ fn options(args: &RunArgs) -> Result<RunOptions> {
             Some(text) => run::plan::parse_bytes(text, "--max-output")?,
             None => run::plan::DEFAULT_MAX_OUTPUT,
         },
+        max_memory: args
+            .max_memory
+            .as_deref()
+            .map(|text| run::plan::parse_bytes(text, "--max-memory"))
+            .transpose()?,
         progress: match args.progress.as_str() {
             "log" => ProgressMode::Log,
             "quiet" => ProgressMode::Quiet,
@@ -232,8 +245,18 @@ pub fn run_run(args: &RunArgs) -> Result<u8> {
 /// # Errors
 /// Input and build errors.
 pub fn run_check(args: &CheckArgs) -> Result<()> {
-    let scenario = scenario::read(&args.file)?;
+    let mut scenario = scenario::read(&args.file)?;
+    scenario.max_memory = args
+        .max_memory
+        .as_deref()
+        .map(|text| run::plan::parse_bytes(text, "--max-memory"))
+        .transpose()?;
     print!("{}", scenario_summary(&scenario));
+    println!(
+        "estimated before building: at most {:.3e} sites, about {:.2} GB per replica",
+        scenario.estimated_sites(),
+        scenario.estimated_memory() / 1e9
+    );
     let run_plan = run::plan::RunPlan::of(&scenario);
     for w in &run_plan.warnings {
         println!("warning: {w}");

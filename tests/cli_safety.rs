@@ -167,3 +167,51 @@ fn cli_run_refuses_output_beyond_max_output() {
         "--max-output",
     );
 }
+
+/// A system far too large for the machine is refused from its geometry alone, before
+/// anything is built: `check` and `run` exit 2 at once with the estimate (a 1 µm sphere of
+/// fcc is about 2 × 10¹⁰ lattice points). `--max-memory` sets the limit explicitly.
+#[test]
+fn cli_refuses_a_system_larger_than_memory_before_building() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.toml");
+    let text = std::fs::read_to_string(SCENARIO)
+        .unwrap()
+        .replace(
+            "../potentials/",
+            &format!(
+                "{}/tests/data/scenarios/potentials/",
+                env!("CARGO_MANIFEST_DIR")
+            ),
+        )
+        .replace("radius = \"6 A\"", "radius = \"10000 A\"");
+    assert!(text.contains("10000 A"), "{text}");
+    std::fs::write(&huge, text).unwrap();
+    let start = std::time::Instant::now();
+    let check = nanokmc(&["check", path(&huge)]);
+    assert_refused(&check, "sites, about");
+    assert!(
+        start.elapsed().as_secs_f64() < 30.0,
+        "the refusal must come before the build"
+    );
+    let out = dir.path().join("huge.h5md");
+    assert_refused(
+        &nanokmc(&[
+            "run",
+            path(&huge),
+            "--progress",
+            "quiet",
+            "--out",
+            path(&out),
+        ]),
+        "sites, about",
+    );
+    assert!(!out.exists());
+    // a small system under an explicit, smaller limit.
+    assert_refused(
+        &nanokmc(&["check", SCENARIO, "--max-memory", "1 kB"]),
+        "--max-memory",
+    );
+    let fits = nanokmc(&["check", SCENARIO, "--max-memory", "1 GB"]);
+    assert!(fits.status.success(), "{fits:?}");
+}

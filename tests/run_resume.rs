@@ -266,12 +266,9 @@ fn resume_from_a_damaged_checkpoint_is_refused_with_exit_code_2() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("not a nanokmc checkpoint"));
 }
 
-#[test]
-fn resume_after_walltime_stop_is_bit_identical() {
-    let dir = tempfile::tempdir().unwrap();
-    let reference = dir.path().join("reference.h5md");
-    let full = run_to_completion(SCENARIO, &reference);
-    let out = dir.path().join("walltime.h5md");
+/// Runs `SCENARIO` into `out` with a walltime of a third of the uninterrupted run's wall
+/// time `full` (plus `extra` options) and checks that the walltime stopped it (exit code 3).
+fn stop_at_walltime(out: &Path, full: Duration, extra: &[&str]) {
     let walltime = format!("{} s", full.as_secs_f64() / 3.0);
     let status = nanokmc()
         .args([
@@ -281,12 +278,22 @@ fn resume_after_walltime_stop_is_bit_identical() {
             "quiet",
             "--walltime",
             &walltime,
-            "--out",
         ])
-        .arg(&out)
+        .args(extra)
+        .arg("--out")
+        .arg(out)
         .status()
         .unwrap();
     assert_eq!(status.code(), Some(3), "the walltime stops the run early");
+}
+
+#[test]
+fn resume_after_walltime_stop_is_bit_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("reference.h5md");
+    let full = run_to_completion(SCENARIO, &reference);
+    let out = dir.path().join("walltime.h5md");
+    stop_at_walltime(&out, full, &[]);
     let status = nanokmc()
         .args(["run", "--progress", "quiet", "--resume"])
         .arg(checkpoint_of(&out))
@@ -342,21 +349,7 @@ fn resume_in_a_moved_directory_is_bit_identical() {
     let first = dir.path().join("first");
     std::fs::create_dir(&first).unwrap();
     let out = first.join("moved.h5md");
-    let walltime = format!("{} s", full.as_secs_f64() / 3.0);
-    let status = nanokmc()
-        .args([
-            "run",
-            SCENARIO,
-            "--progress",
-            "quiet",
-            "--walltime",
-            &walltime,
-            "--out",
-        ])
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert_eq!(status.code(), Some(3), "the walltime stops the run early");
+    stop_at_walltime(&out, full, &[]);
     let second = dir.path().join("second");
     std::fs::rename(&first, &second).unwrap();
     let moved = second.join("moved.h5md");
@@ -378,23 +371,7 @@ fn resume_checks_every_checkpoint_before_running_any() {
     let dir = tempfile::tempdir().unwrap();
     let full = run_to_completion(SCENARIO, &dir.path().join("reference.h5md"));
     let out = dir.path().join("pair.h5md");
-    let walltime = format!("{} s", full.as_secs_f64() / 3.0);
-    let status = nanokmc()
-        .args([
-            "run",
-            SCENARIO,
-            "--progress",
-            "quiet",
-            "--replicas",
-            "2",
-            "--threads",
-            "2",
-        ])
-        .args(["--walltime", &walltime, "--out"])
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert_eq!(status.code(), Some(3), "the walltime stops the run early");
+    stop_at_walltime(&out, full, &["--replicas", "2", "--threads", "2"]);
     let good = dir.path().join("pair.r0.h5md");
     let bad = dir.path().join("pair.r1.h5md");
     let mut bytes = std::fs::read(checkpoint_of(&bad)).unwrap();
@@ -415,4 +392,22 @@ fn resume_checks_every_checkpoint_before_running_any() {
         before,
         "the good replica ran"
     );
+}
+
+/// Every extra scalar observable carries its unit: the energy in eV (MDAnalysis and h5py
+/// users read it from the `unit` attribute, as H5MD asks).
+#[test]
+fn energy_observable_has_its_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("units.h5md");
+    run_to_completion(SCENARIO, &out);
+    let file = hdf5::File::open(&out).unwrap();
+    let unit: hdf5::types::VarLenUnicode = file
+        .dataset("observables/energy/value")
+        .unwrap()
+        .attr("unit")
+        .unwrap()
+        .read_scalar()
+        .unwrap();
+    assert_eq!(unit.as_str(), "eV");
 }

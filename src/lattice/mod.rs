@@ -9,6 +9,7 @@
 //! - [`assembly`]: domains (crystal × shape × placement), particles (stacks of domains),
 //!   the substrate and the periodic benchmark box, producing a [`SiteList`].
 //! - [`substrate`]: a regular or amorphous 2-D layer of support sites.
+//! - [`estimate`]: how many sites an assembly will enumerate, before it is built.
 //!
 //! A [`SiteList`] is then turned into a [`crate::sites::SiteGraph`] by
 //! [`crate::sites::neighbors::build_graph`], which finds the neighbour shells by distance.
@@ -25,6 +26,7 @@ pub mod adsorption;
 pub mod assembly;
 pub mod crystal;
 pub mod domain;
+pub mod estimate;
 pub mod orientation;
 pub mod periodic;
 pub mod shape;

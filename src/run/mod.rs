@@ -84,6 +84,10 @@ pub struct RunOptions {
     /// The largest trajectory (all replicas) the run may write [bytes]; a run expected to
     /// write more is refused before it starts ([`plan::RunPlan::check_size`]).
     pub max_output: f64,
+    /// The most memory one replica may need [bytes] (`None`: what the machine has
+    /// available); a larger system is refused before it is built
+    /// ([`Scenario::check_memory`]).
+    pub max_memory: Option<f64>,
     /// Set from outside (signal handler) to stop every replica at the next event with a
     /// checkpoint.
     pub stop_flag: Arc<AtomicBool>,
@@ -102,6 +106,7 @@ impl Default for RunOptions {
             overwrite: false,
             progress: ProgressMode::Quiet,
             max_output: plan::DEFAULT_MAX_OUTPUT,
+            max_memory: None,
             stop_flag: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -297,6 +302,9 @@ fn pool(threads: Option<usize>, jobs: usize) -> Result<rayon::ThreadPool> {
 /// (without `overwrite`); build errors of the geometry; [`Error::Output`] when a file cannot
 /// be written; [`Error::Model`] when a rate becomes invalid during the run.
 pub fn run(mut scenario: Scenario, options: &RunOptions) -> Result<RunSummary> {
+    if options.max_memory.is_some() {
+        scenario.max_memory = options.max_memory;
+    }
     if let Some(seed) = options.seed {
         scenario.seed = seed;
     }
@@ -401,7 +409,7 @@ pub fn resume(checkpoints: &[PathBuf], options: &RunOptions) -> Result<RunSummar
     let prepared: Vec<Replica> = pool.install(|| {
         loaded
             .into_par_iter()
-            .map(|(path, c)| Replica::resume(&path, c))
+            .map(|(path, c)| Replica::resume(&path, c, options.max_memory))
             .collect::<Result<Vec<_>>>()
     })?;
     let results: Vec<Result<ReplicaSummary>> = pool.install(|| {
@@ -534,12 +542,13 @@ impl Replica {
         Ok(replica)
     }
 
-    fn resume(path: &Path, c: Checkpoint) -> Result<Self> {
+    fn resume(path: &Path, c: Checkpoint, max_memory: Option<f64>) -> Result<Self> {
         let scenario_source = Source::from_text(&c.scenario_path, c.scenario_text.clone());
         let potential_source = Source::from_text(&c.potential_path, c.potential_text.clone());
         let mut scenario = scenario::compile_texts(scenario_source, &potential_source)?;
         scenario.seed = c.seed;
         scenario.replicas = c.replicas;
+        scenario.max_memory = max_memory;
         let system = scenario.build_system(c.replica)?;
         let sim = Simulation::restore(
             system.graph,
@@ -641,6 +650,19 @@ impl Replica {
                 ),
             })
             .chain(self.acceleration_observables())
+            .collect::<Vec<(String, f64)>>();
+        // units of the scalars above: the energy in eV, acceleration factors and saved
+        // events are counts (dimensionless).
+        let extra_units = extra
+            .iter()
+            .map(|(name, _)| {
+                let unit = if name == Observable::Energy.name() {
+                    "eV"
+                } else {
+                    "1"
+                };
+                (name.clone(), unit.to_string())
+            })
             .collect();
         FrameObservables {
             temperature: env.temperature,
@@ -651,6 +673,7 @@ impl Replica {
             events_by_rule: self.sim.rule_counts().to_vec(),
             null_events: self.sim.null_events(),
             extra,
+            extra_units,
             ..FrameObservables::default()
         }
     }

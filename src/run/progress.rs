@@ -182,8 +182,9 @@ impl ReplicaProgress {
     /// The estimated remaining wall time as text. The speed (simulated time and events per
     /// wall second) is measured over the last [`SPEED_WINDOW`], not since the start, so the
     /// estimate follows a temperature ramp or a changing rate; the run ends at whichever of
-    /// its time and event limits comes first. With a stop condition on species the run may
-    /// end earlier: the estimate is then an upper bound ("≤"). Without a finite limit, or
+    /// its time and event limits comes first (under a heating ramp the speed still falls,
+    /// so the estimate grows as the run goes on). With a stop condition on species the run
+    /// may end earlier than that: the estimate is marked "≤". Without a finite limit, or
     /// before the first window, it is "unknown".
     fn eta_text(
         &self,

@@ -138,6 +138,7 @@ fn compile_with(
         output,
         potential,
         source,
+        max_memory: None,
     })
 }
 

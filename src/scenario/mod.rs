@@ -22,6 +22,7 @@ mod accel;
 mod analysis;
 mod compile;
 mod file;
+pub mod memory;
 mod shaping;
 
 use std::path::{Path, PathBuf};
@@ -75,6 +76,10 @@ pub struct Scenario {
     pub acceleration: Option<AccelPlan>,
     /// The `[[analysis]]` entries, measured at every frame.
     pub analysis: Vec<crate::analysis::Entry>,
+    /// The most memory one replica may need [bytes] (`--max-memory`; `None`: what the
+    /// machine has available). [`Scenario::build_system`] refuses a larger system before
+    /// building it ([`memory`]).
+    pub max_memory: Option<f64>,
 }
 
 /// The `[acceleration]` block, checked.
@@ -277,6 +282,7 @@ impl Scenario {
     /// domain, a substrate too close to a particle, …) or an initial change asks for more
     /// sites than match.
     pub fn build_system(&self, replica: u32) -> Result<System> {
+        self.check_memory(self.max_memory)?;
         let geometry_error = |e: Error| match e {
             Error::Build { context, message } => self
                 .source
