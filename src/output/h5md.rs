@@ -33,6 +33,7 @@ use hdf5::types::{FixedAscii, VarLenUnicode};
 use hdf5::{Dataset, Extent, File, Group, H5Type, Hyperslab, SliceOrIndex};
 use ndarray::{ArrayViewD, IxDyn};
 
+use super::h5md_header::{write_h5md_group, write_observables, write_parameters, write_particles};
 use super::reader::{self, OpenedFile};
 use super::{Frame, RunStatus, TrajectoryHeader};
 use crate::error::{Error, Result};
@@ -59,13 +60,13 @@ pub const BUILTIN_OBSERVABLES: [&str; 7] = [
 ];
 
 /// Sites per chunk of the species dataset (1 MiB chunks of `u8`).
-const SPECIES_CHUNK: usize = 1 << 20;
+pub(super) const SPECIES_CHUNK: usize = 1 << 20;
 /// Sites per chunk of the position dataset (768 KiB chunks of `3 × f32`).
-const POSITION_CHUNK: usize = 1 << 16;
+pub(super) const POSITION_CHUNK: usize = 1 << 16;
 /// Frames per chunk of the small per-frame datasets.
-const FRAME_CHUNK: usize = 256;
+pub(super) const FRAME_CHUNK: usize = 256;
 /// Deflate level of the large per-frame datasets.
-const DEFLATE_LEVEL: u8 = 4;
+pub(super) const DEFLATE_LEVEL: u8 = 4;
 
 /// Appends frames to an H5MD trajectory. See the module documentation for the layout.
 pub struct TrajectoryWriter {
@@ -637,7 +638,11 @@ pub(crate) fn write_str_attr(loc: &hdf5::Location, name: &str, value: &str) -> h
         .write_scalar(&v)
 }
 
-fn write_str_list_attr(loc: &hdf5::Location, name: &str, values: &[String]) -> hdf5::Result<()> {
+pub(super) fn write_str_list_attr(
+    loc: &hdf5::Location,
+    name: &str,
+    values: &[String],
+) -> hdf5::Result<()> {
     let v = values
         .iter()
         .map(|s| to_varlen(s))
@@ -648,12 +653,16 @@ fn write_str_list_attr(loc: &hdf5::Location, name: &str, values: &[String]) -> h
         .write(&v)
 }
 
-fn to_varlen(s: &str) -> hdf5::Result<VarLenUnicode> {
+pub(super) fn to_varlen(s: &str) -> hdf5::Result<VarLenUnicode> {
     s.parse::<VarLenUnicode>()
         .map_err(|e| hdf5::Error::from(format!("string {s:?}: {e}")))
 }
 
-fn write_attr<T: H5Type>(loc: &hdf5::Location, name: &str, value: &T) -> hdf5::Result<()> {
+pub(super) fn write_attr<T: H5Type>(
+    loc: &hdf5::Location,
+    name: &str,
+    value: &T,
+) -> hdf5::Result<()> {
     loc.new_attr::<T>().create(name)?.write_scalar(value)
 }
 
@@ -666,20 +675,6 @@ pub(crate) fn write_array_attr<T: H5Type>(
         .shape(values.len())
         .create(name)?
         .write(values)
-}
-
-fn write_h5md_group(file: &File, header: &TrajectoryHeader) -> hdf5::Result<()> {
-    let h5md = file.create_group("h5md")?;
-    write_array_attr(&h5md, "version", &[1i32, 1])?;
-    let author = h5md.create_group("author")?;
-    write_str_attr(&author, "name", &header.author)?;
-    let creator = h5md.create_group("creator")?;
-    write_str_attr(&creator, "name", "nanokmc")?;
-    let version = header
-        .program_version
-        .strip_prefix("nanokmc ")
-        .unwrap_or(&header.program_version);
-    write_str_attr(&creator, "version", version)
 }
 
 /// Creates a time-dependent element `name` in `parent`: a `value` dataset of shape
@@ -709,121 +704,6 @@ pub(crate) fn create_element<T: H5Type>(
     group.link_hard(STEP, "step")?;
     group.link_hard(TIME, "time")?;
     Ok(value)
-}
-
-fn write_particles(file: &File, header: &TrajectoryHeader) -> hdf5::Result<()> {
-    let n = header.site_count();
-    let particles = file.create_group("particles")?;
-    let group = particles.create_group("trajectory")?;
-
-    // The species element owns the master step and time datasets.
-    let species = group.create_group("species")?;
-    species
-        .new_dataset::<i64>()
-        .shape([Extent::resizable(0)])
-        .chunk(FRAME_CHUNK)
-        .create("step")?;
-    let time = species
-        .new_dataset::<f64>()
-        .shape([Extent::resizable(0)])
-        .chunk(FRAME_CHUNK)
-        .create("time")?;
-    write_str_attr(&time, "unit", "s")?;
-    let value = species
-        .new_dataset::<u8>()
-        .shape([Extent::resizable(0), Extent::fixed(n)])
-        .chunk([1, n.clamp(1, SPECIES_CHUNK)])
-        .deflate(DEFLATE_LEVEL)
-        .create("value")?;
-    write_str_list_attr(&value, "names", &header.species_names)?;
-    write_str_list_attr(&value, "elements", &header.species_elements)?;
-
-    create_element::<f32>(
-        &group,
-        "position",
-        &[n, 3],
-        &[n.clamp(1, POSITION_CHUNK), 3],
-        1,
-        true,
-        Some("Angstrom"),
-    )?;
-
-    let simulation_box = group.create_group("box")?;
-    write_attr(&simulation_box, "dimension", &3i32)?;
-    let boundary: Vec<String> = header
-        .periodic
-        .iter()
-        .map(|&p| if p { "periodic" } else { "none" }.to_string())
-        .collect();
-    write_str_list_attr(&simulation_box, "boundary", &boundary)?;
-    create_element::<f64>(
-        &simulation_box,
-        "edges",
-        &[3, 3],
-        &[3, 3],
-        FRAME_CHUNK,
-        false,
-        Some("Angstrom"),
-    )?;
-    write_array_attr(&simulation_box, "origin", &header.box_origin)?;
-
-    for (name, ids, names) in [
-        ("kind", &header.site_kinds, &header.kind_names),
-        ("domain", &header.site_domains, &header.domain_names),
-    ] {
-        let ds = group
-            .new_dataset::<u16>()
-            .shape(n)
-            .chunk(n.clamp(1, SPECIES_CHUNK))
-            .deflate(DEFLATE_LEVEL)
-            .create(name)?;
-        ds.write(ids.as_slice())?;
-        write_str_list_attr(&ds, "names", names)?;
-    }
-    Ok(())
-}
-
-fn write_observables(file: &File, header: &TrajectoryHeader) -> hdf5::Result<()> {
-    let group = file.create_group("observables")?;
-    let n_domains = header.domain_names.len();
-    let n_species = header.species_names.len();
-    create_element::<f64>(
-        &group,
-        "temperature",
-        &[],
-        &[],
-        FRAME_CHUNK,
-        false,
-        Some("K"),
-    )?;
-    create_element::<f64>(
-        &group,
-        "beam_flux",
-        &[],
-        &[],
-        FRAME_CHUNK,
-        false,
-        Some("e Angstrom-2 s-1"),
-    )?;
-    for name in ["species_counts", "evaporated", "deposited"] {
-        let inner = [n_domains, n_species];
-        let value = create_element::<u64>(&group, name, &inner, &inner, 64, true, None)?;
-        write_str_list_attr(&value, "domains", &header.domain_names)?;
-        write_str_list_attr(&value, "species", &header.species_names)?;
-    }
-    let n_rules = header.rule_names.len();
-    let value = create_element::<u64>(
-        &group,
-        "events_by_rule",
-        &[n_rules],
-        &[n_rules.max(1)],
-        64,
-        true,
-        None,
-    )?;
-    write_str_list_attr(&value, "rules", &header.rule_names)?;
-    create_element::<u64>(&group, "null_events", &[], &[], FRAME_CHUNK, false, None)?;
-    Ok(())
 }
 
 /// The names of a frame's extra observables: the scalars, then the distributions.
@@ -910,43 +790,7 @@ fn time_dependent_values(file: &File, extra: &[String]) -> hdf5::Result<Vec<Data
     paths.iter().map(|p| file.dataset(p)).collect()
 }
 
-fn write_parameters(file: &File, header: &TrajectoryHeader) -> hdf5::Result<()> {
-    let group = file.create_group("parameters")?;
-    write_str_attr(&group, "format", FORMAT)?;
-    write_str_attr(&group, "program_version", &header.program_version)?;
-    write_str_attr(&group, "author", &header.author)?;
-    write_str_attr(&group, "scenario_path", &header.scenario_path)?;
-    write_str_attr(&group, "potential_path", &header.potential_path)?;
-    write_attr(&group, "seed", &header.seed)?;
-    write_attr(&group, "replica", &header.replica)?;
-    write_attr(&group, "replicas", &header.replicas)?;
-    write_attr(&group, "n_sites", &(header.site_count() as u64))?;
-    write_attr(&group, "sites_hash", &sites_hash(header))?;
-    write_str_list_attr(&group, "species_names", &header.species_names)?;
-    write_str_list_attr(&group, "species_elements", &header.species_elements)?;
-    write_str_list_attr(&group, "kind_names", &header.kind_names)?;
-    write_str_list_attr(&group, "domain_names", &header.domain_names)?;
-    write_str_list_attr(&group, "rule_names", &header.rule_names)?;
-    write_array_attr(&group, "box_origin", &header.box_origin)?;
-    for (name, text) in [
-        ("scenario", &header.scenario_text),
-        ("potential", &header.potential_text),
-    ] {
-        group
-            .new_dataset::<VarLenUnicode>()
-            .create(name)?
-            .write_scalar(&to_varlen(text)?)?;
-    }
-    // A chunked dataset rather than an attribute: SWMR allows writing it in place.
-    group
-        .new_dataset::<FixedAscii<16>>()
-        .shape([1])
-        .chunk([1])
-        .create("status")?;
-    set_status_dataset(file, RunStatus::Running)
-}
-
-fn set_status_dataset(file: &File, status: RunStatus) -> hdf5::Result<()> {
+pub(super) fn set_status_dataset(file: &File, status: RunStatus) -> hdf5::Result<()> {
     let value = FixedAscii::<16>::from_ascii(status.as_str())
         .map_err(|e| hdf5::Error::from(format!("status: {e}")))?;
     file.dataset("parameters/status")?.write(&[value])

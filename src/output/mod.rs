@@ -23,6 +23,7 @@
 
 pub mod export;
 pub mod h5md;
+mod h5md_header;
 pub mod observables;
 pub mod reader;
 pub mod target;
