@@ -812,3 +812,27 @@ fn writer_million_sites_costs_at_most_4_mb_per_frame() {
     );
     assert!(per_frame <= 4_000_000, "{per_frame} bytes per frame");
 }
+
+/// A child process started while a trajectory is open must not inherit its descriptor (and
+/// HDF5's `flock`, which HDF5 does not release before closing): the writer finishes and the
+/// file opens for reading while the child still runs. Without close-on-exec both fail with
+/// "unable to lock file" (checked by disabling `output::descriptor::close_on_exec`).
+#[test]
+fn child_process_started_during_a_write_does_not_hold_the_lock() {
+    let _guard = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.h5");
+    let h = header(2);
+    // before the first frame the file is not yet in SWMR mode: HDF5 holds its lock
+    let writer = TrajectoryWriter::create(&path, &h, false).unwrap();
+    let mut child = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .unwrap();
+    let finished = writer.finish(RunStatus::Complete, &[]);
+    let opened = nanokmc::output::info(&path);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    finished.unwrap();
+    assert_eq!(opened.unwrap().frames, 0);
+}

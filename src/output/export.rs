@@ -217,6 +217,7 @@ fn write_xdmf_companion(
         std::fs::remove_file(companion).map_err(|source| Error::io(companion, source))?;
     }
     let out = hdf5::File::create_excl(companion).map_err(write)?;
+    super::descriptor::close_on_exec(&out);
     out.new_dataset::<f32>()
         .shape([n, 3])
         .create("position")

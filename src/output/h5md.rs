@@ -131,6 +131,7 @@ impl TrajectoryWriter {
             .with_fapl(|p| p.libver_latest())
             .create_excl(path)
             .map_err(|e| output_error(path, "cannot create HDF5 file", e))?;
+        super::descriptor::close_on_exec(&file);
         let err = |e: hdf5::Error| output_error(path, "writing header", e);
         write_h5md_group(&file, header).map_err(err)?;
         write_particles(&file, header).map_err(err)?;
@@ -423,6 +424,7 @@ impl TrajectoryWriter {
             .with_fapl(|p| p.libver_latest())
             .open_rw(&path)
             .map_err(err)?;
+        super::descriptor::close_on_exec(&file);
         let parameters = file.group("parameters").map_err(err)?;
         if parameters.link_exists("summary") {
             parameters.unlink("summary").map_err(err)?;

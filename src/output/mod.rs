@@ -21,6 +21,7 @@
 //! `h5md::OBSERVABLES`-style creation in `h5md.rs`; a scalar one can simply be passed in
 //! [`FrameObservables::extra`] without any change here.
 
+mod descriptor;
 pub mod export;
 pub mod h5md;
 mod h5md_header;

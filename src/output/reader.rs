@@ -140,6 +140,7 @@ pub(crate) fn open(path: &Path, write: bool) -> Result<OpenedFile> {
         };
         input_error(path, "h5md", message)
     })?;
+    super::descriptor::close_on_exec(&file);
     let ours = file.link_exists("h5md")
         && file.link_exists("parameters")
         && file.link_exists(STEP)
