@@ -104,7 +104,7 @@ pub struct ExportArgs {
     #[arg(long, value_parser = ["xyz", "xdmf"])]
     pub format: String,
     /// Frames: all (default), `K`, `-1` (last), `START:END[:STRIDE]`, or a list `1,4,9`.
-    #[arg(long, value_name = "SELECTION")]
+    #[arg(long, value_name = "SELECTION", allow_hyphen_values = true)]
     pub frames: Option<String>,
     /// Output file [default: the trajectory's name with the format's extension].
     #[arg(long, value_name = "PATH")]

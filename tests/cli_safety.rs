@@ -130,6 +130,17 @@ fn cli_export_overwrite_rules() {
     );
     let again = nanokmc(&["export", path(&out), "--format", "xyz", "--overwrite"]);
     assert!(again.status.success(), "{again:?}");
+    // `-1` (the last frame) is a value, not a flag
+    let last = nanokmc(&[
+        "export",
+        path(&out),
+        "--format",
+        "xyz",
+        "--frames",
+        "-1",
+        "--overwrite",
+    ]);
+    assert!(last.status.success(), "{last:?}");
     let before = std::fs::read(&out).unwrap();
     let onto_input = nanokmc(&[
         "export",
