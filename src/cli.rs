@@ -670,6 +670,7 @@ fn rule_summary(model: &Model, rule: &nanokmc::model::Rule) -> String {
             barrier_rule_name(barrier_rule)
         ),
         RateLaw::Beam { cross_section } => format!("beam: cross-section {cross_section} Å²"),
+        RateLaw::BeamProcess { process } => format!("beam: {}", process.describe()),
     };
     let reverse = rule
         .reverse_of

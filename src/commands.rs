@@ -454,6 +454,7 @@ fn scenario_summary(s: &Scenario) -> String {
         })
         .collect();
     let _ = writeln!(out, "         beam flux {}", beam.join(" → "));
+    out.push_str(&s.beam_report());
     let mut stops = Vec::new();
     if let Some(t) = s.stop.time {
         stops.push(format!("time {}", quantity(t, Dimension::Time)));
@@ -556,7 +557,7 @@ fn system_summary(sim: &Simulation) -> String {
         sim.event_count(),
         sim.total_rate()
     );
-    let env = sim.environment();
+    let e = sim.environment();
     // per rule: events, total rate [1/s], classes, lowest and highest barrier [eV].
     let mut by_rule: Vec<(usize, f64, u32, f64, f64)> =
         vec![(0, 0.0, 0, f64::INFINITY, f64::NEG_INFINITY); model.rules.len()];
@@ -565,7 +566,7 @@ fn system_summary(sim: &Simulation) -> String {
         let entry = &mut by_rule[rule as usize];
         entry.0 += members;
         #[allow(clippy::cast_precision_loss)]
-        let weight = rate(law, barrier, env.temperature, env.beam_flux) * members as f64;
+        let weight = rate(law, barrier, e.temperature, e.beam_flux, e.beam_energy) * members as f64;
         entry.1 += weight;
         entry.2 += 1;
         entry.3 = entry.3.min(barrier);

@@ -52,6 +52,7 @@
 
 pub mod accel;
 pub mod analysis;
+pub mod beam;
 pub mod bench;
 pub mod constants;
 pub mod energy;

@@ -119,7 +119,7 @@ impl Dimension {
             Dimension::Energy => "eV, meV, keV, kJ/mol, kcal/mol",
             Dimension::Temperature => "K, C, °C, degC, or an energy unit for k_B·T",
             Dimension::Time => "s, ms, us, µs, ns, ps, fs, min, h",
-            Dimension::Length => "A, Å, nm, pm",
+            Dimension::Length => "A, Å, nm, pm, um",
             Dimension::Rate => "/s, 1/s, s^-1, Hz, kHz, MHz, GHz, THz",
             Dimension::CrossSection => "barn, b, A^2, Å^2, nm^2",
             Dimension::Flux => "e/A^2/s, e/Å^2/s, e/nm^2/s, A/cm^2",
@@ -277,6 +277,8 @@ fn unit_conversion(dimension: Dimension, unit: &str) -> Option<Conversion> {
             "A" | "Å" => Some(Conversion::scale(1.0)),
             "nm" => Some(Conversion::scale(10.0)),
             "pm" => Some(Conversion::scale(1e-2)),
+            // beam spots and heat-sink distances (docs/beam.md).
+            "um" | "µm" | "μm" => Some(Conversion::scale(1e4)),
             _ => None,
         },
         Dimension::Rate => rate_unit(unit).map(Conversion::scale),

@@ -172,7 +172,7 @@ fn thermal(p: &Potential, rule: &str) -> (f64, f64, BarrierRule, f64) {
             barrier_rule,
             reference_energy,
         } => (prefactor, migration_energy, barrier_rule, reference_energy),
-        RateLaw::Beam { .. } => panic!("{rule} is a beam rule"),
+        RateLaw::Beam { .. } | RateLaw::BeamProcess { .. } => panic!("{rule} is a beam rule"),
     }
 }
 
@@ -183,7 +183,9 @@ fn cross_section(p: &Potential, rule: &str) -> f64 {
         .unwrap_or_else(|| panic!("rule {rule}"));
     match p.model.rules[i].law {
         RateLaw::Beam { cross_section } => cross_section,
-        RateLaw::Thermal { .. } => panic!("{rule} is thermal"),
+        RateLaw::Thermal { .. } | RateLaw::BeamProcess { .. } => {
+            panic!("{rule} is thermal or computed")
+        }
     }
 }
 

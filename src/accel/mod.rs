@@ -735,6 +735,19 @@ pub fn separation_loss(
             RateLaw::Thermal { .. } => {
                 barrier / BOLTZMANN_EV_PER_K * (1.0 / from.temperature - 1.0 / to.temperature)
             }
+            RateLaw::BeamProcess { process } => {
+                let k_from = process.cross_section(from.beam_energy) * from.beam_flux;
+                let k_to = process.cross_section(to.beam_energy) * to.beam_flux;
+                if k_to == k_from {
+                    0.0
+                } else if k_from <= 0.0 {
+                    f64::INFINITY
+                } else if k_to <= 0.0 {
+                    f64::NEG_INFINITY
+                } else {
+                    (k_to / k_from).ln()
+                }
+            }
             RateLaw::Beam { .. } => {
                 if to.beam_flux == from.beam_flux {
                     0.0
@@ -787,10 +800,12 @@ mod tests {
         let a = Environment {
             temperature: 600.0,
             beam_flux: 0.0,
+            beam_energy: 0.0,
         };
         let b = Environment {
             temperature: 620.0,
             beam_flux: 0.0,
+            beam_energy: 0.0,
         };
         let loss = separation_loss(a, b, [(law, 1.5)].into_iter(), [(law, 0.5)].into_iter());
         let expected = (1.0 / BOLTZMANN_EV_PER_K * (1.0 / 600.0 - 1.0 / 620.0)).exp();
@@ -805,6 +820,7 @@ mod tests {
         let on = Environment {
             temperature: 600.0,
             beam_flux: 10.0,
+            beam_energy: 0.0,
         };
         assert_eq!(
             separation_loss(a, on, [(beam, 0.0)].into_iter(), [(law, 0.5)].into_iter()),

@@ -71,13 +71,19 @@ fn scaled_rate(
 ) -> Result<f64> {
     let rule = rule_of(model, group);
     let law = &model.rules[rule].law;
-    rates::checked_rate(law, barrier, env.temperature, env.beam_flux)
-        .map(|rate| rate * scale[group as usize])
-        .map_err(|message| Error::Model {
-            event: model.rules[rule].name.clone(),
-            site: u32::MAX,
-            message,
-        })
+    rates::checked_rate(
+        law,
+        barrier,
+        env.temperature,
+        env.beam_flux,
+        env.beam_energy,
+    )
+    .map(|rate| rate * scale[group as usize])
+    .map_err(|message| Error::Model {
+        event: model.rules[rule].name.clone(),
+        site: u32::MAX,
+        message,
+    })
 }
 
 /// The class of an event of `group` with `barrier`, created (with its rate at `bound`) if

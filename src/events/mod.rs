@@ -325,7 +325,7 @@ impl EventCatalog {
         delta_e: f64,
     ) -> f64 {
         match rule.law {
-            RateLaw::Beam { .. } => 0.0,
+            RateLaw::Beam { .. } | RateLaw::BeamProcess { .. } => 0.0,
             RateLaw::Thermal {
                 migration_energy,
                 barrier_rule,

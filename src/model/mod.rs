@@ -298,6 +298,11 @@ pub enum RateLaw {
         /// Cross-section σ [Å²].
         cross_section: f64,
     },
+    /// `k = σ(E₀(t)) · φ(t)`, athermal, σ computed from the beam energy ([`crate::beam`]).
+    BeamProcess {
+        /// The physics of the cross-section.
+        process: crate::beam::BeamProcess,
+    },
 }
 
 /// An event template, instantiated on every site where it applies.
@@ -609,6 +614,11 @@ impl Model {
                     }
                     if !(migration_energy.is_finite() && reference_energy.is_finite()) {
                         return err(&what, "energies must be finite".into());
+                    }
+                }
+                RateLaw::BeamProcess { .. } => {
+                    if !rule.saddle.is_empty() {
+                        return err(&what, "saddle terms apply to thermal events only".into());
                     }
                 }
                 RateLaw::Beam { cross_section } => {

@@ -10,6 +10,7 @@
 //! [`crate::model::Model`] plus the phase definitions the lattice builders need. Every
 //! error names the file, the line and column, and the key.
 
+mod beam;
 mod events;
 
 use std::path::Path;
@@ -201,6 +202,8 @@ pub struct Potential {
     pub source: String,
     /// The file's text, kept for self-describing output.
     pub text: String,
+    /// The `[beam]` data (knock-on targets, radiolysis, heating), if given.
+    pub beam: Option<crate::beam::BeamData>,
 }
 
 impl Potential {
@@ -463,6 +466,8 @@ struct FilePotential {
     energy: FileEnergy,
     #[serde(default)]
     events: Vec<FileEvent>,
+    #[serde(default)]
+    beam: Option<beam::FileBeam>,
 }
 
 /// Reads and compiles a potential file.
@@ -885,6 +890,11 @@ impl Compiler<'_> {
             });
         }
 
+        let beam = file
+            .beam
+            .as_ref()
+            .map(|b| self.beam(b, &table, &kind_names))
+            .transpose()?;
         // events
         let mut rules = Vec::new();
         for (i, e) in file.events.iter().enumerate() {
@@ -901,7 +911,15 @@ impl Compiler<'_> {
                     ),
                 ));
             }
-            rules.push(self.rule(i, e, &table, &kind_names, &shell_names, &kinds)?);
+            rules.push(self.rule(
+                i,
+                e,
+                &table,
+                &kind_names,
+                &shell_names,
+                &kinds,
+                beam.as_ref(),
+            )?);
         }
         let mut model = Model {
             name: file.model.name.clone(),
@@ -933,6 +951,7 @@ impl Compiler<'_> {
             description: file.model.description.clone(),
             source: file.model.source.clone(),
             text: src.text().to_string(),
+            beam,
         })
     }
 
@@ -978,7 +997,7 @@ impl Compiler<'_> {
         }
     }
 
-    #[allow(clippy::too_many_lines)]
+    #[allow(clippy::too_many_lines, clippy::too_many_arguments)]
     fn rule(
         &self,
         i: usize,
@@ -987,6 +1006,7 @@ impl Compiler<'_> {
         kind_names: &[String],
         shell_names: &[String],
         kinds: &[SiteKind],
+        beam_data: Option<&crate::beam::BeamData>,
     ) -> Result<Rule> {
         let src = self.source;
         let key = format!("events[{i}]");
@@ -1120,15 +1140,18 @@ impl Compiler<'_> {
                 return Err(src.error(
                     e.name.span(),
                     format!("{key}.cross_section"),
-                    "beam events need `cross_section`, e.g. \"100 barn\"",
+                    "beam events need `cross_section`, e.g. \"100 barn\" or \"knock_on\"",
                 ));
             };
-            RateLaw::Beam {
-                cross_section: src.quantity(
-                    q,
-                    Dimension::CrossSection,
-                    &format!("{key}.cross_section"),
-                )?,
+            match self.beam_process(&key, e, q, beam_data)? {
+                Some(process) => RateLaw::BeamProcess { process },
+                None => RateLaw::Beam {
+                    cross_section: src.quantity(
+                        q,
+                        Dimension::CrossSection,
+                        &format!("{key}.cross_section"),
+                    )?,
+                },
             }
         } else {
             reject(

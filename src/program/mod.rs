@@ -28,6 +28,7 @@ mod temperature;
 
 pub use beam::{BeamWindow, beam_windows};
 pub use schedule::Schedule;
+pub(crate) use schedule::push_point;
 pub use temperature::{RampSpeed, Step, temperature_steps};
 
 use serde::{Deserialize, Serialize};
@@ -41,6 +42,10 @@ pub struct Environment {
     pub temperature: f64,
     /// Electron flux (dose rate) [e Å⁻² s⁻¹], ≥ 0.
     pub beam_flux: f64,
+    /// Beam energy E₀ [keV], ≥ 0 (0: not given; computed beam cross-sections are then 0).
+    /// Piecewise constant: it changes only at breakpoints ([`Program::beam_energy`]).
+    #[serde(default)]
+    pub beam_energy: f64,
 }
 
 /// Temperature and beam flux as functions of time.
@@ -56,6 +61,9 @@ pub struct Program {
     pub temperature: Schedule,
     /// Electron flux φ(t) [e Å⁻² s⁻¹].
     pub beam_flux: Schedule,
+    /// Beam energy E₀(t) [keV]: piecewise constant (jumps only), constant 0 when not given.
+    /// It only matters where φ > 0 (`crate::beam`).
+    pub beam_energy: Schedule,
 }
 
 /// The unvalidated serde form of [`Program`].
@@ -63,13 +71,19 @@ pub struct Program {
 struct ProgramFields {
     temperature: Schedule,
     beam_flux: Schedule,
+    #[serde(default)]
+    beam_energy: Option<Schedule>,
 }
 
 impl TryFrom<ProgramFields> for Program {
     type Error = Error;
 
     fn try_from(fields: ProgramFields) -> Result<Self> {
-        Program::new(fields.temperature, fields.beam_flux)
+        let program = Program::new(fields.temperature, fields.beam_flux)?;
+        match fields.beam_energy {
+            Some(energy) => program.with_beam_energy(energy),
+            None => Ok(program),
+        }
     }
 }
 
@@ -83,9 +97,22 @@ impl Program {
         let program = Program {
             temperature,
             beam_flux,
+            beam_energy: Schedule::constant(0.0),
         };
         program.validate()?;
         Ok(program)
+    }
+
+    /// This program with the beam energy schedule `energy` [keV].
+    ///
+    /// # Errors
+    /// [`Error::Build`] when the energy is negative somewhere or changes other than by
+    /// jumps (E₀ must be constant between breakpoints, so that the rate bounds of a window
+    /// hold exactly).
+    pub fn with_beam_energy(mut self, energy: Schedule) -> Result<Self> {
+        self.beam_energy = energy;
+        self.validate()?;
+        Ok(self)
     }
 
     /// Constant temperature [K] and flux [e Å⁻² s⁻¹].
@@ -144,6 +171,25 @@ impl Program {
                 format!("beam flux must be >= 0 at all times, reaches {min_flux} e/Å^2/s"),
             ));
         }
+        let (min_energy, _) = self.beam_energy.value_range();
+        if min_energy.is_nan() || min_energy < 0.0 {
+            return Err(Error::build(
+                "program",
+                format!("beam energy must be >= 0 at all times, reaches {min_energy} keV"),
+            ));
+        }
+        let points = self.beam_energy.points();
+        for pair in points.windows(2) {
+            if pair[0].0 < pair[1].0 && pair[0].1.to_bits() != pair[1].1.to_bits() {
+                return Err(Error::build(
+                    "program",
+                    format!(
+                        "beam energy must change by jumps only, ramps from {} to {} keV between {} and {} s",
+                        pair[0].1, pair[1].1, pair[0].0, pair[1].0
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -153,6 +199,7 @@ impl Program {
         Environment {
             temperature: self.temperature.value_at(t),
             beam_flux: self.beam_flux.value_at(t),
+            beam_energy: self.beam_energy.value_at(t),
         }
     }
 
@@ -163,19 +210,21 @@ impl Program {
         Environment {
             temperature: self.temperature.left_limit(t),
             beam_flux: self.beam_flux.left_limit(t),
+            beam_energy: self.beam_energy.left_limit(t),
         }
     }
 
     /// The smallest breakpoint of either schedule strictly after `t` [s], if any.
     #[must_use]
     pub fn next_breakpoint_after(&self, t: f64) -> Option<f64> {
-        match (
+        [
             self.temperature.next_breakpoint_after(t),
             self.beam_flux.next_breakpoint_after(t),
-        ) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+            self.beam_energy.next_breakpoint_after(t),
+        ]
+        .into_iter()
+        .flatten()
+        .reduce(f64::min)
     }
 
     /// The `(max, min)` environments over `[t0, t1)` [s], component-wise (see
@@ -184,14 +233,19 @@ impl Program {
     pub fn bounds_on(&self, t0: f64, t1: f64) -> (Environment, Environment) {
         let (min_temperature, max_temperature) = self.temperature.range_on(t0, t1);
         let (min_flux, max_flux) = self.beam_flux.range_on(t0, t1);
+        // E₀ is constant between breakpoints (checked by `validate`), so on a window that
+        // ends at or before the next breakpoint its max and min are its value.
+        let (min_energy, max_energy) = self.beam_energy.range_on(t0, t1);
         (
             Environment {
                 temperature: max_temperature,
                 beam_flux: max_flux,
+                beam_energy: max_energy,
             },
             Environment {
                 temperature: min_temperature,
                 beam_flux: min_flux,
+                beam_energy: min_energy,
             },
         )
     }
@@ -199,14 +253,19 @@ impl Program {
     /// True when both T and φ are constant on `[t0, t1)` [s].
     #[must_use]
     pub fn is_constant_on(&self, t0: f64, t1: f64) -> bool {
-        self.temperature.is_constant_on(t0, t1) && self.beam_flux.is_constant_on(t0, t1)
+        self.temperature.is_constant_on(t0, t1)
+            && self.beam_flux.is_constant_on(t0, t1)
+            && self.beam_energy.is_constant_on(t0, t1)
     }
 
     /// The last breakpoint of either schedule [s] (0 for a constant program); the
     /// environment is constant after it.
     #[must_use]
     pub fn end_time(&self) -> f64 {
-        self.temperature.end_time().max(self.beam_flux.end_time())
+        self.temperature
+            .end_time()
+            .max(self.beam_flux.end_time())
+            .max(self.beam_energy.end_time())
     }
 }
 
@@ -246,7 +305,8 @@ mod tests {
             p.environment(10.0),
             Environment {
                 temperature: 400.0,
-                beam_flux: 0.0
+                beam_flux: 0.0,
+                beam_energy: 0.0,
             }
         );
         assert_eq!(p.environment(15.0).beam_flux, 800.0);
@@ -294,6 +354,44 @@ mod tests {
         let cold = Schedule::from_points(vec![(0.0, 300.0), (1.0, 0.0)]).expect("schedule");
         let error = Program::new(cold, Schedule::constant(0.0)).expect_err("T reaches 0 K");
         assert!(error.to_string().contains("temperature must be > 0 K"));
+    }
+
+    /// The beam energy is piecewise constant: its jumps are breakpoints, it is part of the
+    /// environment and of the bounds, and a ramp of it is refused.
+    #[test]
+    fn program_beam_energy_jumps_only() {
+        let energy = beam_windows(&[
+            BeamWindow {
+                start: 15.0,
+                end: 30.0,
+                flux: 200.0,
+            },
+            BeamWindow {
+                start: 30.0,
+                end: 40.0,
+                flux: 300.0,
+            },
+        ])
+        .expect("energy windows");
+        let p = heating_under_beam()
+            .with_beam_energy(energy)
+            .expect("valid energy");
+        assert_eq!(p.environment(20.0).beam_energy, 200.0);
+        assert_eq!(p.environment(30.0).beam_energy, 300.0);
+        assert_eq!(p.environment_before(30.0).beam_energy, 200.0);
+        assert_eq!(p.next_breakpoint_after(20.0), Some(30.0));
+        assert!(!p.is_constant_on(25.0, 35.0));
+        let (max, min) = p.bounds_on(30.0, 40.0);
+        assert_eq!((max.beam_energy, min.beam_energy), (300.0, 300.0));
+        let ramp = Schedule::from_points(vec![(0.0, 200.0), (10.0, 300.0)]).expect("ramp");
+        let error = heating_under_beam()
+            .with_beam_energy(ramp)
+            .expect_err("a ramp of E0");
+        assert!(error.to_string().contains("jumps only"), "{error}");
+        // serde keeps it.
+        let text = toml::to_string(&p).expect("serialize");
+        let back: Program = toml::from_str(&text).expect("deserialize");
+        assert_eq!(back, p);
     }
 
     #[test]

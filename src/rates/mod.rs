@@ -2,22 +2,29 @@
 //!
 //! A thermal class fires at `k = ν exp(−E_a / k_B T)` [Arrhenius; physics.md §4]; a beam
 //! class at `k = σ φ` (cross-section [Å²] × electron flux [e Å⁻² s⁻¹]), independent of
-//! temperature. Barriers come from [`crate::model::BarrierRule`]. The engine checks every
+//! temperature; σ is a typed number or computed from the beam energy E₀ ([`crate::beam`]). Barriers come from [`crate::model::BarrierRule`]. The engine checks every
 //! rate for finite and ≥ 0 in release builds too ([`checked_rate`]).
 
 use crate::constants::BOLTZMANN_EV_PER_K;
 use crate::model::RateLaw;
 
-/// Rate [s⁻¹] of one event with `barrier` [eV] under `law` at `temperature` [K] and electron
-/// `flux` [e Å⁻² s⁻¹].
+/// Rate [s⁻¹] of one event with `barrier` [eV] under `law` at `temperature` [K], electron
+/// `flux` [e Å⁻² s⁻¹] and beam energy `beam_energy` [keV].
 #[inline]
 #[must_use]
-pub fn rate(law: &RateLaw, barrier: f64, temperature: f64, flux: f64) -> f64 {
+pub fn rate(law: &RateLaw, barrier: f64, temperature: f64, flux: f64, beam_energy: f64) -> f64 {
     match *law {
         RateLaw::Thermal { prefactor, .. } => {
             prefactor * (-barrier / (BOLTZMANN_EV_PER_K * temperature)).exp()
         }
         RateLaw::Beam { cross_section } => cross_section * flux,
+        RateLaw::BeamProcess { process } => {
+            if flux == 0.0 {
+                0.0
+            } else {
+                process.cross_section(beam_energy) * flux
+            }
+        }
     }
 }
 
@@ -30,8 +37,9 @@ pub fn checked_rate(
     barrier: f64,
     temperature: f64,
     flux: f64,
+    beam_energy: f64,
 ) -> Result<f64, String> {
-    let k = rate(law, barrier, temperature, flux);
+    let k = rate(law, barrier, temperature, flux, beam_energy);
     if k.is_finite() && k >= 0.0 {
         Ok(k)
     } else {
@@ -60,8 +68,8 @@ mod tests {
             for e_m in [0.0, 0.1, 0.5, 1.3] {
                 for delta_e in [-3.0, -1.0, -0.21, 0.0, 0.05, 0.4, 2.9] {
                     for t in [300.0, 623.15, 1200.0] {
-                        let kf = rate(&law, rule.barrier(e_m, delta_e), t, 0.0);
-                        let kb = rate(&law, rule.barrier(e_m, -delta_e), t, 0.0);
+                        let kf = rate(&law, rule.barrier(e_m, delta_e), t, 0.0, 0.0);
+                        let kb = rate(&law, rule.barrier(e_m, -delta_e), t, 0.0, 0.0);
                         let expected = (-delta_e / (BOLTZMANN_EV_PER_K * t)).exp();
                         let ratio = kf / kb;
                         assert!(
@@ -93,8 +101,8 @@ mod tests {
         let law = RateLaw::Beam {
             cross_section: 2.5e-6,
         };
-        assert!((rate(&law, 0.0, 300.0, 1000.0) - 2.5e-3).abs() < 1e-18);
-        assert!((rate(&law, 0.0, 900.0, 1000.0) - 2.5e-3).abs() < 1e-18);
-        assert!(checked_rate(&law, 0.0, 300.0, f64::NAN).is_err());
+        assert!((rate(&law, 0.0, 300.0, 1000.0, 200.0) - 2.5e-3).abs() < 1e-18);
+        assert!((rate(&law, 0.0, 900.0, 1000.0, 300.0) - 2.5e-3).abs() < 1e-18);
+        assert!(checked_rate(&law, 0.0, 300.0, f64::NAN, 200.0).is_err());
     }
 }

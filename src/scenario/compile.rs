@@ -18,9 +18,7 @@ use crate::lattice::assembly::{PlanarLattice, SubstrateLayout, SubstrateSpec};
 use crate::lattice::shape::PointGroup;
 use crate::lattice::{Assembly, DomainSpec, ParticleSpec, Segment, Shape, Tip, stacked_particle};
 use crate::potential::{self, Phase, Potential};
-use crate::program::{
-    BeamWindow, Program, RampSpeed, Schedule, Step, beam_windows, temperature_steps,
-};
+use crate::program::{Program, RampSpeed, Schedule, Step, temperature_steps};
 use crate::sites::{DomainId, KindId};
 use crate::state::SpeciesId;
 use crate::units::Dimension;
@@ -116,7 +114,7 @@ fn compile_with(
         .enumerate()
         .map(|(i, x)| c.initial(i, x, &domains))
         .collect::<Result<Vec<_>>>()?;
-    let program = c.program(&file.program)?;
+    let (program, beam_windows) = c.program(&file.program)?;
     let stop = c.stop(&file.stop, &program, &domains)?;
     let output = c.output(file.output.as_ref(), &stop)?;
     let acceleration =
@@ -139,12 +137,13 @@ fn compile_with(
         potential,
         source,
         max_memory: None,
+        beam_windows,
     })
 }
 
 pub(super) struct Compiler<'a> {
     source: &'a Source,
-    potential: &'a Potential,
+    pub(super) potential: &'a Potential,
 }
 
 /// A name list for messages: `a`, `b`, `c`.
@@ -1059,7 +1058,10 @@ impl Compiler<'_> {
         }
     }
 
-    fn program(&self, pf: &file::ProgramFile) -> Result<Program> {
+    fn program(
+        &self,
+        pf: &file::ProgramFile,
+    ) -> Result<(Program, Vec<crate::beam::report::WindowSummary>)> {
         let at = self.header("program", None);
         let temperature = if let Some(table) = &pf.temperature_table {
             if pf.temperature.is_some() || !pf.steps.is_empty() {
@@ -1142,25 +1144,7 @@ impl Compiler<'_> {
             temperature_steps(initial, &steps)
                 .map_err(|e| self.err(at.clone(), "program.steps", e.to_string()))?
         };
-        let mut windows = Vec::new();
-        for (i, b) in pf.beam.iter().enumerate() {
-            let key = format!("program.beam[{i}]");
-            let bf = b;
-            let start = self.duration(&bf.start, &format!("{key}.start"))?;
-            let end = self.duration(&bf.end, &format!("{key}.end"))?;
-            if end <= start {
-                return Err(self.err(
-                    bf.end.span(),
-                    &format!("{key}.end"),
-                    "must be after `start`",
-                ));
-            }
-            let flux = self.quantity(&bf.flux, Dimension::Flux, &format!("{key}.flux"))?;
-            windows.push(BeamWindow { start, end, flux });
-        }
-        let beam = beam_windows(&windows)
-            .map_err(|e| self.err(at.clone(), "program.beam", e.to_string()))?;
-        Program::new(temperature, beam).map_err(|e| self.err(at.clone(), "program", e.to_string()))
+        self.beam_program(pf, &temperature, at)
     }
 
     fn stop(&self, sf: &file::Stop, program: &Program, domains: &[String]) -> Result<StopPlan> {

@@ -352,6 +352,14 @@ pub(super) struct BeamFile {
     pub start: Quantity,
     pub end: Quantity,
     pub flux: Quantity,
+    #[serde(default)]
+    pub energy: Option<Quantity>,
+    #[serde(default)]
+    pub spot: Option<Quantity>,
+    #[serde(default)]
+    pub sink_distance: Option<Quantity>,
+    #[serde(default)]
+    pub heating: Option<Quantity>,
 }
 
 /// `[stop]`.

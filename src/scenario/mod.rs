@@ -20,6 +20,7 @@
 
 mod accel;
 mod analysis;
+mod beam_program;
 mod compile;
 mod file;
 pub mod memory;
@@ -80,6 +81,8 @@ pub struct Scenario {
     /// machine has available). [`Scenario::build_system`] refuses a larger system before
     /// building it ([`memory`]).
     pub max_memory: Option<f64>,
+    /// The beam windows with their energy, flux and temperature rise (for reports).
+    pub beam_windows: Vec<crate::beam::report::WindowSummary>,
 }
 
 /// The `[acceleration]` block, checked.
