@@ -175,6 +175,18 @@ fn sweep_good_files_expand_into_points_and_runs() {
     assert_eq!(t.runs.len(), 6);
     assert_eq!(t.runs[3].id, "p001/r1");
     assert!(!tmp.path().join("t").exists(), "planning writes nothing");
+    // the shipped example: the demo at three temperatures.
+    let demo = sweep::plan(
+        sweep::read(
+            &PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("scenarios/sweeps/demo_temperature.toml"),
+        )
+        .unwrap(),
+        Some(&tmp.path().join("d")),
+    )
+    .unwrap();
+    assert_eq!(demo.runs.len(), 12);
+    assert_eq!(demo.describe(2), "T = 750 K");
 }
 
 /// The same sweep with 1 and 2 threads gives the same trajectories, bit for bit; a rerun
