@@ -235,9 +235,13 @@ pub fn run_sweep(args: &SweepArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// Prints the points and runs; a closed pipe (`| head`) ends the listing quietly.
 fn print_list(plan: &sweep::SweepPlan) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
     let recorded = sweep::manifest::read(&plan.out).ok();
-    println!(
+    let _ = writeln!(
+        out,
         "sweep {}: scenario {}, {} point(s) × {} replica(s) = {} run(s), folder {}",
         plan.spec.name,
         plan.spec.scenario.display(),
@@ -247,14 +251,15 @@ fn print_list(plan: &sweep::SweepPlan) {
         plan.out.display()
     );
     for p in &plan.points {
-        println!("{}  seed {}  {}", p.id, p.seed, plan.describe(p.index));
+        let _ = writeln!(out, "{}  seed {}  {}", p.id, p.seed, plan.describe(p.index));
     }
     for (i, run) in plan.runs.iter().enumerate() {
         let status = recorded
             .as_ref()
             .and_then(|m| m.run(&run.id))
             .map_or_else(|| "pending".to_string(), |e| e.status.to_string());
-        println!(
+        let _ = writeln!(
+            out,
             "  run {i}: {}  {}  {status}",
             run.id,
             run.trajectory.display()

@@ -28,13 +28,16 @@ fn nanokmc() -> Command {
     Command::new(env!("CARGO_BIN_EXE_nanokmc"))
 }
 
-/// Everything a trajectory holds that must match: per frame the step, time (bits),
-/// species of every site, and every `/observables` column (bits).
+/// An observable's columns: (name, values as bits).
+type Columns = Vec<(String, Vec<u64>)>;
+
+/// Everything a trajectory holds that must match: per frame the time (bits), the species
+/// of every site, and every `/observables` column (bits).
 #[derive(Debug, PartialEq)]
 struct Content {
     times: Vec<u64>,
     species: Vec<Vec<u8>>,
-    observables: Vec<(String, Vec<(String, Vec<u64>)>)>,
+    observables: Vec<(String, Columns)>,
 }
 
 fn content(path: &Path) -> Content {

@@ -134,7 +134,7 @@ impl std::fmt::Display for SweepReport {
         );
         writeln!(
             f,
-            "timing: {:.2} s wall on {} thread(s); {} run(s) ran for {:.2} s in all ({:.2} s each on average, {events} events); speed-up over one thread {:.2}, efficiency {:.0} %",
+            "timing: {:.2} s wall on {} thread(s); {} run(s) ran for {:.2} s in all ({:.2} s each on average, {events} events); {:.2} runs at a time on average ({:.0} % of the threads busy; on a shared machine this is not the speed-up)",
             self.wall_seconds,
             self.threads,
             ran.len(),
