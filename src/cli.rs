@@ -104,6 +104,16 @@ pub enum Command {
     /// claim needs an observable or scenario table this build does not have).
     #[command(after_help = EXIT_CODES)]
     Validate(crate::validate_command::ValidateArgs),
+    /// Run a sweep file: a scenario over values of its inputs (lists, ranges, grids) with
+    /// replicas per point, on a thread pool or as a Slurm job array (`--slurm`), with a
+    /// manifest; a rerun skips complete runs and continues interrupted ones (docs/cluster.md).
+    #[command(after_help = EXIT_CODES)]
+    Sweep(crate::sweep_command::SweepArgs),
+    /// Merge the runs of a sweep: per point, the mean, standard error and per-replica values
+    /// of every observable (HDF5), a CSV summary and a plot per observable against the
+    /// swept value.
+    #[command(after_help = EXIT_CODES)]
+    Merge(crate::sweep_command::MergeArgs),
 }
 
 /// Options of `nanokmc bench`.
@@ -262,6 +272,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Bench(args) => run_bench(&args).map(|()| 0),
         Command::CheckPotential(args) => run_check_potential(&args).map(|()| 0),
         Command::Validate(args) => crate::validate_command::run_validate(&args),
+        Command::Sweep(args) => crate::sweep_command::run_sweep(&args),
+        Command::Merge(args) => crate::sweep_command::run_merge(&args),
     }
 }
 

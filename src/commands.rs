@@ -134,7 +134,7 @@ pub struct AnalyzeArgs {
 }
 
 /// A wall-clock duration: `HH:MM:SS`, `MM:SS`, or a time quantity such as `"2 h"`.
-fn wall_duration(text: &str, option: &str) -> Result<Duration> {
+pub(crate) fn wall_duration(text: &str, option: &str) -> Result<Duration> {
     let text = text.trim();
     let seconds = if text.contains(':') {
         let parts: Vec<&str> = text.split(':').collect();
@@ -167,16 +167,21 @@ fn wall_duration(text: &str, option: &str) -> Result<Duration> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
-fn options(args: &RunArgs) -> Result<RunOptions> {
+/// A flag set by SIGTERM or SIGINT (what Slurm sends before a job's end); a second signal
+/// while the checkpoints are being written ends the process at once (exit code 130).
+pub(crate) fn signal_stop_flag() -> Result<Arc<AtomicBool>> {
     let stop_flag = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        // a second signal while the checkpoint is being written ends the process at once
-        // (exit code 130); the first one only sets the flag.
         signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop_flag))
             .context("installing the signal handler")?;
         signal_hook::flag::register(signal, Arc::clone(&stop_flag))
             .context("installing the signal handler")?;
     }
+    Ok(stop_flag)
+}
+
+fn options(args: &RunArgs) -> Result<RunOptions> {
+    let stop_flag = signal_stop_flag()?;
     Ok(RunOptions {
         out: args.out.clone(),
         seed: args.seed,

@@ -74,6 +74,7 @@ pub mod scenario;
 pub mod sites;
 pub mod solver;
 pub mod state;
+pub mod sweep;
 pub mod units;
 pub mod validate;
 

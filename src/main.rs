@@ -7,6 +7,7 @@
 mod cli;
 mod commands;
 mod picture_commands;
+mod sweep_command;
 mod validate_command;
 
 fn main() -> std::process::ExitCode {

@@ -30,6 +30,7 @@ pub mod reader;
 pub mod target;
 pub mod trajectory;
 
+pub(crate) use descriptor::close_on_exec;
 pub use export::{ExportFormat, FrameSelection, export};
 pub use h5md::TrajectoryWriter;
 pub use observables::{FrameReader, RunRecord, Series, append_observables};

@@ -3,7 +3,9 @@
 //!
 //! A path is a sequence of table keys separated by dots, each optionally followed by array
 //! indices: `stop.time`, `geometry.block.cells`, `program.steps[1].duration`,
-//! `geometry.particles[0].cross_section.radius`. Every table and array on the way must
+//! `geometry.particles[0].cross_section.radius`. An index that is not a number selects the
+//! entry of an array of tables by its `name` key: `events[hop_B].migration_energy` in a
+//! potential file. Every table and array on the way must
 //! exist in the scenario; the last key may be new (it is added to its table), so a claim
 //! can set `stop.time` in a scenario that stops on a condition only. The value replaces
 //! whatever was there, with the type the claim wrote.
@@ -11,6 +13,11 @@
 //! The scenario is re-serialised after the overrides (comments are lost; the compiled
 //! scenario and the trajectory header keep the overridden text, so a trajectory says what
 //! actually ran). A path that does not fit the scenario is an error at the claim's line.
+//!
+//! The same machinery serves `nanokmc sweep` ([`crate::sweep`]), which sets scenario values
+//! and potential parameters per sweep point: [`apply`] to any TOML source (scenario or
+//! potential) with errors at the line of the file that wrote the override, [`set_value`]
+//! for callers that report errors themselves.
 
 use std::ops::Range;
 
@@ -35,6 +42,8 @@ pub struct Override {
 enum Segment {
     Key(String),
     Index(usize),
+    /// The entry of an array of tables whose `name` is this.
+    Named(String),
 }
 
 /// Splits `a.b[2].c` into segments; `Err` says what is malformed.
@@ -59,11 +68,16 @@ fn segments(path: &str) -> std::result::Result<Vec<Segment>, String> {
             let close = rest
                 .find(']')
                 .ok_or_else(|| format!("`{part}`: `[` without `]`"))?;
-            let index: usize = rest[1..close]
-                .trim()
-                .parse()
-                .map_err(|_| format!("`{part}`: the index must be an integer ≥ 0"))?;
-            out.push(Segment::Index(index));
+            let inside = rest[1..close].trim();
+            if inside.is_empty() || inside.starts_with('-') || inside.starts_with('+') {
+                return Err(format!(
+                    "`{part}`: the index must be an integer ≥ 0 or the `name` of an entry"
+                ));
+            }
+            out.push(match inside.parse::<usize>() {
+                Ok(index) => Segment::Index(index),
+                Err(_) => Segment::Named(inside.trim_matches('"').to_string()),
+            });
             rest = &rest[close + 1..];
             if !rest.is_empty() && !rest.starts_with('[') {
                 return Err(format!("`{part}`: unexpected `{rest}` after `]`"));
@@ -125,11 +139,51 @@ fn step<'a>(
                 format!("{here} has {len} entries, no index [{i}] (indices start at 0)")
             })
         }
+        Segment::Named(n) => {
+            let toml::Value::Array(a) = value else {
+                return Err(format!("{here} is not an array, it has no entry [{n}]"));
+            };
+            walked.push('[');
+            walked.push_str(n);
+            walked.push(']');
+            named_entry(a, n).map_err(|m| format!("{here} {m}"))
+        }
     }
 }
 
-/// Applies `overrides` in order to the scenario `scenario`, giving a new source with the
-/// same path (so that the potential is found relative to the same folder).
+/// The entry of `array` (of tables) whose `name` key is `name`; `Err` lists the names.
+fn named_entry<'a>(
+    array: &'a mut [toml::Value],
+    name: &str,
+) -> std::result::Result<&'a mut toml::Value, String> {
+    let names: Vec<String> = array
+        .iter()
+        .filter_map(|v| v.get("name").and_then(toml::Value::as_str))
+        .map(str::to_string)
+        .collect();
+    let position = array
+        .iter()
+        .position(|v| v.get("name").and_then(toml::Value::as_str) == Some(name));
+    if let Some(i) = position {
+        return Ok(&mut array[i]);
+    }
+    let hint = crate::input::closest(name, &names.iter().map(String::as_str).collect::<Vec<_>>())
+        .map(|c| format!("; did you mean `{c}`?"))
+        .unwrap_or_default();
+    Err(format!(
+        "has no entry named `{name}` (names: {}){hint}",
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    ))
+}
+
+/// Applies `overrides` in order to the scenario `scenario` (or any TOML source, such as a
+/// potential file), giving a new source with the same path (so that the potential is found
+/// relative to the same folder). `claim` is the file that wrote the overrides (a claim or a
+/// sweep file), where errors point.
 ///
 /// # Errors
 /// [`crate::Error::Input`] at the override's line in `claim` when a path does not exist in
@@ -140,7 +194,7 @@ pub fn apply(scenario: &Source, overrides: &[Override], claim: &Source) -> Resul
     }
     let mut table: toml::Table = scenario.parse()?;
     for o in overrides {
-        set_root(&mut table, &o.path, o.value.clone()).map_err(|m| {
+        set_value(&mut table, &o.path, o.value.clone()).map_err(|m| {
             claim.error(
                 o.span.clone(),
                 format!("{}.\"{}\"", o.table, o.path),
@@ -160,9 +214,12 @@ pub fn apply(scenario: &Source, overrides: &[Override], claim: &Source) -> Resul
     Ok(Source::from_text(scenario.path(), text))
 }
 
-/// Sets `value` at `path` in the scenario table `root`; `Err` says which part of the
-/// path does not exist.
-fn set_root(
+/// Sets `value` at `path` in the parsed TOML file `root` (a scenario or a potential);
+/// `Err` says which part of the path does not exist or is malformed.
+///
+/// # Errors
+/// A message naming the first part of the path that the table does not have.
+pub fn set_value(
     root: &mut toml::Table,
     path: &str,
     value: toml::Value,
@@ -177,7 +234,7 @@ fn set_root(
                 root.insert(k.clone(), value);
                 Ok(())
             }
-            Segment::Index(_) => Err("a path starts with a key".into()),
+            Segment::Index(_) | Segment::Named(_) => Err("a path starts with a key".into()),
         };
     };
     let Segment::Key(k0) = first else {
@@ -207,8 +264,13 @@ fn set_root(
             *slot = value;
             Ok(())
         }
+        (Segment::Named(n), toml::Value::Array(a)) => {
+            *named_entry(a, n).map_err(|m| format!("`{walked}` {m}"))? = value;
+            Ok(())
+        }
         (Segment::Key(k), _) => Err(format!("`{walked}` is not a table, cannot set `{k}`")),
         (Segment::Index(i), _) => Err(format!("`{walked}` is not an array, cannot set [{i}]")),
+        (Segment::Named(n), _) => Err(format!("`{walked}` is not an array, cannot set [{n}]")),
     }
 }
 
@@ -222,7 +284,7 @@ mod tests {
         value: toml::Value,
     ) -> std::result::Result<String, String> {
         let mut t: toml::Table = toml::from_str(text).unwrap();
-        set_root(&mut t, path, value)?;
+        set_value(&mut t, path, value)?;
         Ok(toml::to_string(&t).unwrap())
     }
 
@@ -250,9 +312,23 @@ mod tests {
         let e = apply_one(text, "stop.time.x", 1.into()).unwrap_err();
         assert!(e.contains("`stop.time` is not a table"), "{e}");
         assert!(check_path("a..b").is_err());
-        assert!(check_path("a[x]").is_err());
+        assert!(check_path("a[]").is_err());
+        assert!(check_path("a[-1]").is_err());
+        assert!(check_path("a[x]").is_ok());
         assert!(check_path("a[1]b").is_err());
         assert!(check_path("geometry.particles[0].margin").is_ok());
+    }
+
+    #[test]
+    fn overrides_select_array_entries_by_name() {
+        let text = "[[events]]\nname = \"hop_A\"\nbarrier = \"0.6 eV\"\n[[events]]\nname = \"hop_B\"\nbarrier = \"0.6 eV\"\n";
+        let out = apply_one(text, "events[hop_B].barrier", "0.7 eV".into()).unwrap();
+        let t: toml::Table = toml::from_str(&out).unwrap();
+        assert_eq!(t["events"][1]["barrier"].as_str(), Some("0.7 eV"));
+        assert_eq!(t["events"][0]["barrier"].as_str(), Some("0.6 eV"));
+        let e = apply_one(text, "events[hop_C].barrier", 1.into()).unwrap_err();
+        assert!(e.contains("no entry named `hop_C`"), "{e}");
+        assert!(e.contains("did you mean `hop_A`"), "{e}");
     }
 
     #[test]
