@@ -235,6 +235,13 @@ pub fn run_run(args: &RunArgs) -> Result<u8> {
         run::resume(&args.resume, &options)?
     };
     print!("{summary}");
+    // What happened in each step of a stepped temperature program (first replica).
+    if !summary.interrupted()
+        && let Some(first) = summary.replicas.first()
+        && let Some(report) = run::steps::read(&first.output)?
+    {
+        print!("{report}");
+    }
     if summary.interrupted() {
         eprintln!(
             "interrupted: continue with `nanokmc run --resume <checkpoint>` (exit code {EXIT_INTERRUPTED})"

@@ -1,5 +1,6 @@
 //! Observables a microscopist compares with in situ TEM: composition per region, clusters
-//! followed across frames, voids and shells, shape, net fluxes.
+//! followed across frames, voids and shells, shape, net fluxes, phase labels from local
+//! composition rules.
 //!
 //! An [`Entry`] is one `[[analysis]]` block of a scenario (or of an `analyze --spec` file),
 //! compiled by `scenario::analysis`: a user label (`name`) and an [`Observable`] with its
@@ -24,6 +25,7 @@ pub mod clusters;
 pub mod composition;
 pub mod fluxes;
 pub mod geometry;
+pub mod phases;
 pub mod region;
 pub mod shape;
 pub mod voids;
@@ -57,6 +59,9 @@ pub enum Observable {
     Shape(shape::Shape),
     /// Net rates of change of species counts per domain (`"fluxes"`).
     Fluxes(fluxes::Fluxes),
+    /// Phase labels of cells from local composition rules, fractions per domain
+    /// (`"phases"`).
+    Phases(phases::Phases),
 }
 
 impl Observable {
@@ -69,6 +74,7 @@ impl Observable {
             Observable::Voids(_) => "voids",
             Observable::Shape(_) => "shape",
             Observable::Fluxes(_) => "fluxes",
+            Observable::Phases(_) => "phases",
         }
     }
 }
@@ -231,6 +237,7 @@ impl Analyzer {
                 Observable::Voids(v) => v.measure(frame, name, state, &mut out),
                 Observable::Shape(s) => s.measure(frame, name, &mut out),
                 Observable::Fluxes(f) => f.measure(frame, name, state, &mut out),
+                Observable::Phases(p) => p.measure(frame, name, &mut out),
             }
         }
         self.frames += 1;

@@ -29,6 +29,7 @@ pub mod analyze;
 pub mod checkpoint;
 pub mod plan;
 mod progress;
+pub mod steps;
 mod summary;
 
 use std::path::{Path, PathBuf};

@@ -8,9 +8,10 @@
 use std::ops::Range;
 
 use super::compile::listing;
-use super::file::{AnalysisFile, AnalysisSpecFile, RegionFile};
+use super::file::{AnalysisFile, AnalysisSpecFile, PhaseFile, RegionFile};
 use crate::analysis::{
-    Center, Entry, Observable, Region, RegionShape, clusters, composition, fluxes, shape, voids,
+    Center, Entry, Observable, Region, RegionShape, clusters, composition, fluxes, phases, shape,
+    voids,
 };
 use crate::error::{Error, Result};
 use crate::input::{Quantity, Source, Spanned, closest};
@@ -20,7 +21,7 @@ use crate::state::SpeciesId;
 use crate::units::Dimension;
 
 /// The observable types and the keys each takes besides `name` and `type`.
-const TYPES: [(&str, &[&str]); 5] = [
+const TYPES: [(&str, &[&str]); 6] = [
     (
         "composition",
         &["species", "per", "domains", "kinds", "region"],
@@ -51,6 +52,10 @@ const TYPES: [(&str, &[&str]); 5] = [
     ),
     ("shape", &["species", "shell", "domains", "kinds", "region"]),
     ("fluxes", &["species", "domains"]),
+    (
+        "phases",
+        &["phases", "cell", "min_atoms", "domains", "kinds", "region"],
+    ),
 ];
 
 /// Checks the `[[analysis]]` entries of a scenario.
@@ -244,6 +249,19 @@ impl Checker<'_> {
                     },
                 })
             }
+            "phases" => {
+                #[allow(clippy::cast_possible_truncation)]
+                let domains: Vec<(DomainId, String)> = match &region.domains {
+                    Some(d) => d.clone(),
+                    None => (0..self.domains.len())
+                        .map(|d| DomainId(d as u16))
+                        .collect(),
+                }
+                .into_iter()
+                .map(|d| (d, self.domains[d.index()].replace('/', "|")))
+                .collect();
+                Observable::Phases(self.phases(f, &key, region, domains)?)
+            }
             other => {
                 return Err(self.err(
                     f.kind.span(),
@@ -253,6 +271,130 @@ impl Checker<'_> {
             }
         };
         Ok(Entry { name, observable })
+    }
+
+    /// The `phases`, `cell` and `min_atoms` keys of a `phases` entry.
+    fn phases(
+        &self,
+        f: &AnalysisFile,
+        key: &dyn Fn(&str) -> String,
+        region: Region,
+        domains: Vec<(DomainId, String)>,
+    ) -> Result<phases::Phases> {
+        let list = f.phases.as_ref().ok_or_else(|| {
+            self.err(
+                f.kind.span(),
+                &key("phases"),
+                "a `phases` analysis needs `phases`: a list of { name, rules }",
+            )
+        })?;
+        if list.get_ref().is_empty() {
+            return Err(self.err(list.span(), &key("phases"), "must name at least one phase"));
+        }
+        let mut out: Vec<phases::PhaseRule> = Vec::new();
+        for (j, p) in list.get_ref().iter().enumerate() {
+            out.push(self.phase(p, &key(&format!("phases[{j}]")))?);
+            let name = &out[j].name;
+            if out[..j].iter().any(|o| &o.name == name) {
+                return Err(self.err(
+                    p.name.span(),
+                    &key(&format!("phases[{j}].name")),
+                    format!("the phase `{name}` is listed twice"),
+                ));
+            }
+        }
+        let cell_q = f.cell.as_ref().ok_or_else(|| {
+            self.err(
+                f.kind.span(),
+                &key("cell"),
+                "a `phases` analysis needs `cell`: the edge of the cubic cells labelled one by one, e.g. \"10 A\"",
+            )
+        })?;
+        let cell = self.length(cell_q, &key("cell"))?;
+        let min_atoms = match &f.min_atoms {
+            None => 1,
+            Some(v) => u64::try_from(*v.get_ref())
+                .ok()
+                .filter(|&n| n >= 1)
+                .ok_or_else(|| self.err(v.span(), &key("min_atoms"), "must be an integer ≥ 1"))?,
+        };
+        Ok(phases::Phases {
+            region,
+            domains,
+            phases: out,
+            cell,
+            min_atoms,
+        })
+    }
+
+    /// One `{ name, rules }` of a `phases` entry, `key` its dotted path.
+    fn phase(&self, p: &PhaseFile, key: &str) -> Result<phases::PhaseRule> {
+        let name = p.name.get_ref().trim().to_string();
+        if name.is_empty() || name.contains(['/', '.', ':']) || name == "other" || name == "cells" {
+            return Err(self.err(
+                p.name.span(),
+                &format!("{key}.name"),
+                "must be non-empty, without `/`, `.` or `:`, and not `other` or `cells` (it names HDF5 datasets)",
+            ));
+        }
+        if p.rules.get_ref().is_empty() {
+            return Err(self.err(
+                p.rules.span(),
+                &format!("{key}.rules"),
+                "must give at least one rule { species, per, min, max }",
+            ));
+        }
+        let mut rules = Vec::new();
+        for (r, rule) in p.rules.get_ref().iter().enumerate() {
+            let k = format!("{key}.rules[{r}]");
+            let ids = |l: &Spanned<Vec<String>>, kk: &str| -> Result<Vec<SpeciesId>> {
+                Ok(self
+                    .species_list(l, kk)?
+                    .into_iter()
+                    .map(|(s, _)| s)
+                    .collect())
+            };
+            let species = ids(&rule.species, &format!("{k}.species"))?;
+            let per = match &rule.per {
+                Some(l) => ids(l, &format!("{k}.per"))?,
+                None => Vec::new(),
+            };
+            let bound = |b: &Option<Spanned<f64>>, kk: &str| -> Result<Option<f64>> {
+                match b {
+                    None => Ok(None),
+                    Some(v) if v.get_ref().is_finite() && *v.get_ref() >= 0.0 => {
+                        Ok(Some(*v.get_ref()))
+                    }
+                    Some(v) => Err(self.err(
+                        v.span(),
+                        &format!("{k}.{kk}"),
+                        "must be a finite number ≥ 0 (a ratio of counts)",
+                    )),
+                }
+            };
+            let min = bound(&rule.min, "min")?;
+            let max = bound(&rule.max, "max")?;
+            match (min, max) {
+                (None, None) => {
+                    return Err(self.err(p.rules.span(), &k, "a rule needs `min`, `max` or both"));
+                }
+                (Some(a), Some(b)) if a > b => {
+                    return Err(self.err(
+                        rule.max.as_ref().map_or(p.rules.span(), Spanned::span),
+                        &format!("{k}.max"),
+                        format!("must be ≥ `min` ({a})"),
+                    ));
+                }
+                _ => {}
+            }
+            rules.push(phases::Rule {
+                species,
+                per,
+                min,
+                max,
+            });
+        }
+        Ok(phases::PhaseRule { name, rules })
     }
 
     fn all_species(&self) -> Vec<(SpeciesId, String)> {
@@ -574,6 +716,9 @@ fn given_keys(f: &AnalysisFile) -> Vec<(&'static str, Range<usize>)> {
     add("size_bins", f.size_bins.as_ref().map(Spanned::span));
     add("bin_width", f.bin_width.as_ref().map(Spanned::span));
     add("r_max", f.r_max.as_ref().map(Spanned::span));
+    add("phases", f.phases.as_ref().map(Spanned::span));
+    add("cell", f.cell.as_ref().map(Spanned::span));
+    add("min_atoms", f.min_atoms.as_ref().map(Spanned::span));
     out
 }
 

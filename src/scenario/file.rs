@@ -63,6 +63,33 @@ pub(super) struct AnalysisFile {
     pub bin_width: Option<Quantity>,
     #[serde(default)]
     pub r_max: Option<Quantity>,
+    #[serde(default)]
+    pub phases: Option<Spanned<Vec<PhaseFile>>>,
+    #[serde(default)]
+    pub cell: Option<Quantity>,
+    #[serde(default)]
+    pub min_atoms: Option<Spanned<i64>>,
+}
+
+/// One phase of a `phases` analysis: a name and its composition rules.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PhaseFile {
+    pub name: Spanned<String>,
+    pub rules: Spanned<Vec<PhaseRuleFile>>,
+}
+
+/// One rule: `min ≤ n(species) / n(per) ≤ max`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PhaseRuleFile {
+    pub species: Spanned<Vec<String>>,
+    #[serde(default)]
+    pub per: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub min: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub max: Option<Spanned<f64>>,
 }
 
 /// `analysis.region`: a box, a slab or a spherical shell.
