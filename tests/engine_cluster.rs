@@ -545,7 +545,7 @@ fn cluster_runs_do_not_depend_on_threads() {
 
 /// Cost per event against cluster size (BENCHMARKS.md, "Cluster moves"): one compact Au
 /// cluster of `n` atoms (the `n` sites nearest a point) in a periodic fcc box of 12³ cells
-/// (6912 sites), adatom hops (E_m 0.5 eV) and cluster moves (E_m 0.45 eV) at 700 K; once with
+/// (6912 sites), Au–Au −0.3 eV, hops (E_m 0.5 eV) and cluster moves (E_m 0.45 eV) at 700 K; once with
 /// `max_size = n` (the cluster slides) and once with `max_size = n − 1` (it is too large:
 /// every refresh stops its flood fill after n atoms), and once without the cluster rule.
 /// Prints wall time per event. Not a test of correctness; run on demand:
@@ -577,7 +577,7 @@ allowed = ["Au"]
 name = "nn"
 pairs = [{{ kinds = ["fcc", "fcc"], max = "0.8 A" }}]
 [energy]
-bonds = [{{ shell = "nn", species = ["Au", "Au"], value = "-0.1 eV" }}]
+bonds = [{{ shell = "nn", species = ["Au", "Au"], value = "-0.3 eV" }}]
 [[events]]
 name = "hop"
 type = "hop"

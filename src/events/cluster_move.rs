@@ -95,48 +95,66 @@ pub fn component(
     true
 }
 
-/// The minimum image of `d` [Å] in `graph`'s box, with the box's inverse `inverse`.
-fn min_image(graph: &SiteGraph, inverse: Option<&Matrix3<f64>>, d: [f64; 3]) -> [f64; 3] {
-    let b = graph.simulation_box();
-    let Some(inverse) = inverse else {
-        return d;
-    };
-    let edges = Matrix3::from_fn(|i, j| b.edges[j][i]);
-    let f = inverse * Vector3::from(d);
-    let mut out = d;
-    for a in 0..3 {
-        if b.periodic[a] {
-            let n = f[a].round();
-            for (i, x) in out.iter_mut().enumerate() {
-                *x -= n * edges[(i, a)];
-            }
+/// The minimum-image convention of a graph's box (shifts by whole edge vectors along the
+/// periodic axes).
+struct Frame {
+    /// Edge vectors as columns [Å].
+    edges: Matrix3<f64>,
+    /// Their inverse, when some axis is periodic (else displacements are not shifted).
+    inverse: Option<Matrix3<f64>>,
+    periodic: [bool; 3],
+}
+
+impl Frame {
+    fn of(graph: &SiteGraph) -> Self {
+        let b = graph.simulation_box();
+        let edges = Matrix3::from_fn(|i, j| b.edges[j][i]);
+        let inverse = if b.periodic.iter().any(|&p| p) {
+            edges.try_inverse()
+        } else {
+            None
+        };
+        Self {
+            edges,
+            inverse,
+            periodic: b.periodic,
         }
     }
-    out
-}
 
-/// The displacement from `a` to `b` [Å] (minimum image).
-fn displacement(
-    graph: &SiteGraph,
-    inverse: Option<&Matrix3<f64>>,
-    a: SiteId,
-    b: SiteId,
-) -> [f64; 3] {
-    let (pa, pb) = (graph.position(a), graph.position(b));
-    min_image(
-        graph,
-        inverse,
-        [pb[0] - pa[0], pb[1] - pa[1], pb[2] - pa[2]],
-    )
-}
-
-/// The inverse of the box edges when some axis is periodic.
-fn box_inverse(graph: &SiteGraph) -> Option<Matrix3<f64>> {
-    let b = graph.simulation_box();
-    if !b.periodic.iter().any(|&p| p) {
-        return None;
+    /// The minimum image of `d` [Å].
+    fn min_image(&self, d: [f64; 3]) -> [f64; 3] {
+        let Some(inverse) = &self.inverse else {
+            return d;
+        };
+        let f = inverse * Vector3::from(d);
+        let mut out = d;
+        for a in 0..3 {
+            if self.periodic[a] {
+                let n = f[a].round();
+                for (i, x) in out.iter_mut().enumerate() {
+                    *x -= n * self.edges[(i, a)];
+                }
+            }
+        }
+        out
     }
-    Matrix3::from_fn(|i, j| b.edges[j][i]).try_inverse()
+
+    /// The displacement from `a` to `b` [Å] (minimum image).
+    fn displacement(&self, graph: &SiteGraph, a: SiteId, b: SiteId) -> [f64; 3] {
+        let (pa, pb) = (graph.position(a), graph.position(b));
+        self.min_image([pb[0] - pa[0], pb[1] - pa[1], pb[2] - pa[2]])
+    }
+
+    /// Whether the displacement from `a` to `b` is `d` (to [`VECTOR_TOLERANCE`]): the plain
+    /// difference is tried first, its minimum image only when that fails in a periodic box.
+    fn is_vector(&self, graph: &SiteGraph, a: SiteId, b: SiteId, d: [f64; 3]) -> bool {
+        let (pa, pb) = (graph.position(a), graph.position(b));
+        let raw = [pb[0] - pa[0], pb[1] - pa[1], pb[2] - pa[2]];
+        let off =
+            |v: [f64; 3]| (v[0] - d[0]).powi(2) + (v[1] - d[1]).powi(2) + (v[2] - d[2]).powi(2);
+        let tol2 = VECTOR_TOLERANCE * VECTOR_TOLERANCE;
+        off(raw) <= tol2 || (self.inverse.is_some() && off(self.min_image(raw)) <= tol2)
+    }
 }
 
 /// Whether the cluster in `scratch.members` (owned by `owner`, its lowest site) can move by
@@ -150,28 +168,30 @@ fn plan_move(
     c: &ClusterMove,
     owner: SiteId,
     local: u32,
-    inverse: Option<&Matrix3<f64>>,
+    frame: &Frame,
     scratch: &mut ClusterScratch,
 ) -> bool {
     let offsets = graph.neighbor_offsets(owner, c.shell);
     if local as usize >= offsets.len() {
         return false;
     }
+    let offset = i64::from(offsets[local as usize]);
     let target = graph.neighbor(owner, c.shell, local as usize);
-    let d = displacement(graph, inverse, owner, target);
-    let tol2 = VECTOR_TOLERANCE * VECTOR_TOLERANCE;
+    let d = frame.displacement(graph, owner, target);
     scratch.dest.clear();
     scratch.dest_set.clear();
     for &s in &scratch.members {
-        let mut found = None;
-        for t in graph.neighbors(s, c.shell) {
-            let v = displacement(graph, inverse, s, t);
-            let e2 = (v[0] - d[0]).powi(2) + (v[1] - d[1]).powi(2) + (v[2] - d[2]).powi(2);
-            if e2 <= tol2 {
-                found = Some(t);
-                break;
-            }
-        }
+        // the neighbour at the owner's index offset first (a repeated crystal), then the
+        // others (the vector is what counts).
+        let found = graph
+            .neighbors(s, c.shell)
+            .find(|t| i64::from(t.0) - i64::from(s.0) == offset)
+            .filter(|&t| frame.is_vector(graph, s, t, d))
+            .or_else(|| {
+                graph
+                    .neighbors(s, c.shell)
+                    .find(|&t| frame.is_vector(graph, s, t, d))
+            });
         let Some(t) = found else {
             return false;
         };
@@ -313,17 +333,8 @@ pub fn classify_one<E: EnergyModel>(
         return None;
     };
     let n = owned_cluster(graph, occupancy, &c, owner, scratch)?;
-    let inverse = box_inverse(graph);
-    if !plan_move(
-        model,
-        graph,
-        occupancy,
-        &c,
-        owner,
-        local,
-        inverse.as_ref(),
-        scratch,
-    ) {
+    let frame = Frame::of(graph);
+    if !plan_move(model, graph, occupancy, &c, owner, local, &frame, scratch) {
         return None;
     }
     Some(classified(
@@ -365,18 +376,9 @@ pub fn classify_all<E: EnergyModel, R>(
         }
         return Ok(());
     };
-    let inverse = box_inverse(graph);
+    let frame = Frame::of(graph);
     for local in 0..entry.slots {
-        let result = if plan_move(
-            model,
-            graph,
-            occupancy,
-            &c,
-            owner,
-            local,
-            inverse.as_ref(),
-            scratch,
-        ) {
+        let result = if plan_move(model, graph, occupancy, &c, owner, local, &frame, scratch) {
             Some(classified(
                 model,
                 energy,
@@ -413,17 +415,8 @@ pub fn plan(
     if owned_cluster(graph, occupancy, &c, owner, scratch).is_none() {
         return false;
     }
-    let inverse = box_inverse(graph);
-    let ok = plan_move(
-        model,
-        graph,
-        occupancy,
-        &c,
-        owner,
-        local,
-        inverse.as_ref(),
-        scratch,
-    );
+    let frame = Frame::of(graph);
+    let ok = plan_move(model, graph, occupancy, &c, owner, local, &frame, scratch);
     if !ok {
         scratch.changes.clear();
     }
