@@ -604,7 +604,7 @@ size_energy = "0.01 eV""#
     };
     eprintln!("| n | rule | events | slides | µs/event |");
     eprintln!("|---|---|---|---|---|");
-    for n in [2usize, 8, 32, 128, 512] {
+    for n in cost_sizes() {
         let sites: Vec<u32> = order[..n].iter().map(|&(_, i)| i).collect();
         for (label, text) in [
             ("none", base("")),
@@ -632,4 +632,13 @@ size_energy = "0.01 eV""#
             eprintln!("| {n} | {label} | {events} | {slides} | {us:.2} |");
         }
     }
+}
+
+/// The cluster sizes of [`cluster_move_cost_per_event`]: `NANOKMC_COST_SIZES` (comma
+/// separated) or 2, 8, 32, 128, 512.
+fn cost_sizes() -> Vec<usize> {
+    std::env::var("NANOKMC_COST_SIZES").map_or_else(
+        |_| vec![2, 8, 32, 128, 512],
+        |v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect(),
+    )
 }

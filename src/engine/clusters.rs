@@ -23,12 +23,13 @@
 //! rebuilds it. `Simulation::audit` recomputes every cluster slot from scratch through
 //! `EventCatalog::classify`, which covers this refresh.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use super::table::NO_BLOCK;
 use super::{Simulation, class_of, group_of};
 use crate::energy::EnergyModel;
 use crate::error::Result;
+use crate::events::cluster_move::SiteSet;
 use crate::events::{Classified, ClusterScratch, LayoutEntry, cluster_move};
 use crate::model::ClusterMove;
 use crate::sites::{ShellId, SiteId};
@@ -57,8 +58,8 @@ pub(super) struct Clusters {
     /// Hops (any shell) from a changed site within which a cluster may read it.
     reach: usize,
     scratch: ClusterScratch,
-    seen: HashSet<u32>,
-    visited: HashSet<u32>,
+    seen: SiteSet,
+    visited: SiteSet,
     ball: Vec<SiteId>,
     seeds: Vec<SiteId>,
     old_owners: Vec<u32>,
@@ -86,8 +87,8 @@ impl Clusters {
             trackers,
             reach: 1 + model.interaction_range(),
             scratch: ClusterScratch::default(),
-            seen: HashSet::new(),
-            visited: HashSet::new(),
+            seen: SiteSet::default(),
+            visited: SiteSet::default(),
             ball: Vec::new(),
             seeds: Vec::new(),
             old_owners: Vec::new(),
