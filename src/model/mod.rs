@@ -8,7 +8,7 @@
 //!
 //! # Event rules
 //! A [`Rule`] is a template, not a list of events: the engine instantiates it on every site
-//! where it applies. Six actions cover the event classes of the mission:
+//! where it applies. Seven actions cover the event classes of the mission:
 //! - [`Action::Swap`]: the species on two neighbouring sites exchange places. A hop is a swap
 //!   with a vacancy; a kick-out (`Cu_i + Cd_Cd → Cu_Cd + Cd_i`) is a swap of two atoms; a beam
 //!   displacement is a swap with an athermal rate.
@@ -19,6 +19,8 @@
 //!   beam, a charge state).
 //! - [`Action::RemovePair`] and [`Action::AddPair`]: a molecule of two atoms on neighbouring
 //!   sites leaves into the vacuum sink (`X₂`, a `CdSe` unit) or lands from a reservoir.
+//! - [`Action::ClusterMove`]: a small connected cluster of one species translates rigidly
+//!   by one vector of a shell (collective diffusion of 1–3 nm clusters), with a size law.
 //!
 //! Conditions and saddle terms count neighbours by species, and optionally only on some
 //! site kinds or domains ([`SiteFilter`]).
