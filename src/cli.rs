@@ -670,6 +670,16 @@ fn rule_summary(model: &Model, rule: &nanokmc::model::Rule) -> String {
             site_match(model, second),
             model.shells[shell.index()].name
         ),
+        Action::ClusterMove(c) => format!(
+            "cluster move of {} clusters of {}..={} atoms (linked in shell {}) by the vectors of shell {}, size term {} eV × f(n), p = {}",
+            model.species.name(c.species),
+            c.min_size,
+            c.max_size,
+            model.shells[c.connect.index()].name,
+            model.shells[c.shell.index()].name,
+            c.size_energy,
+            c.size_power
+        ),
     };
     let law = match rule.law {
         RateLaw::Thermal {

@@ -59,6 +59,9 @@ impl<E: EnergyModel> Simulation<E> {
             self.refresh_owner(o, outer)?;
         }
         self.owners = owners;
+        if self.clusters.is_some() {
+            self.refresh_clusters(&changed[..changes.len()])?;
+        }
         Ok(())
     }
 

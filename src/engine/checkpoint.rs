@@ -213,6 +213,7 @@ impl<E: EnergyModel> Simulation<E> {
                 sim.restore_member(site, slot, id)?;
             }
         }
+        sim.build_clusters(false)?;
         let report = sim.audit();
         if !report.is_clean() {
             return Err(corrupt(format!(

@@ -27,6 +27,7 @@
 
 mod basin;
 mod checkpoint;
+mod clusters;
 mod neighbourhood;
 pub mod table;
 
@@ -245,6 +246,12 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     accel: Option<Box<Detector>>,
     /// Net site changes of the fast events integrated out by the last basin step.
     basin_moves: Vec<crate::state::SiteChange>,
+    /// The small clusters of the cluster-move rules (`None` without such rules).
+    clusters: Option<Box<clusters::Clusters>>,
+    /// The site changes of the last event when it was a cluster move.
+    cluster_changes: Vec<crate::state::SiteChange>,
+    /// Scratch space of a cluster move's plan.
+    cluster_scratch: crate::events::ClusterScratch,
 }
 
 /// Checks that every site's species exists and is allowed on the site's kind.
@@ -348,6 +355,7 @@ impl<E: EnergyModel> Simulation<E> {
             #[allow(clippy::cast_possible_truncation)]
             sim.refresh_owner(SiteId(s as u32), false)?;
         }
+        sim.build_clusters(true)?;
         Ok(sim)
     }
 
@@ -430,6 +438,9 @@ impl<E: EnergyModel> Simulation<E> {
             regions: None,
             accel: None,
             basin_moves: Vec::new(),
+            clusters: clusters::Clusters::new(&model, graph.len()),
+            cluster_changes: Vec::new(),
+            cluster_scratch: crate::events::ClusterScratch::default(),
             removed: vec![0; n_cells],
             added: vec![0; n_cells],
             marks: SiteMarks::default(),
@@ -591,6 +602,7 @@ impl<E: EnergyModel> Simulation<E> {
             + self.table.memory_bytes()
             + self.deep.as_ref().map_or(0, DeepTemplates::memory_bytes)
             + self.owner_bits.memory_bytes()
+            + self.clusters.as_ref().map_or(0, |c| c.memory_bytes())
     }
 
     /// Audit mode: every `every` executed events, recompute every event from scratch
@@ -608,10 +620,22 @@ impl<E: EnergyModel> Simulation<E> {
         &self.basin_moves
     }
 
-    /// The last executed event (rule and site changes), if any.
+    /// The last executed event (rule and site changes), if any. A cluster move decodes
+    /// to no change here: its changes are in [`Self::last_changes`].
     #[must_use]
     pub fn last_event(&self) -> Option<&DecodedEvent> {
         self.last_event.as_ref()
+    }
+
+    /// The site changes of the last executed event (every kind of event, cluster moves
+    /// included); empty before the first event.
+    #[must_use]
+    pub fn last_changes(&self) -> &[crate::state::SiteChange] {
+        match &self.last_event {
+            Some(e) if e.n_changes == 0 => &self.cluster_changes,
+            Some(e) => e.changes(),
+            None => &[],
+        }
     }
 
     /// The random stream (for checkpoints).
@@ -722,6 +746,7 @@ impl<E: EnergyModel> Simulation<E> {
                 #[allow(clippy::cast_possible_truncation)]
                 self.refresh_owner(SiteId(s as u32), false)?;
             }
+            self.build_clusters(true)?;
         } else {
             let ids: Vec<ClassId> = self.table.classes.ids().collect();
             for c in ids {
@@ -908,7 +933,13 @@ impl<E: EnergyModel> Simulation<E> {
                     &mut self.swap_scratch,
                     update,
                 )?;
-            } else if !outer {
+            } else if !outer
+                && !matches!(
+                    model.rules[entry.rule as usize].action,
+                    Action::ClusterMove(_)
+                )
+            {
+                // cluster moves are refreshed by `refresh_clusters`.
                 for local in 0..entry.slots {
                     let classified = EventCatalog::classify(
                         model,
@@ -939,9 +970,12 @@ impl<E: EnergyModel> Simulation<E> {
         self.owners.clear();
         let base = changed[0];
         let key = BallKey::new(&self.graph, self.deep.as_ref(), changed);
+        // a recorded neighbourhood is keyed by one or two changed sites (a cluster move
+        // changes more: it is searched, not replayed).
+        let cacheable = changed.len() <= 2;
 
         // replay: the same sites in the same order as the search below would visit them.
-        if let Some(ball) = self.balls.find(&key) {
+        if let Some(ball) = self.balls.find(&key).filter(|_| cacheable) {
             if replay(ball, base, &self.owner_bits, &mut self.owners) {
                 for &(offset, visit) in &ball.sites {
                     if visit != Visit::Outer {
@@ -953,7 +987,7 @@ impl<E: EnergyModel> Simulation<E> {
         }
 
         // breadth-first search, recorded for replay.
-        let record = self.balls.has_room();
+        let record = cacheable && self.balls.has_room();
         let mut ball = Ball::default();
         let offset = |k: SiteId| -> i32 {
             i32::try_from(i64::from(k.0) - i64::from(base.0)).unwrap_or(i32::MAX)
@@ -1177,6 +1211,9 @@ impl<E: EnergyModel> Simulation<E> {
         let decoded = self
             .catalog
             .decode(&self.model, &self.graph, &self.occupancy, owner, slot);
+        if let Action::ClusterMove(_) = self.model.rules[decoded.rule as usize].action {
+            return self.execute_cluster(owner, slot, decoded);
+        }
         self.apply_changes(decoded.changes());
         self.last_event = Some(decoded);
         self.executed += 1;
@@ -1195,7 +1232,7 @@ impl<E: EnergyModel> Simulation<E> {
                     self.added[d * n_species + c.to.index()] += 1;
                 }
             }
-            Action::Swap { .. } | Action::Change { .. } => {}
+            Action::Swap { .. } | Action::Change { .. } | Action::ClusterMove(_) => {}
         }
         let mut changed = [SiteId(0); 2];
         let n = decoded.n_changes;
@@ -1209,6 +1246,52 @@ impl<E: EnergyModel> Simulation<E> {
             self.refresh_owner(o, outer)?;
         }
         self.owners = owners;
+        if self.clusters.is_some() {
+            self.refresh_clusters(&changed[..n])?;
+        }
+        Ok(decoded.rule)
+    }
+
+    /// Applies the cluster move in `slot` of `owner` (decoded without changes as `decoded`)
+    /// and refreshes the events around all the sites it changed.
+    fn execute_cluster(&mut self, owner: SiteId, slot: u32, decoded: DecodedEvent) -> Result<u32> {
+        let layout = self
+            .catalog
+            .layout_id(self.graph.kind(owner), self.occupancy.get(owner));
+        let (entry, local) = self.catalog.entry_of(layout, slot);
+        let mut scratch = std::mem::take(&mut self.cluster_scratch);
+        let planned = crate::events::cluster_move::plan(
+            &self.model,
+            &self.graph,
+            &self.occupancy,
+            owner,
+            entry,
+            local,
+            &mut scratch,
+        );
+        if !planned {
+            return Err(Error::Model {
+                event: self.model.rules[decoded.rule as usize].name.clone(),
+                site: owner.0,
+                message: "a selected cluster move is not possible (stale event table)".into(),
+            });
+        }
+        let changes = std::mem::take(&mut scratch.changes);
+        self.cluster_scratch = scratch;
+        self.apply_changes(&changes);
+        self.last_event = Some(decoded);
+        self.executed += 1;
+        self.rule_counts[decoded.rule as usize] += 1;
+        let changed: Vec<SiteId> = changes.iter().map(|c| c.site).collect();
+        self.cluster_changes = changes;
+        self.collect_owners(&changed);
+        self.touch_owners();
+        let owners = std::mem::take(&mut self.owners);
+        for &(o, outer) in &owners {
+            self.refresh_owner(o, outer)?;
+        }
+        self.owners = owners;
+        self.refresh_clusters(&changed)?;
         Ok(decoded.rule)
     }
 

@@ -25,6 +25,7 @@
 //! | `change.rs` | [`Action::Change`] | `change`, `beam_change` |
 //! | `remove_pair.rs` | [`Action::RemovePair`] | `remove_pair` |
 //! | `add_pair.rs` | [`Action::AddPair`] | `add_pair` |
+//! | `cluster_move.rs` | [`Action::ClusterMove`] | `cluster_move` (refreshed by the engine's `engine/clusters.rs`) |
 //!
 //! `environment.rs` counts the neighbours that conditions and saddle terms read (species,
 //! kind and domain filters), `molecule.rs` classifies the two molecule actions. A new
@@ -34,12 +35,14 @@
 mod add;
 mod add_pair;
 mod change;
+pub mod cluster_move;
 mod environment;
 mod molecule;
 mod remove;
 mod remove_pair;
 mod swap;
 
+pub use cluster_move::ClusterScratch;
 pub use swap::{SwapOwner, SwapScratch};
 
 use crate::energy::EnergyModel;
@@ -156,6 +159,9 @@ impl EventCatalog {
                         }
                         Action::AddPair { .. } => {
                             add_pair::slots(model, graph, rule.action, kind_id, species_id)
+                        }
+                        Action::ClusterMove(_) => {
+                            cluster_move::slots(graph, rule.action, kind_id, species_id)
                         }
                     };
                     if slots > 0 {
@@ -309,6 +315,9 @@ impl EventCatalog {
             Action::Remove { .. } => single(remove::change(action, owner)),
             Action::Add { .. } => single(add::change(action, owner)),
             Action::Change { .. } => single(change::change(action, owner)),
+            // a cluster move changes many sites: the engine plans them with
+            // `cluster_move::plan` (no change here).
+            Action::ClusterMove(_) => pair(None),
         }
     }
 
@@ -375,7 +384,10 @@ impl EventCatalog {
             Action::RemovePair { .. } | Action::AddPair { .. } => Self::classify_molecules(
                 model, energy, graph, occupancy, owner, entry, filter, report,
             ),
-            Action::Remove { .. } | Action::Add { .. } | Action::Change { .. } => Ok(()),
+            Action::Remove { .. }
+            | Action::Add { .. }
+            | Action::Change { .. }
+            | Action::ClusterMove(_) => Ok(()),
         }
     }
 
@@ -421,6 +433,18 @@ impl EventCatalog {
             )?,
             Action::RemovePair { .. } | Action::AddPair { .. } => {
                 molecule::classify_one(model, energy, graph, occupancy, owner, entry, local)?
+            }
+            Action::ClusterMove(_) => {
+                return cluster_move::classify_one(
+                    model,
+                    energy,
+                    graph,
+                    occupancy,
+                    owner,
+                    entry,
+                    local,
+                    &mut ClusterScratch::default(),
+                );
             }
         };
         let barrier = if thermal {

@@ -8,7 +8,7 @@
 //!
 //! # Event rules
 //! A [`Rule`] is a template, not a list of events: the engine instantiates it on every site
-//! where it applies. Six actions cover the event classes of the mission:
+//! where it applies. Seven actions cover the event classes of the mission:
 //! - [`Action::Swap`]: the species on two neighbouring sites exchange places. A hop is a swap
 //!   with a vacancy; a kick-out (`Cu_i + Cd_Cd → Cu_Cd + Cd_i`) is a swap of two atoms; a beam
 //!   displacement is a swap with an athermal rate.
@@ -19,6 +19,8 @@
 //!   beam, a charge state).
 //! - [`Action::RemovePair`] and [`Action::AddPair`]: a molecule of two atoms on neighbouring
 //!   sites leaves into the vacuum sink (`X₂`, a `CdSe` unit) or lands from a reservoir.
+//! - [`Action::ClusterMove`]: a small connected cluster of one species translates rigidly
+//!   by one vector of a shell (collective diffusion of 1–3 nm clusters), with a size law.
 //!
 //! Conditions and saddle terms count neighbours by species, and optionally only on some
 //! site kinds or domains ([`SiteFilter`]).
@@ -138,7 +140,7 @@ impl SiteMatch {
 }
 
 /// What an event does to the configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Action {
     /// The species on the target site and on its neighbour `mover` (in `shell`) exchange.
     /// The target site owns the event.
@@ -192,6 +194,52 @@ pub enum Action {
         /// The atom placed on the neighbour and the neighbour's kind.
         second: SiteMatch,
     },
+    /// A connected cluster of `species` (its atoms linked by the `connect` shell, `min_size`
+    /// to `max_size` atoms, no other atom of `species` touching it) translates rigidly by
+    /// one vector of the `shell` neighbour relation: every destination site must be vacant
+    /// (or part of the cluster) and allow the species, and the moved cluster must touch no
+    /// other atom of `species` (so the reverse move exists and detailed balance holds).
+    /// The lowest site of the cluster owns its moves, one slot per vector of `shell`; the
+    /// migration energy grows with the size `n` as `E_m + size_energy · f(n)` with the
+    /// Box–Cox form `f(n) = (n^p − 1)/p` (`ln n` at `p = 0`), `p = size_power`
+    /// ([`ClusterMove::size_barrier`]). `src/events/cluster_move.rs`.
+    ClusterMove(ClusterMove),
+}
+
+/// The parameters of a collective cluster translation ([`Action::ClusterMove`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClusterMove {
+    /// The species of the cluster's atoms.
+    pub species: SpeciesId,
+    /// The shell whose vectors the cluster moves by.
+    pub shell: ShellId,
+    /// The shell that links the atoms of a cluster.
+    pub connect: ShellId,
+    /// Smallest cluster that moves (atoms, ≥ 2).
+    pub min_size: u32,
+    /// Largest cluster that moves (atoms); larger clusters do not move.
+    pub max_size: u32,
+    /// `E₁` of the size law [eV].
+    pub size_energy: f64,
+    /// `p` of the size law (dimensionless).
+    pub size_power: f64,
+}
+
+impl ClusterMove {
+    /// The size term `size_energy · f(n)` [eV] added to the migration energy of a cluster
+    /// of `n` atoms: `f(n) = (n^p − 1)/p`, or `ln n` at `p = 0` (its limit), so that a
+    /// monomer would have the rule's `migration_energy`. With `p = 0` the rate at
+    /// temperature `T` falls as `n^(−size_energy / k_B T)`.
+    #[must_use]
+    pub fn size_barrier(&self, n: u32) -> f64 {
+        let n = f64::from(n);
+        let f = if self.size_power == 0.0 {
+            n.ln()
+        } else {
+            (n.powf(self.size_power) - 1.0) / self.size_power
+        };
+        self.size_energy * f
+    }
 }
 
 impl Action {
@@ -204,7 +252,10 @@ impl Action {
             Action::Swap { shell, .. }
             | Action::RemovePair { shell, .. }
             | Action::AddPair { shell, .. } => Some(shell),
-            Action::Remove { .. } | Action::Add { .. } | Action::Change { .. } => None,
+            Action::Remove { .. }
+            | Action::Add { .. }
+            | Action::Change { .. }
+            | Action::ClusterMove(_) => None,
         }
     }
 }
@@ -567,7 +618,10 @@ impl Model {
                     }
                 }
                 // checked by `validate_collective`.
-                Action::Change { .. } | Action::RemovePair { .. } | Action::AddPair { .. } => {}
+                Action::Change { .. }
+                | Action::RemovePair { .. }
+                | Action::AddPair { .. }
+                | Action::ClusterMove(_) => {}
                 Action::Remove { site } => {
                     if !species_ok(site.species) || !kind_ok(site.kind) || site.species.is_vacancy()
                     {
@@ -695,8 +749,40 @@ impl Model {
                     return err("a species of the molecule is not allowed on its site kind".into());
                 }
             }
+            Action::ClusterMove(c) => {
+                if c.shell.index() >= self.shells.len()
+                    || c.connect.index() >= self.shells.len()
+                    || c.species.index() >= self.species.len()
+                    || c.species.is_vacancy()
+                {
+                    return err("species or shell out of range, or `Vac`".into());
+                }
+                if c.min_size < 2 || c.max_size < c.min_size {
+                    return err(format!(
+                        "cluster sizes must satisfy 2 ≤ min_size ≤ max_size, got {} and {}",
+                        c.min_size, c.max_size
+                    ));
+                }
+                if !(c.size_energy.is_finite() && c.size_power.is_finite()) {
+                    return err("the size law must be finite".into());
+                }
+                if !rule.saddle.is_empty() || !rule.conditions.is_empty() {
+                    return err("cluster moves take no saddle terms or conditions".into());
+                }
+            }
             Action::Swap { .. } | Action::Remove { .. } | Action::Add { .. } => {}
         }
         Ok(())
+    }
+
+    /// The cluster-move rules of the model, with their indices.
+    pub fn cluster_rules(&self) -> impl Iterator<Item = (usize, ClusterMove)> + '_ {
+        self.rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match r.action {
+                Action::ClusterMove(c) => Some((i, c)),
+                _ => None,
+            })
     }
 }

@@ -11,6 +11,7 @@
 //! error names the file, the line and column, and the key.
 
 mod beam;
+mod cluster;
 mod events;
 
 use std::path::Path;
@@ -402,6 +403,7 @@ enum EventType {
     BeamChange,
     RemovePair,
     AddPair,
+    ClusterMove,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -431,6 +433,16 @@ struct FileEvent {
     with_kind: Option<Spanned<String>>,
     #[serde(default)]
     shell: Option<Spanned<String>>,
+    #[serde(default)]
+    connect: Option<Spanned<String>>,
+    #[serde(default)]
+    min_size: Option<Spanned<u32>>,
+    #[serde(default)]
+    max_size: Option<Spanned<u32>>,
+    #[serde(default)]
+    size_energy: Option<Quantity>,
+    #[serde(default)]
+    size_power: Option<Spanned<f64>>,
     #[serde(default)]
     prefactor: Option<Quantity>,
     #[serde(default)]
@@ -993,7 +1005,8 @@ impl Compiler<'_> {
             Action::Remove { .. }
             | Action::Change { .. }
             | Action::RemovePair { .. }
-            | Action::AddPair { .. } => Ok(()),
+            | Action::AddPair { .. }
+            | Action::ClusterMove(_) => Ok(()),
         }
     }
 
@@ -1023,6 +1036,7 @@ impl Compiler<'_> {
         let to = kind_opt(&e.to, "to")?;
         let event_type = *e.kind.get_ref();
         self.check_new_keys(&key, e, event_type)?;
+        self.check_cluster_keys(&key, e, event_type)?;
         let needs_shell = matches!(
             event_type,
             EventType::Hop
@@ -1030,6 +1044,7 @@ impl Compiler<'_> {
                 | EventType::BeamDisplace
                 | EventType::RemovePair
                 | EventType::AddPair
+                | EventType::ClusterMove
         );
         let shell = match (&e.shell, needs_shell) {
             (Some(s), true) => Some(ShellId(
@@ -1047,7 +1062,7 @@ impl Compiler<'_> {
                 return Err(src.error(
                     s.span(),
                     format!("{key}.shell"),
-                    "only hop, exchange, beam_displace, remove_pair and add_pair events take `shell`",
+                    "only hop, exchange, beam_displace, remove_pair, add_pair and cluster_move events take `shell`",
                 ));
             }
             (None, false) => None,
@@ -1293,6 +1308,9 @@ impl Compiler<'_> {
             | EventType::AddPair => self.new_action(
                 &key, e, event_type, species, from, to, shell, table, kind_names, kinds,
             )?,
+            EventType::ClusterMove => {
+                self.cluster_action(&key, e, species, shell.unwrap_or(ShellId(0)), shell_names)?
+            }
         };
         self.check_allowed(&key, e, action, table, kinds)?;
         let mut saddle = Vec::new();

@@ -680,12 +680,10 @@ impl Replica {
     fn count_event(&mut self) {
         let n_species = self.sim.model().species.len();
         self.count_basin_moves();
-        if let Some(e) = self.sim.last_event() {
-            for c in e.changes() {
-                let d = self.sim.graph().domain(c.site).index();
-                self.counts[d * n_species + c.from.index()] -= 1;
-                self.counts[d * n_species + c.to.index()] += 1;
-            }
+        for c in self.sim.last_changes() {
+            let d = self.sim.graph().domain(c.site).index();
+            self.counts[d * n_species + c.from.index()] -= 1;
+            self.counts[d * n_species + c.to.index()] += 1;
         }
     }
 

@@ -1,0 +1,408 @@
+//! The engine side of collective cluster moves ([`crate::model::Action::ClusterMove`]):
+//! which clusters exist, who owns their moves, and their refresh after every event.
+//!
+//! The moves of a cluster live in the slot block of its owner (its lowest site), like every
+//! other event, so selection, rate classes, checkpoints and the audit treat them alike. What
+//! differs is the refresh: a cluster move reads its whole cluster, which may reach far
+//! beyond the fixed refresh radius of the other actions. So, per cluster rule, a
+//! [`Tracker`] keeps every *small* cluster (a connected component of the rule's species
+//! of `min_size ..= max_size` atoms): its owner and members, and for each site the owner of
+//! its cluster. After an event that changed the sites `S`:
+//! 1. every site within `reach = 1 + interaction range` hops of `S` (all shells) is visited:
+//!    a cluster with a member there may read a changed site (its destinations and their
+//!    neighbourhoods lie within `reach` of its atoms), so it is dissolved, and its members
+//!    and the atoms of the species found there become *seeds*;
+//! 2. the cluster of every seed is collected again by a flood fill along the `connect` shell,
+//!    stopped after `max_size + 1` atoms (a larger cluster cannot move and is not kept);
+//!    each small one is registered and its owner's cluster slots are classified again
+//!    (a slot whose class did not change stays where it is);
+//! 3. the owners of dissolved clusters that own none now lose their cluster slots.
+//!
+//! The set of small clusters is a function of the configuration alone (the components of
+//! the right size), so a checkpoint stores nothing of it: [`Simulation::build_clusters`]
+//! rebuilds it. `Simulation::audit` recomputes every cluster slot from scratch through
+//! `EventCatalog::classify`, which covers this refresh.
+
+use std::collections::BTreeMap;
+
+use super::table::NO_BLOCK;
+use super::{Simulation, class_of, group_of};
+use crate::energy::EnergyModel;
+use crate::error::Result;
+use crate::events::cluster_move::SiteSet;
+use crate::events::{Classified, ClusterScratch, LayoutEntry, cluster_move};
+use crate::model::ClusterMove;
+use crate::sites::{ShellId, SiteId};
+use crate::solver::classes::ClassId;
+
+/// No cluster.
+const NONE: u32 = u32::MAX;
+
+/// The small clusters of one cluster rule.
+#[derive(Debug, Clone)]
+pub(super) struct Tracker {
+    /// Rule index.
+    rule: u32,
+    /// The rule's cluster definition.
+    spec: ClusterMove,
+    /// Per site, the owner of the small cluster it belongs to, or [`NONE`].
+    cluster_of: Vec<u32>,
+    /// Members of each small cluster, by owner.
+    members: BTreeMap<u32, Vec<u32>>,
+}
+
+/// Everything the engine keeps for cluster moves.
+#[derive(Debug, Clone)]
+pub(super) struct Clusters {
+    trackers: Vec<Tracker>,
+    /// Hops (any shell) from a changed site within which a cluster may read it.
+    reach: usize,
+    scratch: ClusterScratch,
+    seen: SiteSet,
+    visited: SiteSet,
+    ball: Vec<SiteId>,
+    seeds: Vec<SiteId>,
+    old_owners: Vec<u32>,
+    new_owners: Vec<u32>,
+}
+
+impl Clusters {
+    /// The bookkeeping of `model`'s cluster rules on `n_sites` sites, or `None` when the
+    /// model has none.
+    pub(super) fn new(model: &crate::model::Model, n_sites: usize) -> Option<Box<Self>> {
+        let trackers: Vec<Tracker> = model
+            .cluster_rules()
+            .map(|(rule, spec)| Tracker {
+                #[allow(clippy::cast_possible_truncation)]
+                rule: rule as u32,
+                spec,
+                cluster_of: vec![NONE; n_sites],
+                members: BTreeMap::new(),
+            })
+            .collect();
+        if trackers.is_empty() {
+            return None;
+        }
+        Some(Box::new(Self {
+            trackers,
+            reach: 1 + model.interaction_range(),
+            scratch: ClusterScratch::default(),
+            seen: SiteSet::default(),
+            visited: SiteSet::default(),
+            ball: Vec::new(),
+            seeds: Vec::new(),
+            old_owners: Vec::new(),
+            new_owners: Vec::new(),
+        }))
+    }
+
+    /// Memory held [bytes] (approximate).
+    pub(super) fn memory_bytes(&self) -> usize {
+        self.trackers
+            .iter()
+            .map(|t| {
+                t.cluster_of.capacity() * 4
+                    + t.members.values().map(|m| m.len() * 4 + 48).sum::<usize>()
+            })
+            .sum()
+    }
+
+    /// Number of small clusters of each cluster rule now, as `(rule, count)`.
+    pub(super) fn counts(&self) -> Vec<(u32, usize)> {
+        self.trackers
+            .iter()
+            .map(|t| (t.rule, t.members.len()))
+            .collect()
+    }
+}
+
+impl Tracker {
+    /// Forgets the cluster owned by `owner`, pushing its members onto `seeds`.
+    fn dissolve(&mut self, owner: u32, seeds: &mut Vec<SiteId>) {
+        if let Some(members) = self.members.remove(&owner) {
+            for m in members {
+                self.cluster_of[m as usize] = NONE;
+                seeds.push(SiteId(m));
+            }
+        }
+    }
+
+    /// Registers the cluster `members` (its lowest site owns it) and returns its owner.
+    fn register(&mut self, members: &[SiteId]) -> u32 {
+        let owner = members.iter().map(|s| s.0).min().unwrap_or(NONE);
+        for m in members {
+            self.cluster_of[m.index()] = owner;
+        }
+        self.members
+            .insert(owner, members.iter().map(|s| s.0).collect());
+        owner
+    }
+}
+
+impl<E: EnergyModel> Simulation<E> {
+    /// Finds every small cluster from scratch (after construction, a restore or a rebuilt
+    /// table); with `classify`, also classifies the cluster slots of their owners.
+    pub(super) fn build_clusters(&mut self, classify: bool) -> Result<()> {
+        let Some(mut clusters) = self.clusters.take() else {
+            return Ok(());
+        };
+        let result = self.build_clusters_in(&mut clusters, classify);
+        self.clusters = Some(clusters);
+        result
+    }
+
+    fn build_clusters_in(&mut self, cl: &mut Clusters, classify: bool) -> Result<()> {
+        for t in 0..cl.trackers.len() {
+            let tracker = &mut cl.trackers[t];
+            tracker.cluster_of.fill(NONE);
+            tracker.members.clear();
+            let spec = tracker.spec;
+            cl.visited.clear();
+            cl.new_owners.clear();
+            for s in 0..self.graph.len() {
+                #[allow(clippy::cast_possible_truncation)]
+                let site = SiteId(s as u32);
+                if self.occupancy.get(site) != spec.species || cl.visited.contains(&site.0) {
+                    continue;
+                }
+                // the whole component (uncapped), so that a large one is walked once.
+                cluster_move::component(
+                    &self.graph,
+                    &self.occupancy,
+                    &spec,
+                    site,
+                    usize::MAX,
+                    &mut cl.scratch.members,
+                    &mut cl.seen,
+                );
+                cl.visited.extend(cl.scratch.members.iter().map(|m| m.0));
+                let n = cl.scratch.members.len();
+                if n >= spec.min_size as usize && n <= spec.max_size as usize {
+                    let owner = cl.trackers[t].register(&cl.scratch.members);
+                    cl.new_owners.push(owner);
+                }
+            }
+            if classify {
+                let rule = cl.trackers[t].rule;
+                for i in 0..cl.new_owners.len() {
+                    let owner = cl.new_owners[i];
+                    self.classify_cluster_slots(SiteId(owner), rule, &mut cl.scratch)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Refreshes the cluster moves that the changes of the sites `changed` may have
+    /// affected (see the module documentation).
+    pub(super) fn refresh_clusters(&mut self, changed: &[SiteId]) -> Result<()> {
+        let Some(mut clusters) = self.clusters.take() else {
+            return Ok(());
+        };
+        let result = self.refresh_clusters_in(&mut clusters, changed);
+        self.clusters = Some(clusters);
+        result
+    }
+
+    fn refresh_clusters_in(&mut self, cl: &mut Clusters, changed: &[SiteId]) -> Result<()> {
+        // the sites within reach of the changes, breadth-first over all shells.
+        cl.ball.clear();
+        cl.seen.clear();
+        for &s in changed {
+            if cl.seen.insert(s.0) {
+                cl.ball.push(s);
+            }
+        }
+        let n_shells = self.graph.shell_count();
+        let mut start = 0;
+        for _ in 0..cl.reach {
+            let end = cl.ball.len();
+            for i in start..end {
+                let s = cl.ball[i];
+                for shell in 0..n_shells {
+                    #[allow(clippy::cast_possible_truncation)]
+                    for k in self.graph.neighbors(s, ShellId(shell as u8)) {
+                        if cl.seen.insert(k.0) {
+                            cl.ball.push(k);
+                        }
+                    }
+                }
+            }
+            start = end;
+        }
+        for t in 0..cl.trackers.len() {
+            let spec = cl.trackers[t].spec;
+            let rule = cl.trackers[t].rule;
+            cl.seeds.clear();
+            cl.old_owners.clear();
+            cl.new_owners.clear();
+            for i in 0..cl.ball.len() {
+                let v = cl.ball[i];
+                let owner = cl.trackers[t].cluster_of[v.index()];
+                if owner != NONE {
+                    cl.old_owners.push(owner);
+                    cl.trackers[t].dissolve(owner, &mut cl.seeds);
+                }
+                if self.occupancy.get(v) == spec.species {
+                    cl.seeds.push(v);
+                }
+            }
+            cl.visited.clear();
+            for i in 0..cl.seeds.len() {
+                let seed = cl.seeds[i];
+                if self.occupancy.get(seed) != spec.species || cl.visited.contains(&seed.0) {
+                    continue;
+                }
+                let whole = cluster_move::component(
+                    &self.graph,
+                    &self.occupancy,
+                    &spec,
+                    seed,
+                    spec.max_size as usize,
+                    &mut cl.scratch.members,
+                    &mut cl.seen,
+                );
+                cl.visited.extend(cl.scratch.members.iter().map(|m| m.0));
+                if !whole || cl.scratch.members.len() < spec.min_size as usize {
+                    continue;
+                }
+                // a cluster found whole was either dissolved above or never small; a stale
+                // record cannot overlap it, but dissolve any to keep the map exact.
+                for j in 0..cl.scratch.members.len() {
+                    let m = cl.scratch.members[j];
+                    let stale = cl.trackers[t].cluster_of[m.index()];
+                    if stale != NONE {
+                        cl.old_owners.push(stale);
+                        let mut ignored = Vec::new();
+                        cl.trackers[t].dissolve(stale, &mut ignored);
+                    }
+                }
+                let owner = cl.trackers[t].register(&cl.scratch.members);
+                cl.new_owners.push(owner);
+            }
+            for i in 0..cl.old_owners.len() {
+                let owner = cl.old_owners[i];
+                if cl.trackers[t].members.contains_key(&owner) {
+                    continue;
+                }
+                self.clear_cluster_slots(SiteId(owner), rule);
+            }
+            for i in 0..cl.new_owners.len() {
+                let owner = cl.new_owners[i];
+                self.classify_cluster_slots(SiteId(owner), rule, &mut cl.scratch)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The layout entry of cluster rule `rule` in the block layout of `owner` now, if any.
+    fn cluster_entry(&self, owner: SiteId, rule: u32) -> Option<(u32, LayoutEntry)> {
+        let layout = self
+            .catalog
+            .layout_id(self.graph.kind(owner), self.occupancy.get(owner));
+        if layout == crate::events::EventCatalog::NONE {
+            return None;
+        }
+        self.catalog
+            .layout(layout)
+            .entries
+            .iter()
+            .find(|e| e.rule == rule)
+            .map(|&e| (layout, e))
+    }
+
+    /// Removes the cluster slots of `rule` from the block of `owner` (which owns no
+    /// cluster any more), releasing the block when nothing is left in it.
+    fn clear_cluster_slots(&mut self, owner: SiteId, rule: u32) {
+        let block = self.table.block(owner.0);
+        if block == NO_BLOCK {
+            return;
+        }
+        let layout = self.table.block_layout(block);
+        let Some(entry) = self
+            .catalog
+            .layout(layout)
+            .entries
+            .iter()
+            .find(|e| e.rule == rule)
+            .copied()
+        else {
+            return;
+        };
+        for slot in entry.offset..entry.offset + entry.slots {
+            if self.table.record(block, slot).class != ClassId::NONE {
+                self.table.deactivate(block, slot);
+            }
+        }
+        if self.table.block_active(block) == 0 {
+            self.table.release(owner.0);
+        }
+    }
+
+    /// Classifies the cluster slots of `rule` owned by `owner` and moves those whose class
+    /// changed (as `refresh_owner` does for the other actions).
+    fn classify_cluster_slots(
+        &mut self,
+        owner: SiteId,
+        rule: u32,
+        scratch: &mut ClusterScratch,
+    ) -> Result<()> {
+        let Some((layout_id, entry)) = self.cluster_entry(owner, rule) else {
+            return Ok(());
+        };
+        let mut block = self.table.block(owner.0);
+        let table = &mut self.table;
+        let model = &*self.model;
+        let bound = self.window.bound;
+        let scale = &self.scale;
+        let graph = &*self.graph;
+        let regions = self.regions.as_deref();
+        let update = |slot: u32, classified: Option<Classified>| -> Result<()> {
+            let new_class = match classified {
+                None => ClassId::NONE,
+                Some(Classified { rule, barrier }) => {
+                    let group = group_of(graph, model, regions, owner, entry, slot, rule);
+                    class_of(table, model, bound, scale, group, barrier)?
+                }
+            };
+            let old_class = if block == NO_BLOCK {
+                ClassId::NONE
+            } else {
+                table.record(block, slot).class
+            };
+            if old_class != new_class {
+                if old_class != ClassId::NONE {
+                    table.deactivate(block, slot);
+                }
+                if new_class != ClassId::NONE {
+                    if block == NO_BLOCK {
+                        block = table.allocate(owner.0, layout_id);
+                    }
+                    table.activate(block, slot, new_class);
+                }
+            }
+            Ok(())
+        };
+        cluster_move::classify_all(
+            model,
+            &self.energy,
+            graph,
+            &self.occupancy,
+            owner,
+            entry,
+            scratch,
+            update,
+        )?;
+        if block != NO_BLOCK && self.table.block_active(block) == 0 {
+            self.table.release(owner.0);
+        }
+        Ok(())
+    }
+
+    /// The number of small clusters (`min_size ..= max_size` atoms) of each cluster rule
+    /// now, as `(rule index, count)`; empty when the model has no cluster rule.
+    #[must_use]
+    pub fn small_cluster_counts(&self) -> Vec<(u32, usize)> {
+        self.clusters.as_ref().map_or_else(Vec::new, |c| c.counts())
+    }
+}

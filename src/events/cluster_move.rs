@@ -1,0 +1,447 @@
+//! The cluster-move action (`cluster_move`): a connected cluster of one species
+//! translates rigidly by one vector of a neighbour shell.
+//!
+//! A *cluster* is a connected component of the sites holding the rule's species, linked by
+//! the `connect` shell. Only clusters of `min_size ..= max_size` atoms move. The lowest site
+//! of the cluster owns its moves, one slot per neighbour of the owner in the move `shell`:
+//! slot `k` moves every atom by the vector from the owner to its `k`-th neighbour (the
+//! minimum image in a periodic box). A move is possible when
+//! - every atom has a neighbour in `shell` at exactly that vector (to 10⁻³ Å), and the
+//!   destination site allows the species and is vacant or part of the cluster;
+//! - the moved cluster is connected along `connect` and touches no other atom of the
+//!   species (it stays the same cluster: the reverse move, by the opposite vector, owned
+//!   by the lowest site of the moved cluster, exists, so detailed balance holds).
+//!
+//! The energy change is the exact bond-counting ΔE of the net site changes (vacated
+//! sites first, then filled ones, each in the breadth-first order of the cluster from its
+//! owner); the barrier is `barrier_rule(E_m + size term, ΔE)` with the size term of
+//! [`ClusterMove::size_barrier`]. A cluster move and its reverse therefore satisfy
+//! `E_fwd − E_bwd = ΔE` like every other thermal event.
+//!
+//! A cluster move reads sites up to `1 + interaction range` hops from its atoms (the
+//! destinations and their neighbourhoods) and its whole cluster, so the engine refreshes
+//! cluster moves with a bounded flood fill of its own (`engine/clusters.rs`), not with the
+//! fixed-radius refresh of the other actions.
+
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use nalgebra::{Matrix3, Vector3};
+
+use super::{Classified, LayoutEntry};
+use crate::energy::EnergyModel;
+use crate::model::{Action, ClusterMove, Model, RateLaw};
+use crate::sites::{KindId, SiteGraph, SiteId};
+use crate::state::{Occupancy, SiteChange, SpeciesId};
+
+/// Largest distance [Å] between a neighbour's displacement and the move vector for the
+/// neighbour to count as the destination.
+const VECTOR_TOLERANCE: f64 = 1e-3;
+
+/// A hasher of site indices (Fibonacci multiplication; the sets of this file hold site
+/// indices only, and `SipHash` took half the time of a cluster move's plan).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SiteHasher(u64);
+
+impl Hasher for SiteHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u32(&mut self, x: u32) {
+        self.0 = (self.0 ^ u64::from(x)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A set of site indices.
+pub type SiteSet = HashSet<u32, BuildHasherDefault<SiteHasher>>;
+
+/// Scratch space of the cluster-move functions (no state between calls).
+#[derive(Debug, Clone, Default)]
+pub struct ClusterScratch {
+    /// The cluster's sites in breadth-first order from the owner.
+    pub members: Vec<SiteId>,
+    member_set: SiteSet,
+    dest: Vec<SiteId>,
+    dest_set: SiteSet,
+    reached: Vec<SiteId>,
+    reached_set: SiteSet,
+    /// The net site changes of the last planned move (vacated sites, then filled ones).
+    pub changes: Vec<SiteChange>,
+}
+
+/// Slots of a cluster-move rule on an owner of `kind` holding `species`: one per neighbour
+/// in the move shell when the species is the cluster's.
+pub(super) fn slots(graph: &SiteGraph, action: Action, kind: KindId, species: SpeciesId) -> usize {
+    match action {
+        Action::ClusterMove(c) if c.species == species => graph.max_neighbors(kind, c.shell),
+        _ => 0,
+    }
+}
+
+/// Collects into `members` the sites of the cluster containing `start` (breadth-first
+/// along `c.connect`, in neighbour order), stopping once it holds more than `cap` sites.
+/// Returns true when the whole cluster was collected (it has at most `cap` sites).
+/// `start` must hold `c.species`.
+pub fn component(
+    graph: &SiteGraph,
+    occupancy: &Occupancy,
+    c: &ClusterMove,
+    start: SiteId,
+    cap: usize,
+    members: &mut Vec<SiteId>,
+    seen: &mut SiteSet,
+) -> bool {
+    members.clear();
+    seen.clear();
+    members.push(start);
+    seen.insert(start.0);
+    let mut head = 0;
+    while head < members.len() {
+        let s = members[head];
+        head += 1;
+        for k in graph.neighbors(s, c.connect) {
+            if occupancy.get(k) == c.species && seen.insert(k.0) {
+                if members.len() == cap {
+                    return false;
+                }
+                members.push(k);
+            }
+        }
+    }
+    true
+}
+
+/// The minimum-image convention of a graph's box (shifts by whole edge vectors along the
+/// periodic axes).
+struct Frame {
+    /// Edge vectors as columns [Å].
+    edges: Matrix3<f64>,
+    /// Their inverse, when some axis is periodic (else displacements are not shifted).
+    inverse: Option<Matrix3<f64>>,
+    periodic: [bool; 3],
+}
+
+impl Frame {
+    fn of(graph: &SiteGraph) -> Self {
+        let b = graph.simulation_box();
+        let edges = Matrix3::from_fn(|i, j| b.edges[j][i]);
+        let inverse = if b.periodic.iter().any(|&p| p) {
+            edges.try_inverse()
+        } else {
+            None
+        };
+        Self {
+            edges,
+            inverse,
+            periodic: b.periodic,
+        }
+    }
+
+    /// The minimum image of `d` [Å].
+    fn min_image(&self, d: [f64; 3]) -> [f64; 3] {
+        let Some(inverse) = &self.inverse else {
+            return d;
+        };
+        let f = inverse * Vector3::from(d);
+        let mut out = d;
+        for a in 0..3 {
+            if self.periodic[a] {
+                let n = f[a].round();
+                for (i, x) in out.iter_mut().enumerate() {
+                    *x -= n * self.edges[(i, a)];
+                }
+            }
+        }
+        out
+    }
+
+    /// The displacement from `a` to `b` [Å] (minimum image).
+    fn displacement(&self, graph: &SiteGraph, a: SiteId, b: SiteId) -> [f64; 3] {
+        let (pa, pb) = (graph.position(a), graph.position(b));
+        self.min_image([pb[0] - pa[0], pb[1] - pa[1], pb[2] - pa[2]])
+    }
+
+    /// Whether the displacement from `a` to `b` is `d` (to [`VECTOR_TOLERANCE`]): the plain
+    /// difference is tried first, its minimum image only when that fails in a periodic box.
+    fn is_vector(&self, graph: &SiteGraph, a: SiteId, b: SiteId, d: [f64; 3]) -> bool {
+        let (pa, pb) = (graph.position(a), graph.position(b));
+        let raw = [pb[0] - pa[0], pb[1] - pa[1], pb[2] - pa[2]];
+        let off =
+            |v: [f64; 3]| (v[0] - d[0]).powi(2) + (v[1] - d[1]).powi(2) + (v[2] - d[2]).powi(2);
+        let tol2 = VECTOR_TOLERANCE * VECTOR_TOLERANCE;
+        off(raw) <= tol2 || (self.inverse.is_some() && off(self.min_image(raw)) <= tol2)
+    }
+}
+
+/// Whether the cluster in `scratch.members` (owned by `owner`, its lowest site) can move by
+/// the vector of slot `local`; if so, fills `scratch.changes` with the net site changes.
+// the configuration, the rule, the slot and the scratch space.
+#[allow(clippy::too_many_arguments)]
+fn plan_move(
+    model: &Model,
+    graph: &SiteGraph,
+    occupancy: &Occupancy,
+    c: &ClusterMove,
+    owner: SiteId,
+    local: u32,
+    frame: &Frame,
+    scratch: &mut ClusterScratch,
+) -> bool {
+    let offsets = graph.neighbor_offsets(owner, c.shell);
+    if local as usize >= offsets.len() {
+        return false;
+    }
+    let offset = i64::from(offsets[local as usize]);
+    let target = graph.neighbor(owner, c.shell, local as usize);
+    let d = frame.displacement(graph, owner, target);
+    scratch.dest.clear();
+    scratch.dest_set.clear();
+    for &s in &scratch.members {
+        // the neighbour at the owner's index offset first (a repeated crystal), then the
+        // others (the vector is what counts).
+        let found = graph
+            .neighbors(s, c.shell)
+            .find(|t| i64::from(t.0) - i64::from(s.0) == offset)
+            .filter(|&t| frame.is_vector(graph, s, t, d))
+            .or_else(|| {
+                graph
+                    .neighbors(s, c.shell)
+                    .find(|&t| frame.is_vector(graph, s, t, d))
+            });
+        let Some(t) = found else {
+            return false;
+        };
+        let vacant = occupancy.get(t).is_vacancy();
+        if !(vacant || scratch.member_set.contains(&t.0))
+            || !model.kinds[graph.kind(t).index()]
+                .allowed
+                .contains(c.species)
+            || !scratch.dest_set.insert(t.0)
+        {
+            return false;
+        }
+        scratch.dest.push(t);
+    }
+    // the moved cluster touches no other atom of the species (a site of the old cluster is
+    // vacant after the move), and it is connected.
+    for &t in &scratch.dest {
+        for u in graph.neighbors(t, c.connect) {
+            if occupancy.get(u) == c.species && !scratch.member_set.contains(&u.0) {
+                return false;
+            }
+        }
+    }
+    scratch.reached.clear();
+    scratch.reached_set.clear();
+    scratch.reached.push(scratch.dest[0]);
+    scratch.reached_set.insert(scratch.dest[0].0);
+    let mut head = 0;
+    while head < scratch.reached.len() {
+        let s = scratch.reached[head];
+        head += 1;
+        for u in graph.neighbors(s, c.connect) {
+            if scratch.dest_set.contains(&u.0) && scratch.reached_set.insert(u.0) {
+                scratch.reached.push(u);
+            }
+        }
+    }
+    if scratch.reached.len() != scratch.dest.len() {
+        return false;
+    }
+    scratch.changes.clear();
+    for &s in &scratch.members {
+        if !scratch.dest_set.contains(&s.0) {
+            scratch.changes.push(SiteChange {
+                site: s,
+                from: c.species,
+                to: SpeciesId::VACANCY,
+            });
+        }
+    }
+    for &t in &scratch.dest {
+        if !scratch.member_set.contains(&t.0) {
+            scratch.changes.push(SiteChange {
+                site: t,
+                from: SpeciesId::VACANCY,
+                to: c.species,
+            });
+        }
+    }
+    true
+}
+
+/// Collects the cluster of `owner` into `scratch.members` and returns its size, or `None`
+/// when `owner` does not own cluster moves of `c` now (wrong species, not the lowest site,
+/// size outside `min_size ..= max_size`).
+fn owned_cluster(
+    graph: &SiteGraph,
+    occupancy: &Occupancy,
+    c: &ClusterMove,
+    owner: SiteId,
+    scratch: &mut ClusterScratch,
+) -> Option<u32> {
+    if occupancy.get(owner) != c.species {
+        return None;
+    }
+    let cap = c.max_size as usize;
+    if !component(
+        graph,
+        occupancy,
+        c,
+        owner,
+        cap,
+        &mut scratch.members,
+        &mut scratch.member_set,
+    ) {
+        return None;
+    }
+    let n = u32::try_from(scratch.members.len()).ok()?;
+    if n < c.min_size || scratch.members.iter().any(|&s| s < owner) {
+        return None;
+    }
+    Some(n)
+}
+
+/// The classification of a possible move of a cluster of `n` atoms whose net changes are
+/// in `changes`.
+// the configuration, the rule and the move.
+#[allow(clippy::too_many_arguments)]
+fn classified<E: EnergyModel>(
+    model: &Model,
+    energy: &E,
+    graph: &SiteGraph,
+    occupancy: &Occupancy,
+    rule: u32,
+    c: &ClusterMove,
+    n: u32,
+    changes: &[SiteChange],
+) -> Classified {
+    let barrier = match model.rules[rule as usize].law {
+        RateLaw::Thermal {
+            migration_energy,
+            barrier_rule,
+            ..
+        } => {
+            let delta_e = energy.delta_energy(graph, occupancy, changes);
+            barrier_rule.barrier((migration_energy + c.size_barrier(n)).max(0.0), delta_e)
+        }
+        RateLaw::Beam { .. } => 0.0,
+    };
+    Classified { rule, barrier }
+}
+
+/// Classifies the cluster move in slot `local` of `entry` owned by `owner` (see
+/// [`super::EventCatalog::classify`]).
+#[must_use]
+// the arguments of `EventCatalog::classify` and the scratch space.
+#[allow(clippy::too_many_arguments)]
+pub fn classify_one<E: EnergyModel>(
+    model: &Model,
+    energy: &E,
+    graph: &SiteGraph,
+    occupancy: &Occupancy,
+    owner: SiteId,
+    entry: LayoutEntry,
+    local: u32,
+    scratch: &mut ClusterScratch,
+) -> Option<Classified> {
+    let Action::ClusterMove(c) = model.rules[entry.rule as usize].action else {
+        return None;
+    };
+    let n = owned_cluster(graph, occupancy, &c, owner, scratch)?;
+    let frame = Frame::of(graph);
+    if !plan_move(model, graph, occupancy, &c, owner, local, &frame, scratch) {
+        return None;
+    }
+    Some(classified(
+        model,
+        energy,
+        graph,
+        occupancy,
+        entry.rule,
+        &c,
+        n,
+        &scratch.changes,
+    ))
+}
+
+/// Classifies every slot of the cluster-move `entry` owned by `owner`, passing
+/// `(slot, classification)` to `report` in slot order. The cluster is collected once; each
+/// result is bit for bit the one [`classify_one`] gives for that slot alone.
+///
+/// # Errors
+/// The first error of `report`, at which classification stops.
+// the arguments of `EventCatalog::classify`, the scratch space and the report.
+#[allow(clippy::too_many_arguments)]
+pub fn classify_all<E: EnergyModel, R>(
+    model: &Model,
+    energy: &E,
+    graph: &SiteGraph,
+    occupancy: &Occupancy,
+    owner: SiteId,
+    entry: LayoutEntry,
+    scratch: &mut ClusterScratch,
+    mut report: impl FnMut(u32, Option<Classified>) -> Result<(), R>,
+) -> Result<(), R> {
+    let Action::ClusterMove(c) = model.rules[entry.rule as usize].action else {
+        return Ok(());
+    };
+    let Some(n) = owned_cluster(graph, occupancy, &c, owner, scratch) else {
+        for local in 0..entry.slots {
+            report(entry.offset + local, None)?;
+        }
+        return Ok(());
+    };
+    let frame = Frame::of(graph);
+    for local in 0..entry.slots {
+        let result = if plan_move(model, graph, occupancy, &c, owner, local, &frame, scratch) {
+            Some(classified(
+                model,
+                energy,
+                graph,
+                occupancy,
+                entry.rule,
+                &c,
+                n,
+                &scratch.changes,
+            ))
+        } else {
+            None
+        };
+        report(entry.offset + local, result)?;
+    }
+    Ok(())
+}
+
+/// The net site changes of the (possible) cluster move in slot `local` of `entry` owned by
+/// `owner`, into `scratch.changes`; false (and no changes) when the move is not possible.
+pub fn plan(
+    model: &Model,
+    graph: &SiteGraph,
+    occupancy: &Occupancy,
+    owner: SiteId,
+    entry: LayoutEntry,
+    local: u32,
+    scratch: &mut ClusterScratch,
+) -> bool {
+    scratch.changes.clear();
+    let Action::ClusterMove(c) = model.rules[entry.rule as usize].action else {
+        return false;
+    };
+    if owned_cluster(graph, occupancy, &c, owner, scratch).is_none() {
+        return false;
+    }
+    let frame = Frame::of(graph);
+    let ok = plan_move(model, graph, occupancy, &c, owner, local, &frame, scratch);
+    if !ok {
+        scratch.changes.clear();
+    }
+    ok
+}

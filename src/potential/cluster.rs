@@ -1,0 +1,175 @@
+//! Potential-file reading of the `cluster_move` event type (collective translation of a
+//! small cluster, [`crate::model::Action::ClusterMove`]) and its keys `connect`,
+//! `min_size`, `max_size`, `size_energy` and `size_power`.
+//!
+//! [`super::Compiler::rule`] reads the keys every event type shares; this file checks the
+//! keys only cluster moves take (and rejects them on other types) and builds the action.
+
+use super::{Compiler, EventType, FileBarrierRule, FileEvent};
+use crate::error::Result;
+use crate::model::{Action, ClusterMove};
+use crate::sites::ShellId;
+use crate::state::SpeciesId;
+use crate::units::Dimension;
+
+/// Largest `max_size` accepted: a cluster move is classified by a flood fill of up to
+/// `max_size + 1` atoms per refresh, so a larger bound would only make runs slow.
+const MAX_CLUSTER_SIZE: u32 = 100_000;
+
+impl Compiler<'_> {
+    /// Rejects the cluster keys on other event types, and the keys a cluster move does
+    /// not take.
+    ///
+    /// # Errors
+    /// The key, at its position, with what to do instead.
+    pub(super) fn check_cluster_keys(&self, key: &str, e: &FileEvent, t: EventType) -> Result<()> {
+        let src = self.source;
+        if t != EventType::ClusterMove {
+            let given = [
+                ("connect", e.connect.as_ref().map(toml::Spanned::span)),
+                ("min_size", e.min_size.as_ref().map(toml::Spanned::span)),
+                ("max_size", e.max_size.as_ref().map(toml::Spanned::span)),
+                (
+                    "size_energy",
+                    e.size_energy.as_ref().map(toml::Spanned::span),
+                ),
+                ("size_power", e.size_power.as_ref().map(toml::Spanned::span)),
+            ];
+            if let Some((name, Some(span))) = given.into_iter().find(|(_, s)| s.is_some()) {
+                return Err(src.error(
+                    span,
+                    format!("{key}.{name}"),
+                    format!("only cluster_move events take `{name}`"),
+                ));
+            }
+            return Ok(());
+        }
+        let misplaced = [
+            (
+                "from",
+                e.from.as_ref().map(toml::Spanned::span),
+                "a cluster move moves every atom of the species; the site kinds it may enter are those that allow the species",
+            ),
+            (
+                "to",
+                e.to.as_ref().map(toml::Spanned::span),
+                "a cluster move moves every atom of the species; the site kinds it may enter are those that allow the species",
+            ),
+            (
+                "with",
+                e.partner.as_ref().map(toml::Spanned::span),
+                "a cluster is made of one species (`species`)",
+            ),
+            (
+                "reference_energy",
+                e.reference_energy.as_ref().map(toml::Spanned::span),
+                "a cluster move neither removes nor adds atoms",
+            ),
+        ];
+        if let Some((name, Some(span), why)) = misplaced.into_iter().find(|(_, s, _)| s.is_some()) {
+            return Err(src.error(span, format!("{key}.{name}"), why.to_string()));
+        }
+        if let Some(s) = e.saddle.first() {
+            return Err(src.error(
+                s.shell.span(),
+                format!("{key}.saddle"),
+                "cluster moves take no saddle terms: the size law (`size_energy`, `size_power`) sets their migration energy",
+            ));
+        }
+        if let Some(c) = e.conditions.first() {
+            return Err(src.error(
+                c.shell.span(),
+                format!("{key}.conditions"),
+                "cluster moves take no conditions",
+            ));
+        }
+        if e.barrier_rule == Some(FileBarrierRule::Fixed) {
+            return Err(src.error(
+                e.name.span(),
+                format!("{key}.barrier_rule"),
+                "barrier_rule = \"fixed\" ignores the energy change, so a cluster move and its \
+                 reverse would break detailed balance: use kang_weinberg or uphill",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The action of a `cluster_move` event of `species` along `shell`.
+    ///
+    /// # Errors
+    /// A missing `max_size`, sizes out of order, an unknown `connect` shell, a size law
+    /// that is not finite or would make the rate grow without bound.
+    pub(super) fn cluster_action(
+        &self,
+        key: &str,
+        e: &FileEvent,
+        species: SpeciesId,
+        shell: ShellId,
+        shell_names: &[String],
+    ) -> Result<Action> {
+        let src = self.source;
+        let connect = match &e.connect {
+            Some(c) => ShellId(
+                u8::try_from(self.find(shell_names, c, &format!("{key}.connect"), "shell")?)
+                    .unwrap_or(u8::MAX),
+            ),
+            None => shell,
+        };
+        let Some(max) = &e.max_size else {
+            return Err(src.error(
+                e.name.span(),
+                format!("{key}.max_size"),
+                "a cluster move needs `max_size`: the largest cluster (atoms) that moves as a whole",
+            ));
+        };
+        let max_size = *max.get_ref();
+        let min_size = e.min_size.as_ref().map_or(2, |m| *m.get_ref());
+        if min_size < 2 {
+            let at = e
+                .min_size
+                .as_ref()
+                .map_or(e.name.span(), toml::Spanned::span);
+            return Err(src.error(
+                at,
+                format!("{key}.min_size"),
+                format!("min_size must be at least 2 (single atoms move by hops), got {min_size}"),
+            ));
+        }
+        if max_size < min_size || max_size > MAX_CLUSTER_SIZE {
+            return Err(src.error(
+                max.span(),
+                format!("{key}.max_size"),
+                format!(
+                    "max_size must lie between min_size ({min_size}) and {MAX_CLUSTER_SIZE}, got {max_size}"
+                ),
+            ));
+        }
+        let size_energy = match &e.size_energy {
+            Some(q) => src.quantity(q, Dimension::Energy, &format!("{key}.size_energy"))?,
+            None => 0.0,
+        };
+        let size_power = match &e.size_power {
+            Some(p) => {
+                let v = *p.get_ref();
+                if !v.is_finite() || v.abs() > 10.0 {
+                    return Err(src.error(
+                        p.span(),
+                        format!("{key}.size_power"),
+                        format!("size_power must be a finite number in [-10, 10], got {v}"),
+                    ));
+                }
+                v
+            }
+            None => 0.0,
+        };
+        Ok(Action::ClusterMove(ClusterMove {
+            species,
+            shell,
+            connect,
+            min_size,
+            max_size,
+            size_energy,
+            size_power,
+        }))
+    }
+}
