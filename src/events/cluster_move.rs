@@ -332,7 +332,7 @@ fn classified<E: EnergyModel>(
             let delta_e = energy.delta_energy(graph, occupancy, changes);
             barrier_rule.barrier((migration_energy + c.size_barrier(n)).max(0.0), delta_e)
         }
-        RateLaw::Beam { .. } => 0.0,
+        RateLaw::Beam { .. } | RateLaw::BeamProcess { .. } => 0.0,
     };
     Classified { rule, barrier }
 }

@@ -241,5 +241,6 @@ fn acting_site(
         Action::RemovePair { first, .. } | Action::AddPair { first, .. } => {
             (first.species, first.kind)
         }
+        Action::ClusterMove(c) => (c.species, None),
     }
 }
