@@ -27,6 +27,7 @@
 
 mod basin;
 mod checkpoint;
+mod movers;
 mod neighbourhood;
 pub mod table;
 

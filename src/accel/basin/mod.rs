@@ -627,6 +627,23 @@ impl BasinSolution {
         }
     }
 
+    /// Draws the state at time `t` \[s\] of a system that entered the basin in state `s`
+    /// and has not left by `t`: from `p(t) / S(t)` with the law of
+    /// [`BasinSolution::method`] (the quasi-stationary distribution in the mean-rate
+    /// approximation). Consumes exactly one [`uniform_open01`] draw.
+    ///
+    /// # Panics
+    /// If `s` is not a state or `t` is negative or NaN.
+    pub fn sample_survivor(&self, s: usize, t: f64, rng: &mut Rng) -> usize {
+        let u = uniform_open01(rng);
+        if t == 0.0 {
+            return s;
+        }
+        draw_weighted(&self.state_distribution(s, t), u)
+            .or_else(|| draw_weighted(&self.quasi_stationary, u))
+            .unwrap_or(s)
+    }
+
     /// Draws what happens to a system that enters the basin in state `s` and sees constant
     /// rates for a duration `horizon` \[s\] (`f64::INFINITY` for no limit).
     ///
