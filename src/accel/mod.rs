@@ -641,6 +641,8 @@ pub struct AccelReport {
     pub executed: u64,
     /// Exact basin escapes (`None` with `method = "scaling"`).
     pub basin: Option<BasinStats>,
+    /// The separation the factors were decided with (for the check the summary asks for).
+    pub separation: f64,
 }
 
 impl AccelReport {
@@ -690,6 +692,7 @@ impl AccelReport {
                 .method
                 .solves_basins()
                 .then(|| detector.basin.clone()),
+            separation: detector.settings.separation,
         }
     }
 
@@ -737,6 +740,14 @@ impl std::fmt::Display for AccelReport {
                     b.solved - b.exact
                 )?;
             }
+        }
+        if self.changes.iter().any(|c| c.2 < 1.0) {
+            write!(
+                f,
+                "; rate scaling was used (approximate): check the result by running again with separation = {:e} (twice {:e}); the observables must agree within their scatter",
+                2.0 * self.separation,
+                self.separation
+            )?;
         }
         let scaled: Vec<String> = self
             .factors
