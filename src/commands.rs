@@ -500,6 +500,10 @@ fn scenario_summary(s: &Scenario) -> String {
                         "exact basin escapes up to {} states, else rate scaling",
                         a.max_basin_states
                     ),
+                    nanokmc::accel::Method::Movers => format!(
+                        "exact escapes of independent movers up to {} states each, else rate scaling",
+                        a.max_basin_states
+                    ),
                 },
                 a.separation,
                 a.window,

@@ -74,6 +74,18 @@ pub enum Method {
     /// Solve the escape from the basin of states they connect exactly when the basin has
     /// at most `max_basin_states` states ([`basin`]); scale otherwise.
     Basin,
+    /// Exact escapes of independent fast movers: each mover's basin solved alone, the
+    /// earliest escape taken, the others drawn at that moment (factorised basins; up to
+    /// `max_basin_states` states per mover); scale otherwise.
+    Movers,
+}
+
+impl Method {
+    /// True for the methods that solve basins exactly (`basin`, `movers`).
+    #[must_use]
+    pub fn solves_basins(self) -> bool {
+        matches!(self, Self::Basin | Self::Movers)
+    }
 }
 
 /// The accuracy knobs of rate scaling (the scenario's `[acceleration]` block).
@@ -311,7 +323,29 @@ pub struct BasinStats {
     /// Basins that integrated out fewer fast events than they had states (not worth it:
     /// ordinary steps until the next decision).
     pub unprofitable: u64,
+    /// Steps by factorised escapes of independent movers (`method = "movers"`).
+    #[serde(default)]
+    pub mover_steps: u64,
+    /// Most independent components (movers) in one such step.
+    #[serde(default)]
+    pub most_movers: usize,
+    /// Movers steps abandoned because the self-check found the movers dependent or the
+    /// solver refused a component.
+    #[serde(default)]
+    pub dependent: u64,
+    /// Fast events integrated out by recent movers steps, an exponential average
+    /// (weight [`MOVERS_MEMORY`] per step); with `recent_states`, judges whether the steps
+    /// pay off on average, so that one short interval does not stop them.
+    #[serde(default)]
+    pub recent_integrated: f64,
+    /// States enumerated by recent movers steps, averaged like `recent_integrated`.
+    #[serde(default)]
+    pub recent_states: f64,
 }
+
+/// Weight of the past in the averages of [`BasinStats::recent_integrated`] and
+/// [`BasinStats::recent_states`] (about ten steps of memory).
+pub const MOVERS_MEMORY: f64 = 0.9;
 
 /// What a decision asks of the engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -501,7 +535,9 @@ impl Detector {
                                 self.window_integral[g] / t_w / current[g]
                             })
                             .sum();
-                        let wanted = if physical > 0.0 {
+                        // no slow rate seen in the window: nothing to measure the
+                        // separation against, so no factor (it would fall to min_factor).
+                        let wanted = if physical > 0.0 && slow > 0.0 {
                             target / physical
                         } else {
                             1.0
@@ -605,6 +641,8 @@ pub struct AccelReport {
     pub executed: u64,
     /// Exact basin escapes (`None` with `method = "scaling"`).
     pub basin: Option<BasinStats>,
+    /// The separation the factors were decided with (for the check the summary asks for).
+    pub separation: f64,
 }
 
 impl AccelReport {
@@ -649,7 +687,12 @@ impl AccelReport {
             changes,
             saved_events: detector.saved_events,
             executed,
-            basin: (detector.settings.method == Method::Basin).then(|| detector.basin.clone()),
+            basin: detector
+                .settings
+                .method
+                .solves_basins()
+                .then(|| detector.basin.clone()),
+            separation: detector.settings.separation,
         }
     }
 
@@ -682,6 +725,28 @@ impl std::fmt::Display for AccelReport {
                 f,
                 "; basins solved exactly: {} ({} with the exact law, {} to a window end, largest {} states, {} too large, {} not worth it)",
                 b.solved, b.exact, b.survived, b.largest, b.abandoned, b.unprofitable
+            )?;
+            if b.mover_steps > 0 || b.dependent > 0 {
+                write!(
+                    f,
+                    "; independent movers: {} steps, up to {} movers at once, {} found dependent",
+                    b.mover_steps, b.most_movers, b.dependent
+                )?;
+            }
+            if b.exact < b.solved {
+                write!(
+                    f,
+                    "; WARNING: {} basins used the mean-rate law (exact mean escape time and exit law, approximate distribution of the escape time)",
+                    b.solved - b.exact
+                )?;
+            }
+        }
+        if self.changes.iter().any(|c| c.2 < 1.0) {
+            write!(
+                f,
+                "; rate scaling was used (approximate): check the result by running again with separation = {:e} (twice {:e}); the observables must agree within their scatter",
+                2.0 * self.separation,
+                self.separation
             )?;
         }
         let scaled: Vec<String> = self

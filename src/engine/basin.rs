@@ -47,7 +47,7 @@ struct Basin {
 impl<E: EnergyModel> Simulation<E> {
     /// Applies the changes of one event (one or two sites) without counting it, and
     /// refreshes the events around them.
-    fn apply_uncounted(&mut self, changes: &[SiteChange]) -> Result<()> {
+    pub(super) fn apply_uncounted(&mut self, changes: &[SiteChange]) -> Result<()> {
         self.apply_changes(changes);
         let mut changed = [SiteId(0); 2];
         for (i, c) in changes.iter().enumerate() {
@@ -66,7 +66,7 @@ impl<E: EnergyModel> Simulation<E> {
     }
 
     /// Undoes the events of `path`, last first.
-    fn undo_path(&mut self, path: &[DecodedEvent]) -> Result<()> {
+    pub(super) fn undo_path(&mut self, path: &[DecodedEvent]) -> Result<()> {
         for e in path.iter().rev() {
             let mut inverse = [e.changes[0], e.changes[1]];
             for c in &mut inverse[..e.n_changes] {
@@ -79,7 +79,7 @@ impl<E: EnergyModel> Simulation<E> {
     }
 
     /// Replays the events of `path` from the basin's first state.
-    fn redo_path(&mut self, path: &[DecodedEvent]) -> Result<()> {
+    pub(super) fn redo_path(&mut self, path: &[DecodedEvent]) -> Result<()> {
         for e in path {
             self.apply_uncounted(e.changes())?;
         }
@@ -90,7 +90,7 @@ impl<E: EnergyModel> Simulation<E> {
     /// rest.
     // member counts are far below 2^52.
     #[allow(clippy::cast_precision_loss)]
-    fn fast_and_exit(&self, fast_groups: &[bool]) -> (Vec<(DecodedEvent, f64)>, f64) {
+    pub(super) fn fast_and_exit(&self, fast_groups: &[bool]) -> (Vec<(DecodedEvent, f64)>, f64) {
         let classes = &self.table.classes;
         let mut fast = Vec::new();
         let mut exit = 0.0;
@@ -196,7 +196,7 @@ impl<E: EnergyModel> Simulation<E> {
         let Some(acc) = self.accel.as_deref() else {
             return Ok(None);
         };
-        if acc.settings.method != Method::Basin
+        if !acc.settings.method.solves_basins()
             || acc.basin_blocked
             || !self.window.constant
             || !acc.fast_groups.iter().any(|&f| f)
@@ -205,6 +205,9 @@ impl<E: EnergyModel> Simulation<E> {
         }
         let fast_groups = acc.fast_groups.clone();
         let max = acc.settings.max_basin_states as usize;
+        if acc.settings.method == Method::Movers {
+            return self.movers_step(&fast_groups, max);
+        }
         let Some(basin) = self.explore_basin(&fast_groups, max)? else {
             let acc = self.accel.as_deref_mut().expect("checked above");
             acc.basin_blocked = true;

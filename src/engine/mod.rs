@@ -28,6 +28,7 @@
 mod basin;
 mod checkpoint;
 mod clusters;
+mod movers;
 mod neighbourhood;
 pub mod table;
 

@@ -12,7 +12,7 @@ use crate::input::{Source, Spanned, closest};
 use crate::model::Model;
 
 /// The known methods.
-const METHODS: [&str; 3] = ["off", "scaling", "basin"];
+const METHODS: [&str; 4] = ["off", "scaling", "basin", "movers"];
 /// The known region modes.
 const REGIONS: [&str; 2] = ["domains", "whole"];
 
@@ -35,6 +35,8 @@ pub(super) fn compile(
     let mut settings = AccelSettings::default();
     if b.method.get_ref() == "basin" {
         settings.method = Method::Basin;
+    } else if b.method.get_ref() == "movers" {
+        settings.method = Method::Movers;
     }
     let number = |v: &Spanned<toml::Value>, key: &str| -> Result<f64> {
         match v.get_ref() {
@@ -186,11 +188,14 @@ fn one_of(source: &Source, value: &Spanned<String>, key: &str, known: &[&str]) -
     ))
 }
 
-/// `max_basin_states`: an integer in 2 ..= [`MAX_BASIN_STATES`], only with the basin method.
+/// `max_basin_states`: an integer in 2 ..= [`MAX_BASIN_STATES`], only with the basin and
+/// movers methods.
 fn basin_states(source: &Source, v: &Spanned<i64>, method: Method) -> Result<u32> {
     let err = |message: String| source.error(v.span(), "acceleration.max_basin_states", message);
-    if method != Method::Basin {
-        return Err(err("applies only to `method = \"basin\"`".into()));
+    if !method.solves_basins() {
+        return Err(err(
+            "applies only to `method = \"basin\"` or `\"movers\"`".into()
+        ));
     }
     u32::try_from(*v.get_ref())
         .ok()
