@@ -1,7 +1,8 @@
 //! The Slurm scripts of `nanokmc sweep --slurm`, run without Slurm: `bash` runs them with a
 //! stub `sbatch` first on `PATH` that records its arguments and answers job ids 1001, 1002,
 //! …; the test plays the scheduler (it runs every job the stub was asked to submit). With a
-//! walltime of one second, a task of six runs (about a second each) stops at its walltime
+//! walltime of one second, a task of six runs (about a second each on a quiet core:
+//! `slurm_block.toml`) stops at its walltime
 //! with checkpoints (exit code 3 of the sweep), resubmits itself for the same array index,
 //! and the new jobs continue until the sweep is complete; the merge job waits for the
 //! resubmitted jobs by submitting itself again with a dependency on them, then merges. The
@@ -78,7 +79,7 @@ fn slurm_scripts_resubmit_at_the_walltime_and_merge_after_the_last_job() {
     }
     let log = tmp.path().join("sbatch.log");
     let out = tmp.path().join("sweep");
-    let file = data("temperature.toml");
+    let file = data("slurm_temperature.toml");
 
     // the scripts.
     let o = Command::new(env!("CARGO_BIN_EXE_nanokmc"))
@@ -155,7 +156,7 @@ fn slurm_scripts_resubmit_at_the_walltime_and_merge_after_the_last_job() {
     }
     assert!(
         resubmissions >= 1,
-        "six runs of ~1 s never reached a 1 s walltime"
+        "six runs of ~1 s each never reached a 1 s walltime"
     );
     eprintln!("{resubmissions} resubmission(s), a checkpoint seen between jobs: {saw_checkpoint}");
     let m = manifest::read(&out).unwrap();
