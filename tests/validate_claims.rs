@@ -67,6 +67,37 @@ fn validate_good_claims_compile() {
     assert_eq!(paths, ["stop.time", "program.steps[0].duration"]);
 }
 
+/// `scale` and `offset` act as y → scale·y − offset on the series: the held temperature
+/// 1160.45 K gives 2 × 1160.45 − 1000 = 1320.9 exactly, in every replica.
+#[test]
+fn validate_scale_and_offset_are_applied_to_the_series() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("claims");
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = data("scenario/slab.toml");
+    let text = format!(
+        "[claim]\nname = \"offset\"\nscenario = {scenario:?}\nreplicas = 2\nfitted = false\n\
+         source = \"the program holds 1160.45 K\"\n\n[overrides]\n\"stop.time\" = \"5 ps\"\n\n\
+         [measure]\nobservable = \"temperature\"\nquantity = \"value\"\nscale = 2.0\n\
+         offset = 1000.0\n\n[expect]\ntype = \"matches\"\nvalue = 1320.9\n\
+         relative_tolerance = 1e-12\nunit = \"K\"\nreported = \"1320.9 K\"\n"
+    );
+    std::fs::write(dir.join("offset.toml"), text).unwrap();
+    let v = validate::run(&dir, &options(work.path())).unwrap();
+    assert_eq!(v.outcomes.len(), 1);
+    let o = &v.outcomes[0];
+    assert_eq!(o.status, Status::Pass, "{}", o.detail);
+    assert_eq!(o.values.len(), 2);
+    for x in &o.values {
+        assert!((x - 1320.9).abs() < 1e-9, "{x}");
+    }
+    assert!(
+        o.measured.contains("× 2e0") && o.measured.contains("− 1e3"),
+        "{}",
+        o.measured
+    );
+}
+
 /// 2 claims that must pass (see the module doc for N and tolerance), with their report.
 #[test]
 fn validate_passing_claims_pass_and_are_reported() {

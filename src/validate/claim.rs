@@ -89,6 +89,8 @@ struct MeasureFile {
     #[serde(default)]
     scale: Option<Spanned<f64>>,
     #[serde(default)]
+    offset: Option<Spanned<f64>>,
+    #[serde(default)]
     denominator: Option<Box<MeasureFile>>,
 }
 
@@ -494,6 +496,7 @@ fn measure_of(s: &Source, m: &MeasureFile, key: &str) -> Result<Measure> {
                         || d.from.is_some()
                         || d.to.is_some()
                         || d.scale.is_some()
+                        || d.offset.is_some()
                         || d.denominator.is_some();
                     if extra {
                         return Err(s.error(
@@ -557,10 +560,22 @@ fn measure_of(s: &Source, m: &MeasureFile, key: &str) -> Result<Measure> {
         Some(v) => *v.get_ref(),
         None => 1.0,
     };
+    let offset = match &m.offset {
+        Some(v) if !v.get_ref().is_finite() => {
+            return Err(s.error(
+                v.span(),
+                format!("{key}.offset"),
+                "must be a finite number (in the units of the scaled observable)",
+            ));
+        }
+        Some(v) => *v.get_ref(),
+        None => 0.0,
+    };
     Ok(Measure {
         observable: observable(m),
         quantity,
         scale,
+        offset,
         key: key.to_string(),
         location: s.location(m.observable.span().start),
     })

@@ -120,7 +120,7 @@ impl std::fmt::Display for Quantity {
     }
 }
 
-/// A measure: an observable, a quantity derived from it, and a scale factor.
+/// A measure: an observable, a quantity derived from it, a scale factor and an offset.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Measure {
     /// The observable.
@@ -129,6 +129,10 @@ pub struct Measure {
     pub quantity: Quantity,
     /// Factor applied to the series and the result (e.g. 1 / number of surface sites).
     pub scale: f64,
+    /// Constant subtracted from the scaled series before the quantity is derived, in the
+    /// scaled observable's unit (e.g. an equilibrium value, so that `exponent` fits the
+    /// excess over it); 0 by default.
+    pub offset: f64,
     /// Its table in the claim (`measure` or `against`), for errors.
     pub key: String,
     /// Where the claim wrote its observable, for errors found in a trajectory.

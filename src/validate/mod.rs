@@ -229,13 +229,18 @@ fn run_variant(c: &Claim, v: &claim::Variant, options: &ValidateOptions) -> Resu
         reported: c.reported.clone(),
         unit: c.unit.clone(),
         measured: format!(
-            "{} of {}{}",
+            "{} of {}{}{}",
             c.measure.quantity,
             c.measure.observable,
             if (c.measure.scale - 1.0).abs() > 0.0 {
                 format!(" × {:e}", c.measure.scale)
             } else {
                 String::new()
+            },
+            if c.measure.offset == 0.0 {
+                String::new()
+            } else {
+                format!(" − {:e}", c.measure.offset)
             }
         ),
         expected: c.expect.describe(),
@@ -338,7 +343,7 @@ fn run_variant(c: &Claim, v: &claim::Variant, options: &ValidateOptions) -> Resu
                 return Ok(Err(missing(&m.observable, path)));
             };
             for y in &mut series.value {
-                *y *= m.scale;
+                *y = *y * m.scale - m.offset;
             }
             let denominator = match &m.quantity {
                 Quantity::Ratio(_, d) => match read(path, d, m)? {
