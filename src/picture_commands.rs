@@ -49,6 +49,10 @@ pub struct RenderArgs {
     /// Also write the EDS-like colour composite of the elemental maps.
     #[arg(long)]
     pub eds: bool,
+    /// X-ray counts collected at the brightest pixel of each EDS map: adds Poisson noise to
+    /// the maps (needs --eds).
+    #[arg(long, value_name = "N")]
+    pub eds_counts: Option<f64>,
     /// Colours of the EDS maps by species: `A=red,B=#00ff00` (default red, green, blue, …).
     #[arg(long, value_name = "NAME=COLOUR,...")]
     pub colors: Option<String>,
@@ -126,6 +130,7 @@ pub fn run_render(args: &RenderArgs) -> Result<()> {
     settings.dose = args.dose;
     settings.seed = args.seed;
     settings.eds = args.eds;
+    settings.eds_counts = args.eds_counts;
     if let Some(text) = &args.colors {
         settings.colours = colour::parse_assignments(text, "colors")?
             .into_iter()

@@ -32,6 +32,16 @@ const VAC: SpeciesId = SpeciesId(0);
 /// An `n`³ simple cubic lattice (site `x + n y + n² z` at `(x, y, z)` Å), kind 0 on even
 /// and kind 1 on odd `x + y + z`, domain 0 for `z < n/2` and 1 above.
 fn cubic(n: usize, periodic: bool) -> SiteGraph {
+    cubic_with(n, periodic, |x, y, z| ((x + y + z) % 2) as u16)
+}
+
+/// The same lattice with kind 0 on the planes of even `z` and kind 1 on those of odd `z`: a
+/// layered crystal whose odd planes are interstitial sites.
+fn layered(n: usize) -> SiteGraph {
+    cubic_with(n, false, |_, _, z| (z % 2) as u16)
+}
+
+fn cubic_with(n: usize, periodic: bool, kind: impl Fn(usize, usize, usize) -> u16) -> SiteGraph {
     let index = |x: usize, y: usize, z: usize| x + n * y + n * n * z;
     let mut positions = Vec::new();
     let mut kinds = Vec::new();
@@ -41,7 +51,7 @@ fn cubic(n: usize, periodic: bool) -> SiteGraph {
             for x in 0..n {
                 #[allow(clippy::cast_precision_loss)]
                 positions.push([x as f64, y as f64, z as f64]);
-                kinds.push(KindId(((x + y + z) % 2) as u16));
+                kinds.push(KindId(kind(x, y, z)));
                 domains.push(DomainId(u16::from(z >= n / 2)));
             }
         }
@@ -250,6 +260,52 @@ fn voids_hollow_sphere_has_known_cavity_and_thickness() {
     let mut an = Analyzer::new(vec![voids_entry(2)]);
     let m = values(&mut an, &g, &species, 0.0);
     assert_eq!(scalar(&m, "v:void_count"), 1.0);
+}
+
+/// A layered sphere (radius 6, kind 0 on even planes filled with A, kind 1 on odd planes
+/// left empty as interstitial holes) with one vacancy at its centre. Without `kinds` the
+/// vacancy is joined to the empty interstitial planes, which reach the vacuum: no void.
+/// With `kinds = [0]` it is one void of one site, and the atoms and the void fraction count
+/// kind-0 sites only. Judging the border with the kinds filter (neighbours of kind 1 taken
+/// as outside) would lose the void again.
+#[test]
+fn voids_with_kinds_ignore_empty_interstitial_sites() {
+    let g = layered(16);
+    let c = [8.0, 8.0, 8.0];
+    let mut species = vec![VAC; g.len()];
+    let lattice: Vec<usize> = within(&g, c, 6.0)
+        .into_iter()
+        .filter(|&s| g.kind(SiteId(s as u32)) == KindId(0))
+        .collect();
+    for &s in &lattice {
+        species[s] = A;
+    }
+    let centre = 8 + 16 * 8 + 256 * 8;
+    assert!(lattice.contains(&centre));
+    species[centre] = VAC;
+    let with_kinds = |kinds: Option<Vec<KindId>>| {
+        entry(
+            "v",
+            Observable::Voids(Voids {
+                shell: ShellId(0),
+                region: Region {
+                    kinds,
+                    ..Region::default()
+                },
+                min_size: 1,
+                bin_width: 1.0,
+                r_max: Some(12.0),
+            }),
+        )
+    };
+    let mut an = Analyzer::new(vec![with_kinds(None)]);
+    let m = values(&mut an, &g, &species, 0.0);
+    assert_eq!(scalar(&m, "v:void_count"), 0.0);
+    let mut an = Analyzer::new(vec![with_kinds(Some(vec![KindId(0)]))]);
+    let m = values(&mut an, &g, &species, 0.0);
+    assert_eq!(scalar(&m, "v:void_count"), 1.0);
+    assert_eq!(scalar(&m, "v:void_sites"), 1.0);
+    assert_eq!(scalar(&m, "v:void_fraction"), 1.0 / lattice.len() as f64);
 }
 
 /// The radial density of a full sphere of radius 6 about its centroid: 1 in every bin

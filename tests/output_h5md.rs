@@ -140,6 +140,13 @@ fn assert_frames(
             .collect::<Vec<_>>()
     );
     assert_eq!(
+        u64s("transfers"),
+        expected
+            .iter()
+            .flat_map(|x| x.observables.transfers.clone())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(
         u64s("events_by_rule"),
         expected
             .iter()

@@ -113,6 +113,36 @@ fn render_writes_png_per_frame_and_gif() {
     }
 }
 
+/// `--eds-counts` adds X-ray noise to the EDS maps (the picture changes, the same seed
+/// gives the same bytes); without `--eds` it is a command-line error (exit 2).
+#[test]
+fn render_eds_counts_add_noise_to_the_maps() {
+    let dir = tempfile::tempdir().unwrap();
+    let traj = trajectory(dir.path());
+    let render = |out: &str, extra: &[&str]| {
+        let path = dir.path().join(out);
+        let mut args = vec!["render", &traj, "--frames", "-1", "--eds", "--out-dir"];
+        let p = path.to_str().unwrap().to_string();
+        args.push(&p);
+        args.extend_from_slice(extra);
+        let output = nanokmc(&args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        std::fs::read(path.join("small_eds_00002.png")).unwrap()
+    };
+    let clean = render("clean", &[]);
+    let noisy = render("noisy", &["--eds-counts", "20", "--seed", "5"]);
+    let again = render("again", &["--eds-counts", "20", "--seed", "5"]);
+    assert_ne!(clean, noisy);
+    assert_eq!(noisy, again);
+    let output = nanokmc(&["render", &traj, "--eds-counts", "20"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("eds-counts"),
+        "{}",
+        stderr(&output)
+    );
+}
+
 #[test]
 fn render_last_frame_by_default_next_to_the_trajectory() {
     let dir = tempfile::tempdir().unwrap();

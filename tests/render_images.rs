@@ -142,6 +142,23 @@ fn haadf_of_fcc_slab_is_uniform_and_proportional_to_thickness() {
     }
 }
 
+/// Counts that are non-negative integers with the mean and variance of a Poisson law of
+/// mean `lambda`: mean within 4 √(λ/N), sample variance within 4 √((λ + 2λ²)/N).
+fn assert_poisson(values: &[f64], lambda: f64) {
+    let count = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / count;
+    let variance = values.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / (count - 1.0);
+    assert!(values.iter().all(|c| c.fract() == 0.0 && *c >= 0.0));
+    assert!(
+        (mean - lambda).abs() <= 4.0 * (lambda / count).sqrt(),
+        "mean {mean} vs {lambda}"
+    );
+    assert!(
+        (variance - lambda).abs() <= 4.0 * ((lambda + 2.0 * lambda * lambda) / count).sqrt(),
+        "variance {variance} vs {lambda}"
+    );
+}
+
 /// Shot noise on a uniform image at λ = 10 electrons per pixel (dose 500 e/Å², 0.2 Å
 /// pixels, intensity half the reference), N = 40 000 pixels, seed 7: the mean is within
 /// 4 SEM = 4 √(λ/N) of λ and the sample variance within 4 √((λ + 2λ²)/N) of λ (Poisson);
@@ -157,25 +174,31 @@ fn shot_noise_is_poisson_at_the_dose() {
     };
     let lambda = 500.0 * 0.2 * 0.2 * 0.5;
     let counts = noise::shot_noise(&image, 1.0, 500.0, 0.2, 7, 3);
-    let count = (n * n) as f64;
-    let mean = counts.values.iter().sum::<f64>() / count;
-    let variance = counts
-        .values
-        .iter()
-        .map(|c| (c - mean).powi(2))
-        .sum::<f64>()
-        / (count - 1.0);
-    assert!(counts.values.iter().all(|c| c.fract() == 0.0 && *c >= 0.0));
-    assert!(
-        (mean - lambda).abs() <= 4.0 * (lambda / count).sqrt(),
-        "mean {mean} vs {lambda}"
-    );
-    assert!(
-        (variance - lambda).abs() <= 4.0 * ((lambda + 2.0 * lambda * lambda) / count).sqrt(),
-        "variance {variance} vs {lambda}"
-    );
+    assert_poisson(&counts.values, lambda);
     assert_eq!(counts, noise::shot_noise(&image, 1.0, 500.0, 0.2, 7, 3));
     assert_ne!(counts, noise::shot_noise(&image, 1.0, 500.0, 0.2, 7, 4));
+}
+
+/// X-ray noise of an EDS map at 5 counts at the reference: a uniform map at the reference
+/// intensity, N = 40 000 pixels, seed 7: mean within 4 √(λ/N) of λ = 5, variance within
+/// 4 √((λ + 2λ²)/N) of λ. Each (frame, species) has its own stream, none the HAADF one.
+#[test]
+fn xray_noise_of_eds_maps_is_poisson_per_species() {
+    let n = 200;
+    let map = projection::Image {
+        width: n,
+        height: n,
+        values: vec![2.0; n * n],
+    };
+    let lambda = 5.0;
+    let counts = noise::xray_noise(&map, 2.0, lambda, 7, 0, 1);
+    assert_poisson(&counts.values, lambda);
+    assert_eq!(counts, noise::xray_noise(&map, 2.0, lambda, 7, 0, 1));
+    assert_ne!(counts, noise::xray_noise(&map, 2.0, lambda, 7, 0, 2));
+    assert_ne!(counts, noise::xray_noise(&map, 2.0, lambda, 7, 1, 1));
+    // the HAADF stream of frame 0 at the same mean is another draw.
+    let haadf = noise::shot_noise(&map, 2.0, lambda, 1.0, 7, 0);
+    assert_ne!(counts, haadf);
 }
 
 #[test]

@@ -98,6 +98,39 @@ fn validate_scale_and_offset_are_applied_to_the_series() {
     );
 }
 
+/// `observable = "transfers"` with `domain` (source) and `into` (destination): the A atoms
+/// that crossed from the left cube into the right one in `tests/data/run/interdiffusion.toml`
+/// (tens in 1 ns), and an unknown `into` names the claim's key and the domains that exist.
+#[test]
+fn validate_transfers_between_two_domains() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("claims");
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/run/interdiffusion.toml");
+    let claim = |into: &str| {
+        format!(
+            "[claim]\nname = \"transfers\"\nscenario = {scenario:?}\nreplicas = 1\nfitted = false\n\
+             source = \"test\"\n\n[measure]\nobservable = \"transfers\"\ndomain = \"pair/left\"\n\
+             into = \"{into}\"\nspecies = \"A\"\nquantity = \"value\"\n\n[expect]\n\
+             type = \"at_least\"\nvalue = 20\nunit = \"atoms\"\nreported = \"A crosses\"\n"
+        )
+    };
+    std::fs::write(dir.join("transfers.toml"), claim("pair/right")).unwrap();
+    let v = validate::run(&dir, &options(work.path())).unwrap();
+    let o = &v.outcomes[0];
+    assert_eq!(o.status, Status::Pass, "{}", o.detail);
+    assert!(o.measured.contains("into pair/right"), "{}", o.measured);
+    std::fs::write(dir.join("transfers.toml"), claim("pair/middle")).unwrap();
+    let e = validate::run(&dir, &options(work.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("measure.into") && e.contains("pair/right"),
+        "{e}"
+    );
+}
+
 /// 2 claims that must pass (see the module doc for N and tolerance), with their report.
 #[test]
 fn validate_passing_claims_pass_and_are_reported() {

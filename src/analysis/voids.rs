@@ -4,7 +4,10 @@
 //! - A **void** is a connected component (along `shell`) of vacant sites of the region that
 //!   does not reach its border: none of its sites lacks a neighbour (the edge of an open box
 //!   or of the site set) or has a neighbour outside the region. The vacuum around a
-//!   particle reaches the edge of the box and is no void; a Kirkendall cavity is one.
+//!   particle reaches the edge of the box and is no void; a Kirkendall cavity is one. With
+//!   `kinds` (the lattice sites of a crystal with interstitial sites) only vacant sites of
+//!   those kinds are void sites, and a neighbour of another kind is neither part of a void
+//!   nor its border: a vacancy is a void even beside its empty interstitial holes.
 //! - The **centre** is the centroid of the region's atoms (weight 1 each).
 //! - **Shell thickness** `R_out − R_in`, with `R = √(5/3) R_g` the radius of the uniform
 //!   sphere of the same radius of gyration about the centre: `R_out` of the atoms and voids
@@ -71,6 +74,16 @@ impl Voids {
         let everywhere = self.region.is_everything();
         #[allow(clippy::cast_possible_truncation)]
         let inside = |i: usize| everywhere || region.contains(graph, SiteId(i as u32));
+        // the border of the region is where it ends in space or domains: a neighbour of a
+        // kind the entry leaves out (an empty interstitial site) is no way out.
+        let place = Region {
+            kinds: None,
+            ..self.region.clone()
+        };
+        let place_resolved = place.resolve(|| frame.atom_centroid());
+        let anywhere = place.is_everything();
+        #[allow(clippy::cast_possible_truncation)]
+        let in_place = |i: usize| anywhere || place_resolved.contains(graph, SiteId(i as u32));
 
         // Stage 1: atoms, their centroid and the order parameter.
         let mut atoms = 0u64;
@@ -101,7 +114,7 @@ impl Voids {
             graph,
             self.shell,
             |i| frame.species[i].is_vacancy() && inside(i),
-            |i| !inside(i),
+            |i| !in_place(i),
             &image,
             |c| {
                 let size = c.sites.len() as u64;

@@ -241,6 +241,9 @@ impl<E: EnergyModel> Simulation<E> {
             .sum();
         let path = basin.states[state].path.clone();
         self.redo_path(&path)?;
+        for e in &path {
+            self.record_transfers(e.changes());
+        }
         self.basin_moves.clear();
         for &(site, species) in &basin.states[state].key {
             self.basin_moves.push(SiteChange {

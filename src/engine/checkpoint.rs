@@ -68,6 +68,8 @@ pub struct EngineState {
     pub removed: Vec<u64>,
     /// Atoms added from a reservoir, `[domain * n_species + species]`.
     pub added: Vec<u64>,
+    /// Atoms moved between domains, `[(from * n_domains + to) * n_species + species]`.
+    pub transfers: Vec<u64>,
     /// Per rule, whether a swap's events are owned by the mover's site.
     pub mover_owned: Vec<bool>,
     /// The random generator.
@@ -100,6 +102,7 @@ impl<E: EnergyModel> Simulation<E> {
             rule_counts: self.rule_counts.clone(),
             removed: self.removed.clone(),
             added: self.added.clone(),
+            transfers: self.transfers.clone(),
             mover_owned: self.mover_owned.clone(),
             rng: self.rng.clone(),
             scale: self.scale.clone(),
@@ -147,6 +150,7 @@ impl<E: EnergyModel> Simulation<E> {
         if state.rule_counts.len() != model.rules.len()
             || state.removed.len() != n_cells
             || state.added.len() != n_cells
+            || state.transfers.len() != n_cells * graph.domain_names().len()
         {
             return Err(corrupt(
                 "counters do not match the model's rules and domains",
@@ -192,6 +196,7 @@ impl<E: EnergyModel> Simulation<E> {
         sim.accel = state.accel.map(Box::new);
         sim.removed = state.removed;
         sim.added = state.added;
+        sim.transfers = state.transfers;
         for (i, class) in state.classes.iter().enumerate() {
             if class.group as usize >= n_groups {
                 return Err(corrupt(format!("class {i} names group {}", class.group)));

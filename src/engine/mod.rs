@@ -33,6 +33,7 @@ mod clusters;
 mod movers;
 mod neighbourhood;
 pub mod table;
+mod transfers;
 
 pub use audit::AuditReport;
 pub use checkpoint::{ClassState, EngineState};
@@ -204,6 +205,8 @@ pub struct Simulation<E: EnergyModel = BondCounting> {
     removed: Vec<u64>,
     /// `added[domain * n_species + species]`: atoms that arrived from a reservoir.
     added: Vec<u64>,
+    /// Atoms moved between domains (`transfers.rs`).
+    transfers: Vec<u64>,
     /// The sites visited around the current event (within range or in the outer layer).
     marks: SiteMarks,
     frontier: Vec<SiteId>,
@@ -428,6 +431,7 @@ impl<E: EnergyModel> Simulation<E> {
             cluster_scratch: crate::events::ClusterScratch::default(),
             removed: vec![0; n_cells],
             added: vec![0; n_cells],
+            transfers: vec![0; n_cells * graph.domain_names().len()],
             marks: SiteMarks::default(),
             frontier: Vec::new(),
             next_frontier: Vec::new(),
@@ -1020,7 +1024,8 @@ impl<E: EnergyModel> Simulation<E> {
                     self.added[d * n_species + c.to.index()] += 1;
                 }
             }
-            Action::Swap { .. } | Action::Change { .. } | Action::ClusterMove(_) => {}
+            Action::Swap { .. } => self.record_transfers(decoded.changes()),
+            Action::Change { .. } | Action::ClusterMove(_) => {}
         }
         let mut changed = [SiteId(0); 2];
         let n = decoded.n_changes;
@@ -1067,6 +1072,7 @@ impl<E: EnergyModel> Simulation<E> {
         let changes = std::mem::take(&mut scratch.changes);
         self.cluster_scratch = scratch;
         self.apply_changes(&changes);
+        self.record_transfers(&changes);
         self.last_event = Some(decoded);
         self.executed += 1;
         self.rule_counts[decoded.rule as usize] += 1;

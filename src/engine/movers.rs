@@ -488,6 +488,9 @@ impl<E: EnergyModel> Simulation<E> {
         for (c, &state) in comps.iter().zip(&chosen) {
             let path = c.states[state].path.clone();
             self.redo_path(&path)?;
+            for e in &path {
+                self.record_transfers(e.changes());
+            }
             for &(site, species) in &c.states[state].key {
                 self.basin_moves.push(SiteChange {
                     site: SiteId(site),

@@ -49,12 +49,13 @@ pub const TIME: &str = "/particles/trajectory/species/time";
 pub const FORMAT: &str = "nanokmc-h5md-1";
 
 /// Names of the built-in observables (an `extra` observable may not reuse them).
-pub const BUILTIN_OBSERVABLES: [&str; 7] = [
+pub const BUILTIN_OBSERVABLES: [&str; 8] = [
     "temperature",
     "beam_flux",
     "species_counts",
     "evaporated",
     "deposited",
+    "transfers",
     "events_by_rule",
     "null_events",
 ];
@@ -75,6 +76,8 @@ pub struct TrajectoryWriter {
     n_sites: usize,
     /// `n_domains * n_species`, length of the per-(domain, species) arrays.
     n_domain_species: usize,
+    /// Number of domains (the transfers are `n_domains² * n_species`).
+    n_domains: usize,
     n_rules: usize,
     frames: u64,
     swmr: bool,
@@ -212,6 +215,7 @@ impl TrajectoryWriter {
             file,
             n_sites: header.site_count(),
             n_domain_species: header.domain_names.len() * header.species_names.len(),
+            n_domains: header.domain_names.len(),
             n_rules: header.rule_names.len(),
             frames,
             swmr: false,
@@ -279,6 +283,9 @@ impl TrajectoryWriter {
             debug_assert_eq!(inner.iter().product::<usize>(), d);
             append_to(&ds, f, &inner, values).map_err(err)?;
         }
+        let ds = file.dataset(&observable("transfers")).map_err(err)?;
+        let inner = ds.shape()[1..].to_vec();
+        append_to(&ds, f, &inner, &obs.transfers).map_err(err)?;
         append(
             file,
             &observable("events_by_rule"),
@@ -335,6 +342,10 @@ impl TrajectoryWriter {
             if values.len() != self.n_domain_species {
                 return Err(bad(what, values.len(), self.n_domain_species));
             }
+        }
+        let n_transfers = self.n_domain_species * self.n_domains;
+        if obs.transfers.len() != n_transfers {
+            return Err(bad("transfers", obs.transfers.len(), n_transfers));
         }
         if obs.events_by_rule.len() != self.n_rules {
             return Err(bad(

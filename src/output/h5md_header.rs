@@ -126,6 +126,10 @@ pub(super) fn write_observables(file: &File, header: &TrajectoryHeader) -> hdf5:
         write_str_list_attr(&value, "domains", &header.domain_names)?;
         write_str_list_attr(&value, "species", &header.species_names)?;
     }
+    let inner = [n_domains, n_domains, n_species];
+    let value = create_element::<u64>(&group, "transfers", &inner, &inner, 64, true, None)?;
+    write_str_list_attr(&value, "domains", &header.domain_names)?;
+    write_str_list_attr(&value, "species", &header.species_names)?;
     let n_rules = header.rule_names.len();
     let value = create_element::<u64>(
         &group,

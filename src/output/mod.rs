@@ -109,6 +109,9 @@ pub struct FrameObservables {
     pub evaporated: Vec<u64>,
     /// Cumulative atoms added from a reservoir, per (domain, species).
     pub deposited: Vec<u64>,
+    /// Cumulative atoms moved from one domain into another, indexed
+    /// `(from_domain * n_domains + to_domain) * n_species + species`.
+    pub transfers: Vec<u64>,
     /// Cumulative executed events per rule.
     pub events_by_rule: Vec<u64>,
     /// Cumulative null events (rejected candidates of thinning).

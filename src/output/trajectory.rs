@@ -76,6 +76,42 @@ fn domain_species_columns(
     columns
 }
 
+/// Columns of a between-domains array `values` [frames × domains × domains × species]
+/// (`transfers`): one `from→to/species` per ordered pair of domains and atomic species that
+/// is non-zero in some frame (the others would be flat lines at 0).
+fn transfer_columns(
+    values: &[f64],
+    frames: usize,
+    domains: &[String],
+    species: &[String],
+    n_domains: usize,
+    n_species: usize,
+) -> Vec<(String, Vec<f64>)> {
+    let inner = n_domains * n_domains * n_species;
+    let name = |list: &[String], i: usize| list.get(i).map_or("?", String::as_str).to_string();
+    let mut columns = Vec::new();
+    for a in 0..n_domains {
+        for b in (0..n_domains).filter(|&b| b != a) {
+            for s in 1..n_species {
+                let index = (a * n_domains + b) * n_species + s;
+                let column: Vec<f64> = (0..frames)
+                    .map(|f| values.get(f * inner + index).copied().unwrap_or(f64::NAN))
+                    .collect();
+                if column.iter().any(|&x| x != 0.0) {
+                    let label = format!(
+                        "{}→{}/{}",
+                        name(domains, a),
+                        name(domains, b),
+                        name(species, s)
+                    );
+                    columns.push((label, column));
+                }
+            }
+        }
+    }
+    columns
+}
+
 impl TrajectoryReader {
     /// Opens `path` and reads its header.
     ///
@@ -274,6 +310,11 @@ impl TrajectoryReader {
                 let species = read_str_list_attr(&dataset, "species").map_err(err)?;
                 columns =
                     domain_species_columns(&values, frames, &domains, &species, shape[1], shape[2]);
+            }
+            4 => {
+                let domains = read_str_list_attr(&dataset, "domains").map_err(err)?;
+                let species = read_str_list_attr(&dataset, "species").map_err(err)?;
+                columns = transfer_columns(&values, frames, &domains, &species, shape[1], shape[3]);
             }
             _ => {
                 return Err(input_error(

@@ -90,7 +90,7 @@ pub fn from_trajectory(path: &Path, names: &[String], axis: XAxis) -> Result<Plo
         [one] => match &one.unit {
             Some(unit) => format!("{} [{unit}]", one.name),
             None if one.name.ends_with("counts")
-                || matches!(one.name.as_str(), "evaporated" | "deposited") =>
+                || matches!(one.name.as_str(), "evaporated" | "deposited" | "transfers") =>
             {
                 format!("{} [atoms]", one.name)
             }

@@ -64,6 +64,8 @@ pub struct RenderSettings {
     pub seed: u64,
     /// Also render the EDS-like colour composite.
     pub eds: bool,
+    /// X-ray counts at the brightest pixel of each EDS map (Poisson noise); `None`: none.
+    pub eds_counts: Option<f64>,
     /// Atomic numbers given by hand, by species name or element symbol.
     pub atomic_numbers: Vec<(String, u32)>,
     /// Colours of the EDS maps, by species name.
@@ -96,6 +98,7 @@ impl RenderSettings {
             dose: None,
             seed: 1,
             eds: false,
+            eds_counts: None,
             atomic_numbers: Vec::new(),
             colours: Vec::new(),
             out_dir,
@@ -153,6 +156,15 @@ pub fn check_settings(settings: &RenderSettings) -> Result<()> {
     }
     if let Some(dose) = settings.dose {
         positive("dose", dose)?;
+    }
+    if let Some(counts) = settings.eds_counts {
+        positive("eds-counts", counts)?;
+        if !settings.eds {
+            return Err(command_line_error(
+                "eds-counts",
+                "X-ray noise is for the EDS maps: add --eds".into(),
+            ));
+        }
     }
     if settings.zoom == Some(0) {
         return Err(command_line_error("zoom", "must be at least 1".into()));
@@ -353,7 +365,7 @@ pub fn render(path: &Path, settings: &RenderSettings) -> Result<Vec<PathBuf>> {
         ];
         let haadf = painter.haadf(&species, frame, corner.clone())?;
         let eds = if settings.eds {
-            Some(painter.eds(&species, corner)?)
+            Some(painter.eds(&species, frame, corner)?)
         } else {
             None
         };
@@ -462,7 +474,7 @@ impl Painter<'_> {
     }
 
     /// The annotated EDS composite of a frame (RGB, enlarged).
-    fn eds(&mut self, species: &[u8], corner: Vec<String>) -> Result<Vec<u8>> {
+    fn eds(&mut self, species: &[u8], frame: u64, corner: Vec<String>) -> Result<Vec<u8>> {
         let s = self.settings;
         let grid = &self.grid;
         let maps: Vec<Image> = (1..self.colours.len())
@@ -479,12 +491,23 @@ impl Painter<'_> {
             .into_iter()
             .zip(references)
             .enumerate()
-            .map(|(k, (m, r))| (m, r, self.colours[k + 1]))
+            .map(|(k, (m, r))| match s.eds_counts {
+                Some(counts) => {
+                    let id = u8::try_from(k + 1).unwrap_or(u8::MAX);
+                    let noisy = noise::xray_noise(&m, r, counts, s.seed, frame, id);
+                    (noisy, counts, self.colours[k + 1])
+                }
+                None => (m, r, self.colours[k + 1]),
+            })
             .collect();
         let rgb = colour::composite(&layers, grid.width, grid.height);
+        let counts_text = s
+            .eds_counts
+            .map(|n| format!(", {n} X-rays at max"))
+            .unwrap_or_default();
         let notes = Annotations {
             corner,
-            mode: format!("EDS maps, beam ∥ {}", s.axis.label()),
+            mode: format!("EDS maps, beam ∥ {}{counts_text}", s.axis.label()),
             legend: self.legend.clone(),
             field_width: grid.field_width(),
         };

@@ -12,6 +12,11 @@
 //!
 //! Each frame draws from its own stream `rng::stream(seed, frame index)`, so a frame's noise
 //! does not depend on which other frames are rendered, nor on the thread count.
+//!
+//! EDS maps count X-rays, far fewer than the electrons of a HAADF pixel: with `--eds-counts
+//! N` the brightest pixel of each species' map (in the first rendered frame) collects N
+//! X-rays on average and every pixel a Poisson count in proportion ([`xray_noise`]), each
+//! (frame, species) from its own stream.
 
 use rand_distr::{Distribution, Poisson};
 
@@ -31,16 +36,52 @@ pub fn shot_noise(
     seed: u64,
     frame: u64,
 ) -> Image {
-    let mut generator = rng::stream(seed, frame);
-    let electrons = dose * pixel * pixel;
+    poisson_counts(
+        image,
+        reference,
+        dose * pixel * pixel,
+        &mut rng::stream(seed, frame),
+    )
+}
+
+/// Seed offset of the EDS streams, so that they never repeat the HAADF noise of a frame.
+const EDS_SEED: u64 = 0x4544_535f_6d61_7073;
+
+/// The X-ray counts of one EDS map: every pixel of `map` (atoms of the species projected
+/// and blurred, in units of `reference`, the map's brightest pixel of the first rendered
+/// frame) replaced by a Poisson count of mean `counts · I / reference`, so that the
+/// brightest pixel collects `counts` X-rays on average. Each (frame, species) pair draws
+/// from its own stream of `seed`.
+///
+/// `counts` must be positive and `reference` > 0.
+#[must_use]
+pub fn xray_noise(
+    map: &Image,
+    reference: f64,
+    counts: f64,
+    seed: u64,
+    frame: u64,
+    species: u8,
+) -> Image {
+    let stream = frame * 256 + u64::from(species);
+    poisson_counts(
+        map,
+        reference,
+        counts,
+        &mut rng::stream(seed ^ EDS_SEED, stream),
+    )
+}
+
+/// `image` with each pixel replaced by a Poisson count of mean `scale · I / reference`.
+fn poisson_counts(image: &Image, reference: f64, scale: f64, generator: &mut rng::Rng) -> Image {
     let values = image
         .values
         .iter()
         .map(|&v| {
-            let lambda = electrons * v.max(0.0) / reference;
+            let lambda = scale * v.max(0.0) / reference;
             match Poisson::new(lambda) {
-                Ok(poisson) => poisson.sample(&mut generator),
-                // λ = 0 (vacuum): no electron scattered to the detector.
+                Ok(poisson) => poisson.sample(generator),
+                // λ = 0 (vacuum, or no atom of the species): nothing counted.
                 Err(_) => 0.0,
             }
         })

@@ -28,7 +28,7 @@ use crate::error::{Error, Location, Result};
 
 const MAGIC: &[u8] = b"NANOKMC-CHECKPOINT\n";
 /// Version of the checkpoint layout; bumped when [`Checkpoint`] changes.
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 
 /// The content of a checkpoint file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -531,6 +531,7 @@ impl Replica {
             species_counts: self.counts.clone(),
             evaporated: self.sim.removed().to_vec(),
             deposited: self.sim.added().to_vec(),
+            transfers: self.sim.transfers().to_vec(),
             events_by_rule: self.sim.rule_counts().to_vec(),
             null_events: self.sim.null_events(),
             extra,

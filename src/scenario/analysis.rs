@@ -44,6 +44,7 @@ const TYPES: [(&str, &[&str]); 6] = [
         &[
             "shell",
             "domains",
+            "kinds",
             "region",
             "min_size",
             "bin_width",

@@ -77,6 +77,8 @@ struct MeasureFile {
     #[serde(default)]
     rule: Option<Spanned<String>>,
     #[serde(default)]
+    into: Option<Spanned<String>>,
+    #[serde(default)]
     quantity: Option<Spanned<String>>,
     #[serde(default)]
     at: Option<Spanned<QuantityText>>,
@@ -405,6 +407,7 @@ fn observable(m: &MeasureFile) -> ObservableRef {
             StringOrList::Many(v) => v.clone(),
         }),
         rule: m.rule.as_ref().map(|r| r.get_ref().clone()),
+        into: m.into.as_ref().map(|d| d.get_ref().clone()),
     }
 }
 
@@ -502,7 +505,7 @@ fn measure_of(s: &Source, m: &MeasureFile, key: &str) -> Result<Measure> {
                         return Err(s.error(
                             d.observable.span(),
                             format!("{key}.denominator"),
-                            "a denominator takes only `observable`, `domain`, `species` and `rule` \
+                            "a denominator takes only `observable`, `domain`, `into`, `species` and `rule` \
                              (it is read at the same moment as the numerator)",
                         ));
                     }

@@ -7,7 +7,8 @@
 //! entry's `au:mean_size`), per rule ([F, R]: `events_by_rule`, selected by `rule`, else
 //! summed) and per domain and species ([F, D, S]: `species_counts`, `evaporated`,
 //! `deposited`, selected by `domain` and `species`, else summed over all domains and all
-//! species except the vacancy). A dataset the trajectory does not have gives `None`, so
+//! species except the vacancy), and between domains ([F, D, D, S]: `transfers`, the source
+//! selected by `domain`, the destination by `into`). A dataset the trajectory does not have gives `None`, so
 //! that the runner can skip the claim with a message instead of failing it.
 //!
 //! Extending: a new derived quantity is a [`Quantity`] variant, its name in the claim
@@ -33,6 +34,9 @@ pub struct ObservableRef {
     pub species: Option<Vec<String>>,
     /// [F, R] datasets: the rule; `None`: all rules summed.
     pub rule: Option<String>,
+    /// [F, D, D, S] datasets (`transfers`): the destination domain or particle; `None`: all
+    /// domains. `domain` selects the source.
+    pub into: Option<String>,
 }
 
 impl std::fmt::Display for ObservableRef {
@@ -47,6 +51,9 @@ impl std::fmt::Display for ObservableRef {
         }
         if let Some(r) = &self.rule {
             sel.push(format!("rule {r}"));
+        }
+        if let Some(d) = &self.into {
+            sel.push(format!("into {d}"));
         }
         if !sel.is_empty() {
             write!(f, " [{}]", sel.join(", "))?;
@@ -405,26 +412,37 @@ pub fn read_series(
                 .map(|f| columns.iter().map(|&c| raw[f * r + c]).sum())
                 .collect()
         }
-        3 => {
+        3 | 4 => {
             forbid(observable.rule.is_some(), "rule")?;
-            let (d, s) = (shape[1], shape[2]);
+            forbid(shape.len() == 3 && observable.into.is_some(), "into")?;
+            let d = shape[1];
+            let s = shape[shape.len() - 1];
             let domain_names = names("domains")?;
             let species_names = names("species")?;
-            let domains: Vec<usize> = match &observable.domain {
-                None => (0..d).collect(),
-                Some(name) => {
-                    let prefix = format!("{name}/");
-                    let v: Vec<usize> = domain_names
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, x)| *x == name || x.starts_with(&prefix))
-                        .map(|(i, _)| i)
-                        .collect();
-                    if v.is_empty() {
-                        return Err(unknown("domain", name, &domain_names));
+            let select = |what: &str, chosen: &Option<String>| -> Result<Vec<usize>> {
+                match chosen {
+                    None => Ok((0..d).collect()),
+                    Some(name) => {
+                        let prefix = format!("{name}/");
+                        let v: Vec<usize> = domain_names
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, x)| *x == name || x.starts_with(&prefix))
+                            .map(|(i, _)| i)
+                            .collect();
+                        if v.is_empty() {
+                            return Err(unknown(what, name, &domain_names));
+                        }
+                        Ok(v)
                     }
-                    v
                 }
+            };
+            let domains = select("domain", &observable.domain)?;
+            // [F, D, S] read as [F, D, 1, S] with the one destination 0.
+            let (into, d_into) = if shape.len() == 4 {
+                (select("into", &observable.into)?, d)
+            } else {
+                (vec![0], 1)
             };
             let species: Vec<usize> = match &observable.species {
                 None => (0..s)
@@ -440,21 +458,24 @@ pub fn read_series(
                     })
                     .collect::<Result<_>>()?,
             };
+            let mut cells = Vec::new();
+            for &di in &domains {
+                for &dj in &into {
+                    for &si in &species {
+                        cells.push((di * d_into + dj) * s + si);
+                    }
+                }
+            }
+            let per_frame = d * d_into * s;
             (0..frames)
-                .map(|f| {
-                    domains
-                        .iter()
-                        .flat_map(|&di| species.iter().map(move |&si| (di, si)))
-                        .map(|(di, si)| raw[(f * d + di) * s + si])
-                        .sum()
-                })
+                .map(|f| cells.iter().map(|&c| raw[f * per_frame + c]).sum())
                 .collect()
         }
         _ => {
             return Err(Error::Output {
                 path: path.to_path_buf(),
                 message: format!(
-                    "/observables/{} has shape {shape:?}; expected [F], [F, R] or [F, D, S]",
+                    "/observables/{} has shape {shape:?}; expected [F], [F, R], [F, D, S] or [F, D, D, S]",
                     observable.name
                 ),
             });

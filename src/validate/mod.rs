@@ -361,6 +361,7 @@ fn run_variant(c: &Claim, v: &claim::Variant, options: &ValidateOptions) -> Resu
                         domain: None,
                         species: None,
                         rule: None,
+                        into: None,
                     };
                     read(path, &t, m)?
                 }

@@ -123,6 +123,9 @@ pub fn frames(
                     species_counts: counts,
                     evaporated: (0..n_domains * n_species).map(|i| fu * i as u64).collect(),
                     deposited: (0..n_domains * n_species).map(|i| fu + i as u64).collect(),
+                    transfers: (0..n_domains * n_domains * n_species)
+                        .map(|i| 3 * fu + i as u64)
+                        .collect(),
                     events_by_rule: (0..header.rule_names.len())
                         .map(|r| 100 * fu + r as u64)
                         .collect(),
