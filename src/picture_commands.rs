@@ -28,7 +28,8 @@ pub struct RenderArgs {
         allow_hyphen_values = true
     )]
     pub frames: String,
-    /// Zone axis (beam direction) in the box frame: `x`, `y`, `z`, or `u,v,w` (e.g. `1,1,0`).
+    /// Zone axis (beam direction): in the box frame `x`, `y`, `z` or `u,v,w` (e.g. `1,1,0`); or
+    /// a direction of a domain's crystal, `DOMAIN:[uvw]` or `DOMAIN:[UVTW]` (e.g. `top:[2-1-10]`).
     #[arg(long, value_name = "AXIS", default_value = "z")]
     pub axis: String,
     /// Pixel size [Å].

@@ -143,6 +143,51 @@ fn render_eds_counts_add_noise_to_the_maps() {
     );
 }
 
+/// A zone axis in a domain's crystal: `top:[100]` is the box's y (the top domain's cell is
+/// turned 90° about z), so the picture has the size of `--axis y`'s and differs from
+/// `bottom:[100]` (= x) only where x and y views differ; unknown domains and bad indices
+/// are errors at key `axis` (exit 2).
+#[test]
+fn render_crystal_zone_axis_of_a_domain() {
+    let dir = tempfile::tempdir().unwrap();
+    let traj = trajectory(dir.path());
+    let size = |axis: &str, out: &str| {
+        let path = dir.path().join(out);
+        let output = nanokmc(&[
+            "render",
+            &traj,
+            "--frames",
+            "-1",
+            "--axis",
+            axis,
+            "--pixel",
+            "0.5",
+            "--zoom",
+            "1",
+            "--out-dir",
+            path.to_str().unwrap(),
+        ]);
+        assert!(output.status.success(), "{axis}: {}", stderr(&output));
+        png_size(&path.join("small_haadf_00002.png"))
+    };
+    assert_eq!(size("top:[100]", "a"), size("y", "b"));
+    assert_eq!(size("bottom:[100]", "c"), size("x", "d"));
+    assert_eq!(size("top:[001]", "e"), size("z", "f"));
+    for (axis, word) in [
+        ("middle:[100]", "no domain `middle`"),
+        ("top:[2-1-00]", "T = −(U + V)"),
+        ("top:[000]", "zero vector"),
+    ] {
+        let output = nanokmc(&["render", &traj, "--axis", axis]);
+        assert_eq!(output.status.code(), Some(2), "{axis}");
+        assert!(
+            stderr(&output).contains(word),
+            "{axis}: {}",
+            stderr(&output)
+        );
+    }
+}
+
 #[test]
 fn render_last_frame_by_default_next_to_the_trajectory() {
     let dir = tempfile::tempdir().unwrap();

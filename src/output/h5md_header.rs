@@ -94,6 +94,19 @@ pub(super) fn write_particles(file: &File, header: &TrajectoryHeader) -> hdf5::R
             .create(name)?;
         ds.write(ids.as_slice())?;
         write_str_list_attr(&ds, "names", names)?;
+        if name == "domain" && !header.domain_cells.is_empty() {
+            let flat: Vec<f64> = header
+                .domain_cells
+                .iter()
+                .flatten()
+                .flatten()
+                .copied()
+                .collect();
+            ds.new_attr::<f64>()
+                .shape([header.domain_cells.len(), 3, 3])
+                .create("cells")?
+                .write_raw(&flat)?;
+        }
     }
     Ok(())
 }

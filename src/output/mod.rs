@@ -78,6 +78,10 @@ pub struct TrajectoryHeader {
     pub site_kinds: Vec<u16>,
     /// Domain id per site.
     pub site_domains: Vec<u16>,
+    /// Cell vectors `a`, `b`, `c` (rows) of each domain's crystal in the box frame [Å],
+    /// rotation included; `NaN` for a domain without a crystal (the amorphous substrate).
+    /// Empty: not known (written as no attribute).
+    pub domain_cells: Vec<[[f64; 3]; 3]>,
     /// Lower corner of the simulation box [Å].
     pub box_origin: [f64; 3],
     /// Edge vectors of the box as rows [Å].

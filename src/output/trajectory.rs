@@ -166,6 +166,29 @@ impl TrajectoryReader {
         &self.domain_names
     }
 
+    /// The cell vectors `a`, `b`, `c` (rows, Å, box frame) of each domain's crystal, from
+    /// the `cells` attribute of `/particles/trajectory/domain` (`NaN` rows: no crystal);
+    /// `None` for a file written before the attribute existed.
+    ///
+    /// # Errors
+    /// [`crate::Error::Output`] if the attribute exists but cannot be read.
+    pub fn domain_cells(&self) -> Result<Option<Vec<[[f64; 3]; 3]>>> {
+        let err = |e: hdf5::Error| output_error(&self.path, "reading the domain cells", e);
+        let ds = self
+            .file
+            .dataset("particles/trajectory/domain")
+            .map_err(err)?;
+        if !ds.attr_names().map_err(err)?.iter().any(|n| n == "cells") {
+            return Ok(None);
+        }
+        let flat: Vec<f64> = ds.attr("cells").and_then(|a| a.read_raw()).map_err(err)?;
+        Ok(Some(
+            flat.chunks_exact(9)
+                .map(|m| [[m[0], m[1], m[2]], [m[3], m[4], m[5]], [m[6], m[7], m[8]]])
+                .collect(),
+        ))
+    }
+
     /// Site positions [Å] (the same in every frame; read from frame 0).
     ///
     /// # Errors

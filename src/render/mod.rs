@@ -91,6 +91,7 @@ impl RenderSettings {
             frames: FrameSelection::All,
             axis: ZoneAxis {
                 direction: [0.0, 0.0, 1.0],
+                crystal: None,
             },
             pixel: 0.2,
             probe: 1.0,
@@ -297,6 +298,8 @@ pub fn species_map(
 pub fn render(path: &Path, settings: &RenderSettings) -> Result<Vec<PathBuf>> {
     check_settings(settings)?;
     let reader = TrajectoryReader::open(path)?;
+    let resolved = with_box_axis(&reader, settings)?;
+    let settings = &resolved;
     let selected = settings.frames.resolve(reader.frames(), path)?;
     let names = reader.species_names().to_vec();
     let z = atomic_numbers(&names, reader.species_elements(), &settings.atomic_numbers)?;
@@ -513,6 +516,18 @@ impl Painter<'_> {
         };
         finish_picture(&rgb, grid, self.zoom, &notes)
     }
+}
+
+/// `settings` with a crystal zone axis (`DOMAIN:[uvw]`) turned into its box-frame
+/// direction with the domain's cell stored in the trajectory.
+fn with_box_axis(reader: &TrajectoryReader, settings: &RenderSettings) -> Result<RenderSettings> {
+    let cells = reader.domain_cells()?;
+    Ok(RenderSettings {
+        axis: settings
+            .axis
+            .resolve(reader.domain_names(), cells.as_deref())?,
+        ..settings.clone()
+    })
 }
 
 fn positive_or_one(x: f64) -> f64 {

@@ -11,10 +11,24 @@ use std::path::Path;
 use crate::error::{Error, Location, Result};
 
 /// A zone axis: a direction in the box frame (not necessarily normalised).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ZoneAxis {
     /// The direction [any length unit].
     pub direction: [f64; 3],
+    /// Written as a direction of a domain's crystal (`DOMAIN:[uvw]`): the domain as
+    /// written, and the indices; [`ZoneAxis::resolve`] sets `direction` from its cell.
+    pub crystal: Option<CrystalAxis>,
+}
+
+/// A zone axis in a domain's crystal: `[uvw]` or four-index `[UVTW]` (hexagonal cells).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrystalAxis {
+    /// The domain, as written (`particle/domain` or a domain name unique among them).
+    pub domain: String,
+    /// Three or four direction indices.
+    pub indices: Vec<f64>,
+    /// The indices as written, for the annotation.
+    pub text: String,
 }
 
 fn axis_error(text: &str, why: &str) -> Error {
@@ -26,8 +40,9 @@ fn axis_error(text: &str, why: &str) -> Error {
         },
         key: "axis".into(),
         message: format!(
-            "invalid zone axis `{text}`: {why} (expected `x`, `y`, `z` or three numbers `u,v,w` \
-             in the box frame, e.g. `1,1,0`)"
+            "invalid zone axis `{text}`: {why} (expected `x`, `y`, `z`, three numbers `u,v,w` \
+             in the box frame, e.g. `1,1,0`, or a crystal direction of a domain, e.g. \
+             `rod/CdSe:[2-1-10]`)"
         ),
     }
 }
@@ -38,53 +53,130 @@ impl ZoneAxis {
     /// # Errors
     /// [`Error::Input`] (key `axis`) for anything else or a zero vector.
     pub fn parse(text: &str) -> Result<Self> {
+        if let Some((domain, indices)) = text.rsplit_once(':') {
+            let domain = domain.trim();
+            if domain.is_empty() {
+                return Err(axis_error(text, "no domain before `:`"));
+            }
+            let indices_text = indices.trim();
+            let parts = index_parts(text, indices_text, 4)?;
+            if parts.len() != 3 && parts.len() != 4 {
+                return Err(axis_error(
+                    text,
+                    "a crystal direction has three indices [uvw] or four [UVTW]",
+                ));
+            }
+            if parts.len() == 4 && (parts[0] + parts[1] + parts[2]).abs() > 1e-9 {
+                return Err(axis_error(
+                    text,
+                    "four-index direction [U V T W] needs T = −(U + V)",
+                ));
+            }
+            if parts.iter().all(|&x| x == 0.0) {
+                return Err(axis_error(text, "the zero vector has no direction"));
+            }
+            return Ok(Self {
+                direction: [0.0, 0.0, 1.0],
+                crystal: Some(CrystalAxis {
+                    domain: domain.to_string(),
+                    indices: parts,
+                    text: indices_text.to_string(),
+                }),
+            });
+        }
         let t = text.trim();
         let direction = match t.to_ascii_lowercase().as_str() {
             "x" => [1.0, 0.0, 0.0],
             "y" => [0.0, 1.0, 0.0],
             "z" => [0.0, 0.0, 1.0],
             _ => {
-                let inner = t.trim_start_matches('[').trim_end_matches(']').trim();
-                let parts: Vec<String> = if inner.contains(',') || inner.contains(' ') {
-                    inner
-                        .split([',', ' '])
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect()
-                } else if t.starts_with('[') {
-                    // Miller-style [uvw] with single-digit indices, e.g. [110] or [1-10].
-                    let mut parts = Vec::new();
-                    let mut sign = "";
-                    for c in inner.chars() {
-                        if c == '-' {
-                            sign = "-";
-                        } else {
-                            parts.push(format!("{sign}{c}"));
-                            sign = "";
-                        }
-                    }
-                    parts
-                } else {
-                    return Err(axis_error(text, "unknown axis"));
-                };
+                let parts = index_parts(text, t, 3)?;
                 if parts.len() != 3 {
                     return Err(axis_error(text, "a vector needs three components"));
                 }
-                let mut d = [0.0; 3];
-                for (value, part) in d.iter_mut().zip(&parts) {
-                    *value = part
-                        .parse::<f64>()
-                        .ok()
-                        .filter(|v| v.is_finite())
-                        .ok_or_else(|| axis_error(text, &format!("`{part}` is not a number")))?;
-                }
-                d
+                [parts[0], parts[1], parts[2]]
             }
         };
         if norm(direction) == 0.0 {
             return Err(axis_error(text, "the zero vector has no direction"));
         }
-        Ok(Self { direction })
+        Ok(Self {
+            direction,
+            crystal: None,
+        })
+    }
+
+    /// Turns a crystal zone axis into its box-frame direction with the cell vectors of its
+    /// domain (`cells`, from the trajectory, in the order of `domain_names`); a box-frame
+    /// axis is returned as it is.
+    ///
+    /// # Errors
+    /// [`Error::Input`] (key `axis`) for an unknown or ambiguous domain, a domain without a
+    /// crystal, or a trajectory that does not store its domains' cells.
+    pub fn resolve(
+        &self,
+        domain_names: &[String],
+        cells: Option<&[[[f64; 3]; 3]]>,
+    ) -> Result<Self> {
+        let Some(c) = &self.crystal else {
+            return Ok(self.clone());
+        };
+        let written = format!("{}:{}", c.domain, c.text);
+        let matches: Vec<usize> = domain_names
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n == c.domain || n.rsplit('/').next() == Some(c.domain.as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        let index = match matches.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(axis_error(
+                    &written,
+                    &format!(
+                        "no domain `{}` (the trajectory has: {})",
+                        c.domain,
+                        domain_names.join(", ")
+                    ),
+                ));
+            }
+            _ => {
+                return Err(axis_error(
+                    &written,
+                    &format!(
+                        "`{}` names several domains: write `particle/domain`",
+                        c.domain
+                    ),
+                ));
+            }
+        };
+        let Some(cells) = cells else {
+            return Err(axis_error(
+                &written,
+                "the trajectory does not store its domains' crystal cells (written by an older nanokmc): give the axis in the box frame",
+            ));
+        };
+        let cell = cells.get(index).copied().unwrap_or([[f64::NAN; 3]; 3]);
+        if cell.iter().flatten().any(|x| !x.is_finite()) {
+            return Err(axis_error(
+                &written,
+                &format!("domain `{}` has no crystal", domain_names[index]),
+            ));
+        }
+        let [u, v, w] = match c.indices[..] {
+            [u, v, w] => [u, v, w],
+            [u, v, t, w] => [u - t, v - t, w],
+            _ => return Err(axis_error(&written, "three or four indices")),
+        };
+        let direction: [f64; 3] =
+            std::array::from_fn(|k| u * cell[0][k] + v * cell[1][k] + w * cell[2][k]);
+        if norm(direction) == 0.0 {
+            return Err(axis_error(&written, "the zero vector has no direction"));
+        }
+        Ok(Self {
+            direction,
+            crystal: self.crystal.clone(),
+        })
     }
 
     /// The unit vectors `(u, v, â)` of the image plane and the axis (see the module doc).
@@ -102,9 +194,14 @@ impl ZoneAxis {
         (u, v, a)
     }
 
-    /// A short name for annotations: `[x]`, `[y]`, `[z]` or `[u v w]`.
+    /// A short name for annotations: `[x]`, `[y]`, `[z]`, `[u v w]`, or the crystal
+    /// direction with its domain (`[2-1-10] of rod/CdSe`).
     #[must_use]
     pub fn label(&self) -> String {
+        if let Some(c) = &self.crystal {
+            let t = c.text.trim_start_matches('[').trim_end_matches(']');
+            return format!("[{t}] of {}", c.domain);
+        }
         match self.direction {
             [x, 0.0, 0.0] if x > 0.0 => "x".into(),
             [0.0, y, 0.0] if y > 0.0 => "y".into(),
@@ -112,6 +209,46 @@ impl ZoneAxis {
             [u, v, w] => format!("[{u} {v} {w}]"),
         }
     }
+}
+
+/// The numbers of a direction written `u,v,w`, `u v w`, `[u v w]` or, with single-digit
+/// indices, `[uvw]` / `[1-10]` (at most `max` of them).
+fn index_parts(text: &str, t: &str, max: usize) -> Result<Vec<f64>> {
+    let inner = t.trim_start_matches('[').trim_end_matches(']').trim();
+    let parts: Vec<String> = if inner.contains(',') || inner.contains(' ') {
+        inner
+            .split([',', ' '])
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    } else if t.starts_with('[') {
+        // Miller-style [uvw] with single-digit indices, e.g. [110] or [1-10].
+        let mut parts = Vec::new();
+        let mut sign = "";
+        for c in inner.chars() {
+            if c == '-' {
+                sign = "-";
+            } else {
+                parts.push(format!("{sign}{c}"));
+                sign = "";
+            }
+        }
+        parts
+    } else {
+        return Err(axis_error(text, "unknown axis"));
+    };
+    if parts.len() > max {
+        return Err(axis_error(text, &format!("at most {max} components")));
+    }
+    parts
+        .iter()
+        .map(|part| {
+            part.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| axis_error(text, &format!("`{part}` is not a number")))
+        })
+        .collect()
 }
 
 /// The pixel grid of the image: pixel `(column i, row j)` has its centre at
@@ -237,6 +374,60 @@ fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
 #[allow(clippy::float_cmp)]
 mod tests {
     use super::*;
+
+    /// Wurtzite-like hexagonal cell (a = 4.3 Å, c = 7.0 Å): [2-1-10] is 3a along x, [0001]
+    /// is c; the same cell turned 180° about x (the bottom of the sandwich) has [0001] = −z;
+    /// a substrate (NaN cell) and an ambiguous short name are errors.
+    #[test]
+    fn crystal_axes_follow_the_domain_cell() {
+        let (a, c) = (4.3, 7.0);
+        let hex = [
+            [a, 0.0, 0.0],
+            [-a / 2.0, a * 3f64.sqrt() / 2.0, 0.0],
+            [0.0, 0.0, c],
+        ];
+        let turned = [
+            hex[0],
+            [-a / 2.0, -a * 3f64.sqrt() / 2.0, 0.0],
+            [0.0, 0.0, -c],
+        ];
+        let names = vec![
+            "s/top".to_string(),
+            "s/bottom".to_string(),
+            "film".to_string(),
+        ];
+        let cells = vec![hex, turned, [[f64::NAN; 3]; 3]];
+        let dir = |text: &str| {
+            ZoneAxis::parse(text)
+                .unwrap()
+                .resolve(&names, Some(&cells))
+                .map(|z| z.direction)
+        };
+        let close = |x: [f64; 3], y: [f64; 3]| (0..3).all(|k| (x[k] - y[k]).abs() < 1e-12);
+        assert!(close(dir("top:[2-1-10]").unwrap(), [3.0 * a, 0.0, 0.0]));
+        assert!(close(dir("s/top:[0001]").unwrap(), [0.0, 0.0, c]));
+        assert!(close(dir("bottom:[0001]").unwrap(), [0.0, 0.0, -c]));
+        assert!(close(dir("top:0,0,1").unwrap(), [0.0, 0.0, c]));
+        assert_eq!(
+            ZoneAxis::parse("top:[2-1-10]").unwrap().label(),
+            "[2-1-10] of top"
+        );
+        let e = dir("film:[001]").unwrap_err().to_string();
+        assert!(e.contains("has no crystal"), "{e}");
+        let e = ZoneAxis::parse("top:[001]")
+            .unwrap()
+            .resolve(&names, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("does not store"), "{e}");
+        let two = vec!["p/top".to_string(), "q/top".to_string()];
+        let e = ZoneAxis::parse("top:[001]")
+            .unwrap()
+            .resolve(&two, Some(&cells[..2]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("several domains"), "{e}");
+    }
 
     #[test]
     fn axis_parse_accepts_names_and_vectors() {

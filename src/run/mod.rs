@@ -367,6 +367,7 @@ fn header(
         positions: system_graph.positions().to_vec(),
         site_kinds: system_graph.kinds().iter().map(|k| k.0).collect(),
         site_domains: system_graph.domains().iter().map(|d| d.0).collect(),
+        domain_cells: scenario.domain_cells(),
         box_origin: b.origin,
         box_edges: b.edges,
         periodic: b.periodic,

@@ -264,6 +264,19 @@ impl Scenario {
         }
     }
 
+    /// The cell vectors `a`, `b`, `c` (rows, Å) of each domain's crystal in the box frame,
+    /// in the order of [`Self::domain_names`] (`NaN` for the substrate): what `nanokmc
+    /// render --axis DOMAIN:[uvw]` turns a crystal zone axis into a beam direction with.
+    #[must_use]
+    pub fn domain_cells(&self) -> Vec<[[f64; 3]; 3]> {
+        match &self.geometry {
+            Geometry::Block { phase, .. } => self.potential.phases[*phase]
+                .crystal()
+                .map_or_else(|_| vec![[[f64::NAN; 3]; 3]], |c| vec![c.cell]),
+            Geometry::Assembly { assembly, .. } => domain_cells(assembly),
+        }
+    }
+
     /// The default trajectory path: `output.file`, else `<scenario stem>.h5md` (the H5MD
     /// extension, from which `MDAnalysis` recognises the format).
     #[must_use]
@@ -464,6 +477,39 @@ impl Scenario {
         }
         Ok((report, warnings))
     }
+}
+
+/// Cell vectors (rows) of `crystal` turned by `rotation` (crystal → lab).
+fn turned_cell(
+    crystal: &crate::lattice::crystal::Crystal,
+    rotation: [[f64; 3]; 3],
+) -> [[f64; 3]; 3] {
+    crystal
+        .cell
+        .map(|v| crate::lattice::orientation::rotate(rotation, v))
+}
+
+/// Cell vectors of every domain of an assembly in the box frame, in the order of
+/// [`domain_names`]; `NaN` for the substrate.
+fn domain_cells(assembly: &Assembly) -> Vec<[[f64; 3]; 3]> {
+    let mut cells: Vec<[[f64; 3]; 3]> = assembly
+        .particles
+        .iter()
+        .flat_map(|(p, _)| {
+            p.domains
+                .iter()
+                .map(|d| turned_cell(&d.crystal, d.rotation))
+        })
+        .collect();
+    if assembly.substrate.is_some() {
+        cells.push([[f64::NAN; 3]; 3]);
+    }
+    for layer in &assembly.adlayers {
+        if assembly.particles.get(layer.particle).is_some() {
+            cells.push(turned_cell(&layer.crystal, layer.rotation));
+        }
+    }
+    cells
 }
 
 /// Domain names of an assembly, in site-list order (particles, their domains, substrate).

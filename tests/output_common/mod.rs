@@ -60,6 +60,11 @@ pub fn header(cells: usize) -> TrajectoryHeader {
         positions,
         site_kinds,
         site_domains,
+        // bottom: the cubic cell as built; top: the same turned 90° about z (a → y, b → −x).
+        domain_cells: vec![
+            [[a, 0.0, 0.0], [0.0, a, 0.0], [0.0, 0.0, a]],
+            [[0.0, a, 0.0], [-a, 0.0, 0.0], [0.0, 0.0, a]],
+        ],
         box_origin: [-1.0, -2.0, -3.0],
         box_edges: [[l, 0.0, 0.0], [0.0, l, 0.0], [0.0, 0.0, l]],
         periodic: [true, true, false],
