@@ -257,3 +257,131 @@ fn clusters_without_the_lead_species_do_not_move() {
         assert!(sim.audit().is_clean());
     }
 }
+
+/// The shipped `potentials/cs2zncl4.toml` with only its `ZnCl4` unit move (species, phase,
+/// kinds, shells and energies as shipped), and a scenario of a periodic 2×3×2-cell block
+/// of its Pnma crystal, written into `dir`.
+fn zncl4_units_only(dir: &std::path::Path) -> nanokmc::scenario::Scenario {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let shipped = std::fs::read_to_string(root.join("potentials/cs2zncl4.toml")).expect("shipped");
+    let head = shipped
+        .split("# ---- beam: data")
+        .next()
+        .expect("the file has a beam section");
+    let start = shipped
+        .find("[[events]]\nname = \"zncl4_unit_move\"")
+        .expect("the shipped file has the unit move");
+    let block = shipped[start..]
+        .split("\n\n")
+        .next()
+        .expect("the event block");
+    std::fs::write(dir.join("potential.toml"), format!("{head}\n{block}\n")).expect("write");
+    let scenario = r#"
+[scenario]
+name = "zncl4_units"
+potential = "potential.toml"
+seed = 1
+
+[geometry.block]
+phase = "Cs2ZnCl4"
+cells = [2, 3, 2]
+
+[program]
+temperature = "700 K"
+
+[stop]
+time = "1 s"
+"#;
+    let path = dir.join("scenario.toml");
+    std::fs::write(&path, scenario).expect("write");
+    nanokmc::scenario::read(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A whole `ZnCl4` unit of the shipped Cs2ZnCl4 model walks into an empty unit slot: in a
+/// periodic 2×3×2-cell block with one unit (Zn and its 4 Cl) removed and only the unit
+/// move enabled, the empty slot has exactly two complete neighbours along ±b, each move
+/// has ΔE = 0 (the crystal with the slot moved by b is the same crystal), so the moves
+/// are a Poisson process of rate 2ν exp(−1.0 eV / k_B T) at 700 K. N = 20 000 moves; the
+/// elapsed time must be N / (2k) within 4/√N (4 σ of the Gamma law); counts of Zn and Cl
+/// never change, every move carries the empty slot by ±b, and the audit stays clean.
+/// (Broken on purpose by collecting clusters along the lead species only, no unit moves
+/// at all and the test fails.)
+#[test]
+fn zncl4_units_of_the_shipped_model_walk_into_an_empty_slot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = zncl4_units_only(dir.path());
+    let system = s.build_system(0).expect("system");
+    let model = Arc::clone(&system.model);
+    let zn = model.species.find("Zn").expect("Zn");
+    let cl = model.species.find("Cl").expect("Cl");
+    let g = system.graph.clone();
+    let zx = ShellId(
+        model
+            .shells
+            .iter()
+            .position(|sh| sh.name == "zx")
+            .expect("zx") as u8,
+    );
+    let mut species = system.species.clone();
+    let first_zn = species.iter().position(|&x| x == zn).expect("a Zn");
+    let unit: Vec<usize> = std::iter::once(first_zn)
+        .chain(g.neighbors(SiteId(first_zn as u32), zx).map(|k| k.index()))
+        .collect();
+    assert_eq!(unit.len(), 5, "Zn and its 4 Cl");
+    for &u in &unit {
+        species[u] = SpeciesId::VACANCY;
+    }
+    let count = |sp: &[SpeciesId], x: SpeciesId| sp.iter().filter(|&&y| y == x).count();
+    let (zn0, cl0) = (count(&species, zn), count(&species, cl));
+    let temperature = 700.0;
+    let mut sim = Simulation::new(
+        g.clone(),
+        Arc::clone(&model),
+        species,
+        Program::constant(temperature, 0.0).unwrap(),
+        rng::stream(SEEDS[0], 3),
+    )
+    .unwrap();
+    let empty_zn = |sim: &Simulation| -> Vec<usize> {
+        (0..g.len())
+            .filter(|&i| {
+                g.kind(SiteId(i as u32)) == g.kind(SiteId(first_zn as u32))
+                    && sim.occupancy().get(SiteId(i as u32)).is_vacancy()
+            })
+            .collect()
+    };
+    let b = 3.0 * 7.40; // the box edge along b [Å]
+    let n = 20_000u64;
+    let mut slot = first_zn;
+    for i in 0..n {
+        sim.step(f64::INFINITY).unwrap();
+        let empty = empty_zn(&sim);
+        assert_eq!(empty.len(), 1, "one empty Zn site after move {i}");
+        let (p, q) = (
+            g.position(SiteId(slot as u32)),
+            g.position(SiteId(empty[0] as u32)),
+        );
+        let dy = (q[1] - p[1]).rem_euclid(b);
+        let along_b = (dy - 7.40).abs() < 1e-6 || (dy - 2.0 * 7.40).abs() < 1e-6;
+        assert!(
+            along_b && (q[0] - p[0]).abs() < 1e-6 && (q[2] - p[2]).abs() < 1e-6,
+            "move {i}: slot {p:?} → {q:?} is not ±b"
+        );
+        slot = empty[0];
+        if i % 5_000 == 0 {
+            assert!(sim.audit().is_clean(), "drift after {i} moves");
+        }
+    }
+    let occ: Vec<SpeciesId> = sim.occupancy().species().collect();
+    assert_eq!((count(&occ, zn), count(&occ, cl)), (zn0, cl0));
+    assert_eq!(sim.rule_counts().iter().sum::<u64>(), n);
+    let k = 1e13 * (-1.0 / (KB * temperature)).exp();
+    let expected = n as f64 / (2.0 * k);
+    let rel = (sim.time() - expected) / expected;
+    eprintln!("t = {} s, expected {expected} s ({rel:+.4})", sim.time());
+    assert!(
+        rel.abs() < 4.0 / (n as f64).sqrt(),
+        "elapsed {} s against {expected} s",
+        sim.time()
+    );
+}
