@@ -672,7 +672,11 @@ fn rule_summary(model: &Model, rule: &nanokmc::model::Rule) -> String {
         ),
         Action::ClusterMove(c) => format!(
             "cluster move of {} clusters of {}..={} atoms (linked in shell {}) by the vectors of shell {}, size term {} eV × f(n), p = {}",
-            model.species.name(c.species),
+            c.motif
+                .iter()
+                .map(|s| model.species.name(s))
+                .collect::<Vec<_>>()
+                .join("+"),
             c.min_size,
             c.max_size,
             model.shells[c.connect.index()].name,

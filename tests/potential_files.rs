@@ -346,3 +346,23 @@ fn cli_check_potential_exit_codes_and_messages() {
     );
     assert!(stdout.contains("bench_diffusion_linear"), "{stdout}");
 }
+
+/// A multi-species cluster move: the lead species, the motif set (lead + listed species),
+/// the connect and move shells and the size bounds are read as written.
+#[test]
+fn cluster_move_motif_is_read() {
+    let p = good("cluster_move_motif.toml");
+    let i = p.model.find_rule("zncl4_unit_move").expect("rule");
+    let Action::ClusterMove(c) = p.model.rules[i].action else {
+        panic!("not a cluster move: {:?}", p.model.rules[i].action);
+    };
+    let zn = p.model.species.find("Zn").expect("Zn");
+    let cl = p.model.species.find("Cl").expect("Cl");
+    let cs = p.model.species.find("Cs").expect("Cs");
+    assert_eq!(c.species, zn);
+    assert!(c.motif.contains(zn) && c.motif.contains(cl) && !c.motif.contains(cs));
+    assert_eq!(c.motif.iter().count(), 2);
+    assert_eq!(p.model.shells[c.connect.index()].name, "zx");
+    assert_eq!(p.model.shells[c.shell.index()].name, "zz");
+    assert_eq!((c.min_size, c.max_size), (5, 5));
+}

@@ -5,13 +5,13 @@
 //! other event, so selection, rate classes, checkpoints and the audit treat them alike. What
 //! differs is the refresh: a cluster move reads its whole cluster, which may reach far
 //! beyond the fixed refresh radius of the other actions. So, per cluster rule, a
-//! [`Tracker`] keeps every *small* cluster (a connected component of the rule's species
-//! of `min_size ..= max_size` atoms): its owner and members, and for each site the owner of
-//! its cluster. After an event that changed the sites `S`:
+//! [`Tracker`] keeps every *small* cluster (a connected component of the sites holding the
+//! rule's motif species, of `min_size ..= max_size` atoms, with at least one lead atom):
+//! its owner (lowest lead site) and members, and for each site the owner of its cluster. After an event that changed the sites `S`:
 //! 1. every site within `reach = 1 + interaction range` hops of `S` (all shells) is visited:
 //!    a cluster with a member there may read a changed site (its destinations and their
 //!    neighbourhoods lie within `reach` of its atoms), so it is dissolved, and its members
-//!    and the atoms of the species found there become *seeds*;
+//!    and the atoms of the motif's species found there become *seeds*;
 //! 2. the cluster of every seed is collected again by a flood fill along the `connect` shell,
 //!    stopped after `max_size + 1` atoms (a larger cluster cannot move and is not kept);
 //!    each small one is registered and its owner's cluster slots are classified again
@@ -127,16 +127,29 @@ impl Tracker {
         }
     }
 
-    /// Registers the cluster `members` (its lowest site owns it) and returns its owner.
-    fn register(&mut self, members: &[SiteId]) -> u32 {
-        let owner = members.iter().map(|s| s.0).min().unwrap_or(NONE);
+    /// Registers the cluster `members` owned by `owner` (its lowest lead site,
+    /// [`lead_owner`]).
+    fn register(&mut self, members: &[SiteId], owner: u32) {
         for m in members {
             self.cluster_of[m.index()] = owner;
         }
         self.members
             .insert(owner, members.iter().map(|s| s.0).collect());
-        owner
     }
+}
+
+/// The owner of the cluster `members`: its lowest site holding the lead species of `spec`,
+/// or `None` when it holds none (such a cluster does not move).
+fn lead_owner(
+    occupancy: &crate::state::Occupancy,
+    spec: &ClusterMove,
+    members: &[SiteId],
+) -> Option<u32> {
+    members
+        .iter()
+        .filter(|&&s| occupancy.get(s) == spec.species)
+        .map(|s| s.0)
+        .min()
 }
 
 impl<E: EnergyModel> Simulation<E> {
@@ -162,7 +175,7 @@ impl<E: EnergyModel> Simulation<E> {
             for s in 0..self.graph.len() {
                 #[allow(clippy::cast_possible_truncation)]
                 let site = SiteId(s as u32);
-                if self.occupancy.get(site) != spec.species || cl.visited.contains(&site.0) {
+                if !spec.motif.contains(self.occupancy.get(site)) || cl.visited.contains(&site.0) {
                     continue;
                 }
                 // the whole component (uncapped), so that a large one is walked once.
@@ -178,8 +191,10 @@ impl<E: EnergyModel> Simulation<E> {
                 cl.visited.extend(cl.scratch.members.iter().map(|m| m.0));
                 let n = cl.scratch.members.len();
                 if n >= spec.min_size as usize && n <= spec.max_size as usize {
-                    let owner = cl.trackers[t].register(&cl.scratch.members);
-                    cl.new_owners.push(owner);
+                    if let Some(owner) = lead_owner(&self.occupancy, &spec, &cl.scratch.members) {
+                        cl.trackers[t].register(&cl.scratch.members, owner);
+                        cl.new_owners.push(owner);
+                    }
                 }
             }
             if classify {
@@ -243,14 +258,14 @@ impl<E: EnergyModel> Simulation<E> {
                     cl.old_owners.push(owner);
                     cl.trackers[t].dissolve(owner, &mut cl.seeds);
                 }
-                if self.occupancy.get(v) == spec.species {
+                if spec.motif.contains(self.occupancy.get(v)) {
                     cl.seeds.push(v);
                 }
             }
             cl.visited.clear();
             for i in 0..cl.seeds.len() {
                 let seed = cl.seeds[i];
-                if self.occupancy.get(seed) != spec.species || cl.visited.contains(&seed.0) {
+                if !spec.motif.contains(self.occupancy.get(seed)) || cl.visited.contains(&seed.0) {
                     continue;
                 }
                 let whole = cluster_move::component(
@@ -277,7 +292,10 @@ impl<E: EnergyModel> Simulation<E> {
                         cl.trackers[t].dissolve(stale, &mut ignored);
                     }
                 }
-                let owner = cl.trackers[t].register(&cl.scratch.members);
+                let Some(owner) = lead_owner(&self.occupancy, &spec, &cl.scratch.members) else {
+                    continue;
+                };
+                cl.trackers[t].register(&cl.scratch.members, owner);
                 cl.new_owners.push(owner);
             }
             for i in 0..cl.old_owners.len() {

@@ -1,16 +1,24 @@
-//! The cluster-move action (`cluster_move`): a connected cluster of one species
-//! translates rigidly by one vector of a neighbour shell.
+//! The cluster-move action (`cluster_move`): a connected cluster of one species, or a
+//! multi-species motif (a `ZnX₄` tetrahedron), translates rigidly by one vector of a
+//! neighbour shell.
 //!
-//! A *cluster* is a connected component of the sites holding the rule's species, linked by
-//! the `connect` shell. Only clusters of `min_size ..= max_size` atoms move. The lowest site
-//! of the cluster owns its moves, one slot per neighbour of the owner in the move `shell`:
+//! A *cluster* is a connected component of the sites holding a species of the rule's
+//! motif (the lead `species` and the further `motif` species), linked by the `connect`
+//! shell. Only clusters of `min_size ..= max_size` atoms holding at least one lead atom
+//! move. The lowest site of the cluster holding the lead species owns its moves, one slot
+//! per neighbour of the owner in the move `shell`:
 //! slot `k` moves every atom by the vector from the owner to its `k`-th neighbour (the
 //! minimum image in a periodic box). A move is possible when
 //! - every atom has a neighbour in `shell` at exactly that vector (to 10⁻³ Å), and the
-//!   destination site allows the species and is vacant or part of the cluster;
+//!   destination site allows the atom's species and is vacant or part of the cluster;
 //! - the moved cluster is connected along `connect` and touches no other atom of the
-//!   species (it stays the same cluster: the reverse move, by the opposite vector, owned
-//!   by the lowest site of the moved cluster, exists, so detailed balance holds).
+//!   motif's species (it stays the same cluster: the reverse move, by the opposite vector,
+//!   owned by the lowest lead site of the moved cluster, exists, so detailed balance
+//!   holds).
+//!
+//! Each atom keeps its species. The moved cluster holds the same lead atoms, so it is
+//! owned again, by its lowest lead site; every moved atom has a neighbour in `shell` at
+//! the opposite vector (its old site), so the reverse move is one of that owner's slots.
 //!
 //! The energy change is the exact bond-counting ΔE of the net site changes (vacated
 //! sites first, then filled ones, each in the breadth-first order of the cluster from its
@@ -86,9 +94,9 @@ pub(super) fn slots(graph: &SiteGraph, action: Action, kind: KindId, species: Sp
 }
 
 /// Collects into `members` the sites of the cluster containing `start` (breadth-first
-/// along `c.connect`, in neighbour order), stopping once it holds more than `cap` sites.
-/// Returns true when the whole cluster was collected (it has at most `cap` sites).
-/// `start` must hold `c.species`.
+/// along `c.connect`, in neighbour order, through sites holding a species of `c.motif`),
+/// stopping once it holds more than `cap` sites. Returns true when the whole cluster was
+/// collected (it has at most `cap` sites). `start` must hold a species of `c.motif`.
 pub fn component(
     graph: &SiteGraph,
     occupancy: &Occupancy,
@@ -107,7 +115,7 @@ pub fn component(
         let s = members[head];
         head += 1;
         for k in graph.neighbors(s, c.connect) {
-            if occupancy.get(k) == c.species && seen.insert(k.0) {
+            if c.motif.contains(occupancy.get(k)) && seen.insert(k.0) {
                 if members.len() == cap {
                     return false;
                 }
@@ -222,18 +230,18 @@ fn plan_move(
         if !(vacant || scratch.member_set.contains(&t.0))
             || !model.kinds[graph.kind(t).index()]
                 .allowed
-                .contains(c.species)
+                .contains(occupancy.get(s))
             || !scratch.dest_set.insert(t.0)
         {
             return false;
         }
         scratch.dest.push(t);
     }
-    // the moved cluster touches no other atom of the species (a site of the old cluster is
-    // vacant after the move), and it is connected.
+    // the moved cluster touches no other atom of the motif (a site of the old cluster is
+    // vacant after the move or holds a moved atom), and it is connected.
     for &t in &scratch.dest {
         for u in graph.neighbors(t, c.connect) {
-            if occupancy.get(u) == c.species && !scratch.member_set.contains(&u.0) {
+            if c.motif.contains(occupancy.get(u)) && !scratch.member_set.contains(&u.0) {
                 return false;
             }
         }
@@ -260,17 +268,21 @@ fn plan_move(
         if !scratch.dest_set.contains(&s.0) {
             scratch.changes.push(SiteChange {
                 site: s,
-                from: c.species,
+                from: occupancy.get(s),
                 to: SpeciesId::VACANCY,
             });
         }
     }
-    for &t in &scratch.dest {
-        if !scratch.member_set.contains(&t.0) {
+    // every destination takes the species of its source atom; a destination that was a
+    // site of the cluster changes only when the arriving species differs.
+    for (i, &t) in scratch.dest.iter().enumerate() {
+        let arriving = occupancy.get(scratch.members[i]);
+        let before = occupancy.get(t);
+        if before != arriving {
             scratch.changes.push(SiteChange {
                 site: t,
-                from: SpeciesId::VACANCY,
-                to: c.species,
+                from: before,
+                to: arriving,
             });
         }
     }
@@ -278,8 +290,8 @@ fn plan_move(
 }
 
 /// Collects the cluster of `owner` into `scratch.members` and returns its size, or `None`
-/// when `owner` does not own cluster moves of `c` now (wrong species, not the lowest site,
-/// size outside `min_size ..= max_size`).
+/// when `owner` does not own cluster moves of `c` now (not the lead species, not the
+/// lowest site holding it, size outside `min_size ..= max_size`).
 fn owned_cluster(
     graph: &SiteGraph,
     occupancy: &Occupancy,
@@ -303,7 +315,12 @@ fn owned_cluster(
         return None;
     }
     let n = u32::try_from(scratch.members.len()).ok()?;
-    if n < c.min_size || scratch.members.iter().any(|&s| s < owner) {
+    if n < c.min_size
+        || scratch
+            .members
+            .iter()
+            .any(|&s| s < owner && occupancy.get(s) == c.species)
+    {
         return None;
     }
     Some(n)

@@ -19,8 +19,9 @@
 //!   beam, a charge state).
 //! - [`Action::RemovePair`] and [`Action::AddPair`]: a molecule of two atoms on neighbouring
 //!   sites leaves into the vacuum sink (`X₂`, a `CdSe` unit) or lands from a reservoir.
-//! - [`Action::ClusterMove`]: a small connected cluster of one species translates rigidly
-//!   by one vector of a shell (collective diffusion of 1–3 nm clusters), with a size law.
+//! - [`Action::ClusterMove`]: a small connected cluster of one species, or a motif of
+//!   several (a `ZnX₄` unit), translates rigidly by one vector of a shell (collective
+//!   diffusion of 1–3 nm clusters, unit moves), with a size law.
 //!
 //! Conditions and saddle terms count neighbours by species, and optionally only on some
 //! site kinds or domains ([`SiteFilter`]).
@@ -209,8 +210,13 @@ pub enum Action {
 /// The parameters of a collective cluster translation ([`Action::ClusterMove`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClusterMove {
-    /// The species of the cluster's atoms.
+    /// The lead species: the cluster's lowest site holding it owns the moves, and a
+    /// cluster without it does not move.
     pub species: SpeciesId,
+    /// Every species of the cluster's atoms: `species` and the further species of the
+    /// file's `motif` (a `ZnX₄` unit: Zn and X). A cluster is a connected component of the
+    /// sites holding any of them.
+    pub motif: SpeciesSet,
     /// The shell whose vectors the cluster moves by.
     pub shell: ShellId,
     /// The shell that links the atoms of a cluster.
@@ -754,8 +760,14 @@ impl Model {
                     || c.connect.index() >= self.shells.len()
                     || c.species.index() >= self.species.len()
                     || c.species.is_vacancy()
+                    || !c.motif.contains(c.species)
+                    || c.motif.contains(SpeciesId::VACANCY)
+                    || c.motif.iter().any(|s| s.index() >= self.species.len())
                 {
-                    return err("species or shell out of range, or `Vac`".into());
+                    return err(
+                        "species, motif or shell out of range, `Vac` in the motif, or the lead species not in it"
+                            .into(),
+                    );
                 }
                 if c.min_size < 2 || c.max_size < c.min_size {
                     return err(format!(

@@ -1,5 +1,5 @@
 //! Potential-file reading of the `cluster_move` event type (collective translation of a
-//! small cluster, [`crate::model::Action::ClusterMove`]) and its keys `connect`,
+//! small cluster, [`crate::model::Action::ClusterMove`]) and its keys `motif`, `connect`,
 //! `min_size`, `max_size`, `size_energy` and `size_power`.
 //!
 //! [`super::Compiler::rule`] reads the keys every event type shares; this file checks the
@@ -7,9 +7,9 @@
 
 use super::{Compiler, EventType, FileBarrierRule, FileEvent};
 use crate::error::Result;
-use crate::model::{Action, ClusterMove};
+use crate::model::{Action, ClusterMove, SpeciesSet};
 use crate::sites::ShellId;
-use crate::state::SpeciesId;
+use crate::state::{SpeciesId, SpeciesTable};
 use crate::units::Dimension;
 
 /// Largest `max_size` accepted: a cluster move is classified by a flood fill of up to
@@ -26,6 +26,7 @@ impl Compiler<'_> {
         let src = self.source;
         if t != EventType::ClusterMove {
             let given = [
+                ("motif", e.motif.as_ref().map(toml::Spanned::span)),
                 ("connect", e.connect.as_ref().map(toml::Spanned::span)),
                 ("min_size", e.min_size.as_ref().map(toml::Spanned::span)),
                 ("max_size", e.max_size.as_ref().map(toml::Spanned::span)),
@@ -58,7 +59,7 @@ impl Compiler<'_> {
             (
                 "with",
                 e.partner.as_ref().map(toml::Spanned::span),
-                "a cluster is made of one species (`species`)",
+                "a cluster's species are `species` (the lead) and those listed in `motif`",
             ),
             (
                 "reference_energy",
@@ -106,8 +107,10 @@ impl Compiler<'_> {
         species: SpeciesId,
         shell: ShellId,
         shell_names: &[String],
+        table: &SpeciesTable,
     ) -> Result<Action> {
         let src = self.source;
+        let motif = self.cluster_motif(key, e, species, table)?;
         let connect = match &e.connect {
             Some(c) => ShellId(
                 u8::try_from(self.find(shell_names, c, &format!("{key}.connect"), "shell")?)
@@ -164,6 +167,7 @@ impl Compiler<'_> {
         };
         Ok(Action::ClusterMove(ClusterMove {
             species,
+            motif,
             shell,
             connect,
             min_size,
@@ -171,5 +175,51 @@ impl Compiler<'_> {
             size_energy,
             size_power,
         }))
+    }
+
+    /// The species set of a cluster move: the lead `species` and the further species of
+    /// `motif` (none when the key is absent).
+    ///
+    /// # Errors
+    /// An unknown species, `Vac`, the lead species or a species listed twice in `motif`.
+    fn cluster_motif(
+        &self,
+        key: &str,
+        e: &FileEvent,
+        species: SpeciesId,
+        table: &SpeciesTable,
+    ) -> Result<SpeciesSet> {
+        let mut set = SpeciesSet::single(species);
+        let Some(list) = &e.motif else {
+            return Ok(set);
+        };
+        let k = format!("{key}.motif");
+        if list.get_ref().is_empty() {
+            return Err(self.source.error(
+                list.span(),
+                k,
+                "motif lists the species that move with the lead `species` as one unit; it may not be empty (leave it out for a cluster of one species)",
+            ));
+        }
+        for name in list.get_ref() {
+            let s = self.species(table, name, &k)?;
+            let why = if s.is_vacancy() {
+                Some("`Vac` cannot be part of a motif: empty sites are not moved".to_string())
+            } else if s == species {
+                Some(format!(
+                    "`{}` is already the lead `species`; motif lists the further species",
+                    name.get_ref()
+                ))
+            } else if set.contains(s) {
+                Some(format!("`{}` is listed twice", name.get_ref()))
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                return Err(self.source.error(name.span(), k, why));
+            }
+            set.insert(s);
+        }
+        Ok(set)
     }
 }

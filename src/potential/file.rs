@@ -219,6 +219,8 @@ pub(super) struct FileEvent {
     #[serde(default)]
     pub(super) connect: Option<Spanned<String>>,
     #[serde(default)]
+    pub(super) motif: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
     pub(super) min_size: Option<Spanned<u32>>,
     #[serde(default)]
     pub(super) max_size: Option<Spanned<u32>>,

@@ -350,9 +350,14 @@ impl Compiler<'_> {
             | EventType::AddPair => self.new_action(
                 &key, e, event_type, species, from, to, shell, table, kind_names, kinds,
             )?,
-            EventType::ClusterMove => {
-                self.cluster_action(&key, e, species, shell.unwrap_or(ShellId(0)), shell_names)?
-            }
+            EventType::ClusterMove => self.cluster_action(
+                &key,
+                e,
+                species,
+                shell.unwrap_or(ShellId(0)),
+                shell_names,
+                table,
+            )?,
         };
         self.check_allowed(&key, e, action, table, kinds)?;
         let mut saddle = Vec::new();
