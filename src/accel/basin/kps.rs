@@ -287,13 +287,20 @@ impl PathSampler {
     /// of fast transitions, from their exact joint law. Only for a sampler made by
     /// [`Self::new`].
     #[must_use]
+    pub fn sample(&self, rng: &mut Rng) -> PathSample {
+        self.sample_with_visits(rng).0
+    }
+
+    /// As [`Self::sample`], and the number of times the path left each state (its visits,
+    /// the final exit included).
+    #[must_use]
     // counts below 2^53 convert exactly; larger ones are rounded, as a Poisson draw is.
     #[allow(
         clippy::cast_precision_loss,
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss
     )]
-    pub fn sample(&self, rng: &mut Rng) -> PathSample {
+    pub fn sample_with_visits(&self, rng: &mut Rng) -> (PathSample, Vec<u64>) {
         let n = self.total.len();
         // counts of coarse transitions: to other states, self-loops, exit.
         let mut trans: Vec<BTreeMap<usize, u64>> = vec![BTreeMap::new(); n];
@@ -359,9 +366,11 @@ impl PathSampler {
         let mut time = 0.0;
         let mut fast = 0.0;
         let mut exit_state = 0;
+        let mut all_visits = vec![0u64; n];
         for i in 0..n {
             let moves: u64 = trans[i].values().sum();
             let visits = moves + exit[i] + loops[i];
+            all_visits[i] = visits;
             fast += moves as f64;
             if exit[i] > 0 {
                 exit_state = i;
@@ -370,11 +379,20 @@ impl PathSampler {
                 time += gamma(visits as f64, 1.0 / self.total[i], rng);
             }
         }
-        PathSample {
-            time,
-            exit_state,
-            fast_transitions: fast,
-        }
+        (
+            PathSample {
+                time,
+                exit_state,
+                fast_transitions: fast,
+            },
+            all_visits,
+        )
+    }
+
+    /// Total rate `R_i` of every state [s⁻¹].
+    #[must_use]
+    pub fn total_rates(&self) -> &[f64] {
+        &self.total
     }
 
     /// Draws the state at time `t` \[s\] of a system that started in state 0 and has not

@@ -113,11 +113,13 @@
 
 mod gth;
 pub mod kps;
+pub mod law;
 mod spectral;
 
 use std::fmt;
 
 pub use kps::{PathError, PathSample, PathSampler};
+pub use law::{BasinLaw, LawCache, LawDraw, LawError};
 
 use crate::rng::{Rng, uniform_open01};
 use gth::{Gth, power_iteration, validate};
