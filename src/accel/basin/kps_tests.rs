@@ -291,3 +291,47 @@ fn closed_basin_is_refused() {
     let mut rng = rng::stream(1, 0);
     assert!(chain.simulate_survivor(3.0, 1000, &mut rng).is_some());
 }
+
+/// A 300-state ring with a trap (binding 2.3 `k_B T`) whose exit is 10⁴ times slower than a
+/// hop, started opposite the trap (the engine test's basin): N = 20,000 paths against the
+/// dense solver (which has no size limit of its own), escape time by KS (α = 0.001) and
+/// the mean within 4 SEM.
+#[test]
+fn paths_match_the_dense_solver_on_a_long_ring() {
+    let n = 300;
+    let trap = 10.0f64; // Boltzmann weight of the trap
+    let mut fast = Vec::new();
+    for i in 0..n {
+        let j = (i + 1) % n;
+        // hops into the trap are faster by √trap, out of it slower by √trap.
+        let (into_j, into_i) = match (i, j) {
+            (0, _) => (1.0 / trap.sqrt(), trap.sqrt()),
+            (_, 0) => (trap.sqrt(), 1.0 / trap.sqrt()),
+            _ => (1.0, 1.0),
+        };
+        fast.push((i, j, into_j));
+        fast.push((j, i, into_i));
+    }
+    // start opposite the trap: relabel so that the start is state 0.
+    let shift = |s: usize| (s + n / 2) % n;
+    let fast: Vec<(usize, usize, f64)> = fast
+        .iter()
+        .map(|&(i, j, w)| (shift(i), shift(j), w))
+        .collect();
+    let mut exits = vec![0.0; n];
+    exits[shift(0)] = 1e-4 / trap.sqrt();
+    let dense = BasinSolution::new(n, &fast, &exits).unwrap();
+    assert!(dense.is_exact());
+    let paths = PathSampler::new(n, &fast, &exits).unwrap();
+    let mut rng = rng::stream(10, 0);
+    let times: Vec<f64> = (0..20_000).map(|_| paths.sample(&mut rng).time).collect();
+    let (mean, sem) = mean_sem(&times);
+    let exact = dense.mean_escape_time(0);
+    assert!(
+        (mean - exact).abs() < 4.0 * sem,
+        "mean {mean} ± {sem}, exact {exact}"
+    );
+    let d = ks_one(times, |t| 1.0 - dense.survival(0, t));
+    let critical = 1.95 / (20_000f64).sqrt();
+    assert!(d < critical, "KS {d} ≥ {critical}");
+}
