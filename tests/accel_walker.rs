@@ -373,6 +373,7 @@ fn escape_time_on_a_300_site_ring_is_exact_with_path_sampling() {
     let settings = AccelSettings {
         method: nanokmc::accel::Method::Basin,
         max_basin_states: 512,
+        separation: 1e9,
         ..AccelSettings::default()
     };
     check_escape_times(300, 1e4, 1_000, settings, 0.0, 0.95);
