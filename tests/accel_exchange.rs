@@ -233,6 +233,14 @@ fn exchanged_fraction_is_the_same_with_and_without_acceleration() {
 /// larger, so this measures the basin method's fallback and its cost). Same criterion as
 /// above (4 combined SEM at every time). Long (minutes on two cores): run it alone with
 /// `cargo test --test accel_exchange -- --ignored --nocapture`.
+///
+/// Measured (session 8, loaded machine, 226 s in all): every point passes. Largest
+/// deviations, in combined SEM: scaling at 100: evaporated Cd −2.95 (1.5 µs), exchanged
+/// fraction within ±0.75; at 200: evaporated Cd −2.70 (1.5 µs), fraction within ±1.6;
+/// basin: evaporated Cd −2.14 (1.5 µs), fraction +1.91. Evaporated Cd is below the plain
+/// runs at most early times in all three (the deficit issue 13 describes); the exact
+/// method's own share cannot be told here, as the joint basin of 43 interstitials is
+/// too large and the basin method falls back to scaling.
 #[test]
 #[ignore = "long: 3 × (100 + 100) replicas"]
 fn exchanged_fraction_100_plus_100_replicas() {
