@@ -153,7 +153,11 @@ struct Set {
     saved_events: Vec<f64>,
 }
 
-fn run_set(scenario: &Scenario, replicas: std::ops::Range<u32>, accelerated: bool) -> Set {
+fn run_set(
+    scenario: &Scenario,
+    replicas: std::ops::Range<u32>,
+    accelerated: Option<AccelSettings>,
+) -> Set {
     let mut set = Set {
         fractions: Vec::new(),
         evaporated: Vec::new(),
@@ -180,9 +184,8 @@ fn run_set(scenario: &Scenario, replicas: std::ops::Range<u32>, accelerated: boo
             rng::stream(scenario.seed, 2 * u64::from(r) + 1),
         )
         .unwrap();
-        if accelerated {
-            sim.enable_acceleration(AccelSettings::default(), None)
-                .unwrap();
+        if let Some(settings) = accelerated {
+            sim.enable_acceleration(settings, None).unwrap();
         }
         let mut x = [0.0; TIMES.len()];
         let mut evaporated = [0.0; TIMES.len()];
@@ -221,6 +224,47 @@ fn run_set(scenario: &Scenario, replicas: std::ops::Range<u32>, accelerated: boo
 
 #[test]
 fn exchanged_fraction_is_the_same_with_and_without_acceleration() {
+    compare(REPLICAS, AccelSettings::default());
+}
+
+/// The comparison of issue 13 with 100 + 100 replicas, for rate scaling at the default
+/// separation (100) and at twice it, and for `method = "basin"` with basins up to 1,024
+/// states (kinetic path sampling above 256; with 43 Cu interstitials the joint basin is far
+/// larger, so this measures the basin method's fallback and its cost). Same criterion as
+/// above (4 combined SEM at every time). Long (minutes on two cores): run it alone with
+/// `cargo test --test accel_exchange -- --ignored --nocapture`.
+///
+/// Measured (session 8, loaded machine, 226 s in all): every point passes. Largest
+/// deviations, in combined SEM: scaling at 100: evaporated Cd −2.95 (1.5 µs), exchanged
+/// fraction within ±0.75; at 200: evaporated Cd −2.70 (1.5 µs), fraction within ±1.6;
+/// basin: evaporated Cd −2.14 (1.5 µs), fraction +1.91. Evaporated Cd is below the plain
+/// runs at most early times in all three (the deficit issue 13 describes); the exact
+/// method's own share cannot be told here, as the joint basin of 43 interstitials is
+/// too large and the basin method falls back to scaling.
+#[test]
+#[ignore = "long: 3 × (100 + 100) replicas"]
+fn exchanged_fraction_100_plus_100_replicas() {
+    compare(100, AccelSettings::default());
+    compare(
+        100,
+        AccelSettings {
+            separation: 200.0,
+            ..AccelSettings::default()
+        },
+    );
+    compare(
+        100,
+        AccelSettings {
+            method: nanokmc::accel::Method::Basin,
+            max_basin_states: 1024,
+            ..AccelSettings::default()
+        },
+    );
+}
+
+/// `replicas` plain replicas against `replicas` accelerated with `settings`: the criterion
+/// of the module documentation at every time.
+fn compare(replicas: u32, settings: AccelSettings) {
     let scenario = scenario::compile_texts(
         Source::from_text("exchange_test.toml", SCENARIO),
         &Source::from_text("exchange_test_potential.toml", POTENTIAL),
@@ -228,17 +272,18 @@ fn exchanged_fraction_is_the_same_with_and_without_acceleration() {
     .unwrap();
     let started = std::time::Instant::now();
     let (plain, accelerated) = std::thread::scope(|s| {
-        let plain = s.spawn(|| run_set(&scenario, 0..REPLICAS, false));
-        let accelerated = s.spawn(|| run_set(&scenario, REPLICAS..2 * REPLICAS, true));
+        let plain = s.spawn(|| run_set(&scenario, 0..replicas, None));
+        let accelerated = s.spawn(|| run_set(&scenario, replicas..2 * replicas, Some(settings)));
         (plain.join().unwrap(), accelerated.join().unwrap())
     });
-    let events = |set: &Set| set.events.iter().sum::<u64>() as f64 / f64::from(REPLICAS);
+    eprintln!("settings: {settings:?}");
+    let events = |set: &Set| set.events.iter().sum::<u64>() as f64 / f64::from(replicas);
     eprintln!(
-        "{REPLICAS} + {REPLICAS} replicas in {:.2?}: events per replica {:.0} plain, {:.0} accelerated (~{:.0} saved); smallest Cu-hop factors {:?}",
+        "{replicas} + {replicas} replicas in {:.2?}: events per replica {:.0} plain, {:.0} accelerated (~{:.0} saved); smallest Cu-hop factors {:?}",
         started.elapsed(),
         events(&plain),
         events(&accelerated),
-        accelerated.saved_events.iter().sum::<f64>() / f64::from(REPLICAS),
+        accelerated.saved_events.iter().sum::<f64>() / f64::from(replicas),
         accelerated.smallest_cu_factor
     );
     let mut failures = Vec::new();

@@ -86,6 +86,17 @@ impl Method {
     pub fn solves_basins(self) -> bool {
         matches!(self, Self::Basin | Self::Movers)
     }
+
+    /// Largest allowed `max_basin_states` for this method: [`MAX_MOVER_STATES`] for
+    /// movers, [`MAX_BASIN_STATES`] otherwise.
+    #[must_use]
+    pub fn max_basin_states(self) -> u32 {
+        if self == Self::Movers {
+            MAX_MOVER_STATES
+        } else {
+            MAX_BASIN_STATES
+        }
+    }
 }
 
 /// The accuracy knobs of rate scaling (the scenario's `[acceleration]` block).
@@ -135,8 +146,14 @@ pub const DEFAULT_MIN_EXECUTIONS: u64 = 100;
 pub const DEFAULT_BALANCE: f64 = 0.2;
 /// Default of [`AccelSettings::max_basin_states`].
 pub const DEFAULT_MAX_BASIN_STATES: u32 = 64;
-/// Largest allowed [`AccelSettings::max_basin_states`] (the exact solution is dense).
-pub const MAX_BASIN_STATES: u32 = 256;
+/// Largest allowed [`AccelSettings::max_basin_states`] with `method = "basin"`: basins up
+/// to [`basin::DENSE_LIMIT`] states are solved densely, larger ones by kinetic path
+/// sampling ([`basin::PathSampler`]).
+pub const MAX_BASIN_STATES: u32 = 65_536;
+/// Largest allowed [`AccelSettings::max_basin_states`] with `method = "movers"` (each
+/// mover's basin is solved densely: its survivors are drawn at arbitrary times).
+#[allow(clippy::cast_possible_truncation)]
+pub const MAX_MOVER_STATES: u32 = basin::DENSE_LIMIT as u32;
 /// Default of [`AccelSettings::min_factor`].
 pub const DEFAULT_MIN_FACTOR: f64 = 1e-15;
 
@@ -169,8 +186,12 @@ impl AccelSettings {
         if !(self.min_factor > 0.0 && self.min_factor <= 1.0) {
             return bad("min_factor", "must lie in (0, 1]");
         }
-        if !(2..=MAX_BASIN_STATES).contains(&self.max_basin_states) {
-            return bad("max_basin_states", "must lie in 2 ..= 256");
+        let most = self.method.max_basin_states();
+        if !(2..=most).contains(&self.max_basin_states) {
+            return Err(Error::build(
+                "acceleration",
+                format!("`max_basin_states` must lie in 2 ..= {most}"),
+            ));
         }
         Ok(())
     }
@@ -303,6 +324,10 @@ pub struct Detector {
     /// True when the basin of the current fast groups was too large (or had no exit):
     /// rate scaling is used until the next decision.
     pub basin_blocked: bool,
+    /// Solved basins by their exact chain (not part of the state: see
+    /// [`basin::LawCache`]).
+    #[serde(skip)]
+    pub law_cache: basin::LawCache,
     /// Exact basin escapes: counts and sizes.
     pub basin: BasinStats,
 }
@@ -341,6 +366,16 @@ pub struct BasinStats {
     /// States enumerated by recent movers steps, averaged like `recent_integrated`.
     #[serde(default)]
     pub recent_states: f64,
+    /// Basins solved by kinetic path sampling (more than [`basin::DENSE_LIMIT`] states).
+    #[serde(default)]
+    pub paths: u64,
+    /// Basin steps whose law came from the cache of solved basins.
+    #[serde(default)]
+    pub cache_hits: u64,
+    /// Basin steps abandoned (nothing changed) because a path-sampled survivor at a window
+    /// end needed more than [`basin::law::SURVIVOR_BUDGET`] hops.
+    #[serde(default)]
+    pub survivor_abandoned: u64,
 }
 
 /// Weight of the past in the averages of [`BasinStats::recent_integrated`] and
@@ -398,6 +433,7 @@ impl Detector {
             windows: 0,
             fast_groups: vec![false; n_groups],
             basin_blocked: false,
+            law_cache: basin::LawCache::default(),
             basin: BasinStats::default(),
             channels,
         })
@@ -450,6 +486,17 @@ impl Detector {
             self.saved_events += 1.0 / factor - 1.0;
         }
         self.window_events >= self.settings.window
+    }
+
+    /// Records the fast transitions a basin step integrated out, `counts[group]` per
+    /// group, as executions of the current window (so that the window keeps judging the
+    /// channels while basin steps run); the slow event that ends the step is recorded by
+    /// [`Self::record_event`].
+    pub fn record_basin(&mut self, counts: &[u64]) {
+        for (g, &c) in counts.iter().enumerate() {
+            self.window_exec[g] += c;
+            self.window_events += c;
+        }
     }
 
     /// Adds `dt` of simulated time with per-group total propensities given by `each`
@@ -726,6 +773,18 @@ impl std::fmt::Display for AccelReport {
                 "; basins solved exactly: {} ({} with the exact law, {} to a window end, largest {} states, {} too large, {} not worth it)",
                 b.solved, b.exact, b.survived, b.largest, b.abandoned, b.unprofitable
             )?;
+            if b.paths > 0 || b.survivor_abandoned > 0 {
+                write!(
+                    f,
+                    "; kinetic path sampling: {} basins above {} states, {} survivors too long to draw",
+                    b.paths,
+                    basin::DENSE_LIMIT,
+                    b.survivor_abandoned
+                )?;
+            }
+            if b.cache_hits > 0 {
+                write!(f, "; {} basin laws taken from the cache", b.cache_hits)?;
+            }
             if b.mover_steps > 0 || b.dependent > 0 {
                 write!(
                     f,

@@ -17,13 +17,17 @@ use std::collections::HashMap;
 
 use super::{Simulation, StepOutcome};
 use crate::accel::Method;
-use crate::accel::basin::{BasinOutcome, BasinSolution};
+use crate::accel::basin::{BasinOutcome, LawDraw};
 use crate::energy::EnergyModel;
 use crate::error::Result;
 use crate::events::DecodedEvent;
 use crate::rng;
 use crate::sites::SiteId;
 use crate::state::{SiteChange, SpeciesId};
+
+/// The fast events possible now with their physical rates [s⁻¹] and groups, the total
+/// rate of the rest [s⁻¹], and the propensity of every group present [s⁻¹].
+pub(super) type FastAndExit = (Vec<(DecodedEvent, f64, u32)>, f64, Vec<(u32, f64)>);
 
 /// One state of an enumerated basin.
 struct State {
@@ -38,8 +42,13 @@ struct Basin {
     states: Vec<State>,
     /// Fast transitions (from, to, physical rate [s⁻¹]).
     fast: Vec<(usize, usize, f64)>,
+    /// Group of each fast transition (parallel to `fast`).
+    groups: Vec<u32>,
     /// Total rate of the exits of each state [s⁻¹].
     exits: Vec<f64>,
+    /// Propensity of every group with a positive one in each state [s⁻¹]: the exits, and
+    /// the fast transitions at their current (scaled) rates; for the detector.
+    propensities: Vec<Vec<(u32, f64)>>,
     /// Species of every touched site in the first state.
     root: HashMap<u32, SpeciesId>,
 }
@@ -90,16 +99,22 @@ impl<E: EnergyModel> Simulation<E> {
     /// rest.
     // member counts are far below 2^52.
     #[allow(clippy::cast_precision_loss)]
-    pub(super) fn fast_and_exit(&self, fast_groups: &[bool]) -> (Vec<(DecodedEvent, f64)>, f64) {
+    pub(super) fn fast_and_exit(&self, fast_groups: &[bool]) -> FastAndExit {
         let classes = &self.table.classes;
         let mut fast = Vec::new();
         let mut exit = 0.0;
+        let mut by_group: Vec<(u32, f64)> = Vec::new();
         for c in classes.ids() {
             let members = classes.members(c);
             if members.is_empty() {
                 continue;
             }
             let g = classes.key(c).group as usize;
+            let propensity = members.len() as f64 * classes.rate(c);
+            match by_group.iter_mut().find(|(h, _)| *h as usize == g) {
+                Some((_, p)) => *p += propensity,
+                None => by_group.push((classes.key(c).group, propensity)),
+            }
             if fast_groups[g] {
                 let rate = classes.rate(c) / self.scale[g];
                 for &m in members {
@@ -111,13 +126,13 @@ impl<E: EnergyModel> Simulation<E> {
                         SiteId(site),
                         slot,
                     );
-                    fast.push((e, rate));
+                    fast.push((e, rate, classes.key(c).group));
                 }
             } else {
-                exit += members.len() as f64 * classes.rate(c);
+                exit += propensity;
             }
         }
-        (fast, exit)
+        (fast, exit, by_group)
     }
 
     /// Enumerates the basin of the fast groups around the current configuration, breadth
@@ -129,7 +144,9 @@ impl<E: EnergyModel> Simulation<E> {
                 path: Vec::new(),
             }],
             fast: Vec::new(),
+            groups: Vec::new(),
             exits: Vec::new(),
+            propensities: Vec::new(),
             root: HashMap::new(),
         };
         let mut index: HashMap<Vec<(u32, u8)>, usize> = HashMap::new();
@@ -147,9 +164,10 @@ impl<E: EnergyModel> Simulation<E> {
                 basin.states[i].path = to;
                 at = i;
             }
-            let (fast, exit) = self.fast_and_exit(fast_groups);
+            let (fast, exit, by_group) = self.fast_and_exit(fast_groups);
             basin.exits.push(exit);
-            for (event, rate) in fast {
+            basin.propensities.push(by_group);
+            for (event, rate, group) in fast {
                 let mut key = basin.states[i].key.clone();
                 for c in event.changes() {
                     let root = *basin.root.entry(c.site.0).or_insert(c.from);
@@ -180,6 +198,7 @@ impl<E: EnergyModel> Simulation<E> {
                     basin.states.len() - 1
                 };
                 basin.fast.push((i, j, rate));
+                basin.groups.push(group);
             }
             i += 1;
         }
@@ -187,6 +206,41 @@ impl<E: EnergyModel> Simulation<E> {
         self.undo_path(&path)?;
         basin.states[at].path = path;
         Ok(Some(basin))
+    }
+
+    /// Feeds a basin step to the detector: `dt` \[s\] with each group's propensity
+    /// averaged over the states by their occupation (the first state's for a path-sampled
+    /// survivor); returns the fast transitions integrated out per group (occupation time ×
+    /// rate), for [`crate::accel::Detector::record_basin`].
+    fn record_basin_time(&mut self, basin: &Basin, draw: &LawDraw, dt: f64) -> Vec<u64> {
+        let mut counts = vec![0u64; self.scale.len()];
+        let Some(acc) = self.accel.as_deref_mut() else {
+            return counts;
+        };
+        let occupied: f64 = draw.occupation.iter().sum();
+        acc.record_time(dt, |add| {
+            if occupied > 0.0 {
+                for (props, &occ) in basin.propensities.iter().zip(&draw.occupation) {
+                    if occ > 0.0 {
+                        for &(g, p) in props {
+                            add(g as usize, p * occ / occupied);
+                        }
+                    }
+                }
+            } else {
+                for &(g, p) in &basin.propensities[0] {
+                    add(g as usize, p);
+                }
+            }
+        });
+        if !draw.occupation.is_empty() {
+            for (&(i, _, rate), &g) in basin.fast.iter().zip(&basin.groups) {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let c = (draw.occupation[i] * rate).round() as u64;
+                counts[g as usize] += c;
+            }
+        }
+        counts
     }
 
     /// One step by the exact escape from the basin of the fast channels, when acceleration
@@ -214,31 +268,38 @@ impl<E: EnergyModel> Simulation<E> {
             acc.basin.abandoned += 1;
             return Ok(None);
         };
-        let Ok(solution) = BasinSolution::new(basin.states.len(), &basin.fast, &basin.exits) else {
-            // no exit (nothing slow can happen) or a disconnected enumeration: the ordinary
-            // steps (with rate scaling) take over until the next decision.
-            let acc = self.accel.as_deref_mut().expect("checked above");
+        let n = basin.states.len();
+        let acc = self.accel.as_deref_mut().expect("checked above");
+        let hits = acc.law_cache.hits;
+        let Ok(law) = acc.law_cache.law(n, &basin.fast, &basin.exits) else {
+            // no exit (nothing slow can happen), a disconnected enumeration or a
+            // factorisation too large: the ordinary steps (with rate scaling) take over
+            // until the next decision.
             acc.basin_blocked = true;
             acc.basin.abandoned += 1;
             return Ok(None);
         };
-        let horizon = self.window.end - self.time;
-        let outcome = solution.sample(0, horizon, &mut self.rng);
-        let (state, escaped_after) = match outcome {
-            BasinOutcome::Escape { time, state } => (state, Some(time)),
-            BasinOutcome::Survived { state } => (state, None),
-        };
-        // estimated fast transitions integrated out: occupation time × fast out-rate.
-        let mut out_fast = vec![0.0; basin.states.len()];
+        let from_cache = acc.law_cache.hits > hits;
+        let mut out_fast = vec![0.0; n];
         for &(i, _, rate) in &basin.fast {
             out_fast[i] += rate;
         }
-        let integrated: f64 = solution
-            .occupation_times(0)
-            .iter()
-            .zip(&out_fast)
-            .map(|(t, k)| t * k)
-            .sum();
+        let horizon = self.window.end - self.time;
+        let Some(draw) = law.draw(horizon, &out_fast, &mut self.rng) else {
+            // a path-sampled survivor too long to simulate: nothing has changed, the
+            // draws are discarded (exact), ordinary steps until the next decision.
+            let acc = self.accel.as_deref_mut().expect("checked above");
+            acc.basin_blocked = true;
+            acc.basin.survivor_abandoned += 1;
+            return Ok(None);
+        };
+        let (state, escaped_after) = match draw.outcome {
+            BasinOutcome::Escape { time, state } => (state, Some(time)),
+            BasinOutcome::Survived { state } => (state, None),
+        };
+        let integrated = draw.fast_transitions;
+        let dt = escaped_after.unwrap_or(horizon);
+        let counts = self.record_basin_time(&basin, &draw, dt);
         let path = basin.states[state].path.clone();
         self.redo_path(&path)?;
         for e in &path {
@@ -254,15 +315,18 @@ impl<E: EnergyModel> Simulation<E> {
         }
         {
             let acc = self.accel.as_deref_mut().expect("checked above");
+            acc.record_basin(&counts);
             acc.basin.solved += 1;
-            acc.basin.exact += u64::from(solution.is_exact());
-            acc.basin.largest = acc.basin.largest.max(basin.states.len());
+            acc.basin.exact += u64::from(law.is_exact());
+            acc.basin.paths += u64::from(law.is_paths());
+            acc.basin.cache_hits += u64::from(from_cache);
+            acc.basin.largest = acc.basin.largest.max(n);
             acc.saved_events += integrated;
             // a basin that integrates out fewer fast events than it has states cost more to
             // enumerate and solve than the events it replaced: ordinary steps (and scaling)
             // until the next decision. The step itself stays exact.
             #[allow(clippy::cast_precision_loss)]
-            if integrated < basin.states.len() as f64 {
+            if integrated < n as f64 {
                 acc.basin_blocked = true;
                 acc.basin.unprofitable += 1;
             }
@@ -283,10 +347,12 @@ impl<E: EnergyModel> Simulation<E> {
         let class = classes
             .select_where(target, |c| !fast_groups[classes.key(c).group as usize])
             .expect("a state with an escape has an exit with weight");
+        let group = classes.key(class).group;
         let members = self.table.classes.members(class);
         let member = members[rng::uniform_index(&mut self.rng, members.len())];
         let (site, slot) = self.table.resolve(member);
         let rule = self.execute(SiteId(site), slot)?;
+        self.accel_record_event(group)?;
         Ok(Some(StepOutcome::Event { rule }))
     }
 }

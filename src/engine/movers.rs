@@ -284,10 +284,10 @@ impl<E: EnergyModel> Simulation<E> {
         max: usize,
     ) -> Result<std::result::Result<Vec<Component>, Abandon>> {
         // seeds: union-find of the base fast events over shared sites.
-        let (fast, _) = self.fast_and_exit(fast_groups);
+        let (fast, _, _) = self.fast_and_exit(fast_groups);
         let mut parent: Vec<usize> = (0..fast.len()).collect();
         let mut by_site: HashMap<u32, usize> = HashMap::new();
-        for (k, (e, _)) in fast.iter().enumerate() {
+        for (k, (e, _, _)) in fast.iter().enumerate() {
             for ch in e.changes() {
                 if let Some(&other) = by_site.get(&ch.site.0) {
                     let (a, b) = (find(&mut parent, k), find(&mut parent, other));
@@ -301,7 +301,7 @@ impl<E: EnergyModel> Simulation<E> {
         }
         let mut seeds: Vec<Vec<u32>> = Vec::new();
         let mut slot_of: HashMap<usize, usize> = HashMap::new();
-        for (k, (e, _)) in fast.iter().enumerate() {
+        for (k, (e, _, _)) in fast.iter().enumerate() {
             let r = find(&mut parent, k);
             let s = *slot_of.entry(r).or_insert_with(|| {
                 seeds.push(Vec::new());

@@ -6,7 +6,7 @@ use std::ops::Range;
 use super::AccelPlan;
 use super::compile::listing;
 use super::file::Acceleration;
-use crate::accel::{self, AccelSettings, MAX_BASIN_STATES, Method, RegionMode};
+use crate::accel::{self, AccelSettings, Method, RegionMode};
 use crate::error::{Error, Result};
 use crate::input::{Source, Spanned, closest};
 use crate::model::Model;
@@ -188,8 +188,8 @@ fn one_of(source: &Source, value: &Spanned<String>, key: &str, known: &[&str]) -
     ))
 }
 
-/// `max_basin_states`: an integer in 2 ..= [`MAX_BASIN_STATES`], only with the basin and
-/// movers methods.
+/// `max_basin_states`: an integer in 2 ..= [`accel::MAX_BASIN_STATES`] (basin) or
+/// [`accel::MAX_MOVER_STATES`] (movers), only with those methods.
 fn basin_states(source: &Source, v: &Spanned<i64>, method: Method) -> Result<u32> {
     let err = |message: String| source.error(v.span(), "acceleration.max_basin_states", message);
     if !method.solves_basins() {
@@ -197,8 +197,18 @@ fn basin_states(source: &Source, v: &Spanned<i64>, method: Method) -> Result<u32
             "applies only to `method = \"basin\"` or `\"movers\"`".into()
         ));
     }
+    let most = method.max_basin_states();
     u32::try_from(*v.get_ref())
         .ok()
-        .filter(|n| (2..=MAX_BASIN_STATES).contains(n))
-        .ok_or_else(|| err(format!("must be an integer in 2 ..= {MAX_BASIN_STATES}")))
+        .filter(|n| (2..=most).contains(n))
+        .ok_or_else(|| {
+            err(format!(
+                "must be an integer in 2 ..= {most} (with `method = \"{}\"`)",
+                if method == Method::Movers {
+                    "movers"
+                } else {
+                    "basin"
+                }
+            ))
+        })
 }

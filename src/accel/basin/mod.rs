@@ -112,15 +112,24 @@
 //!   method for kinetic Monte Carlo basins).
 
 mod gth;
+pub mod kps;
+pub mod law;
 mod spectral;
 
 use std::fmt;
+
+pub use kps::{PathError, PathSample, PathSampler};
+pub use law::{BasinLaw, LawCache, LawDraw, LawError};
 
 use crate::rng::{Rng, uniform_open01};
 use gth::{Gth, power_iteration, validate};
 use spectral::{
     Spectral, SpectralInput, Stationary, reversible_stationary, slow_vector, spectral_attempt,
 };
+
+/// Largest basin solved by the dense solver ([`BasinSolution`]); larger basins are solved
+/// by kinetic path sampling ([`PathSampler`]).
+pub const DENSE_LIMIT: usize = 256;
 
 /// Default relative tolerance of the detailed-balance check, [`BasinOptions::reversibility_tolerance`].
 pub const DEFAULT_REVERSIBILITY_TOLERANCE: f64 = 1e-9;
