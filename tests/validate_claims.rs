@@ -131,6 +131,43 @@ fn validate_transfers_between_two_domains() {
     );
 }
 
+/// `at = "end_of_step K"`: the held temperature at the end of the slab's one step, and a
+/// step the program does not have is an input error at the claim's measure, before a run.
+#[test]
+fn validate_end_of_step_takes_the_last_frame_of_the_step() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("claims");
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = data("scenario/slab.toml");
+    let claim = |k: usize| {
+        format!(
+            "[claim]\nname = \"step\"\nscenario = {scenario:?}\nreplicas = 1\nfitted = false\n\
+             source = \"s\"\n\n[overrides]\n\"stop.time\" = \"150 ps\"\n\n[measure]\n\
+             observable = \"temperature\"\nquantity = \"value\"\nat = \"end_of_step {k}\"\n\n\
+             [expect]\ntype = \"matches\"\nvalue = 1160.45\nrelative_tolerance = 1e-12\n\
+             unit = \"K\"\nreported = \"the hold\"\n"
+        )
+    };
+    std::fs::write(dir.join("step.toml"), claim(1)).unwrap();
+    let v = validate::run(&dir, &options(work.path())).unwrap();
+    assert_eq!(
+        v.outcomes[0].status,
+        Status::Pass,
+        "{}",
+        v.outcomes[0].detail
+    );
+    assert!(
+        v.outcomes[0].measured.contains("end of program step 1"),
+        "{}",
+        v.outcomes[0].measured
+    );
+    std::fs::write(dir.join("step.toml"), claim(2)).unwrap();
+    let e = validate::run(&dir, &options(work.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("measure.at") && e.contains("1 step(s)"), "{e}");
+}
+
 /// 2 claims that must pass (see the module doc for N and tolerance), with their report.
 #[test]
 fn validate_passing_claims_pass_and_are_reported() {

@@ -29,7 +29,7 @@ mod temperature;
 pub use beam::{BeamWindow, beam_windows};
 pub use schedule::Schedule;
 pub(crate) use schedule::push_point;
-pub use temperature::{RampSpeed, Step, temperature_steps};
+pub use temperature::{RampSpeed, Step, temperature_steps, temperature_steps_with_ends};
 
 use serde::{Deserialize, Serialize};
 

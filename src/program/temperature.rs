@@ -85,6 +85,15 @@ fn check_duration(index: usize, duration: f64) -> Result<()> {
 /// # Ok::<(), nanokmc::Error>(())
 /// ```
 pub fn temperature_steps(initial: f64, steps: &[Step]) -> Result<Schedule> {
+    temperature_steps_with_ends(initial, steps).map(|(schedule, _)| schedule)
+}
+
+/// [`temperature_steps`] with the end time of each step [s] (one per step, in order), for
+/// measurements taken at the end of a step.
+///
+/// # Errors
+/// As [`temperature_steps`].
+pub fn temperature_steps_with_ends(initial: f64, steps: &[Step]) -> Result<(Schedule, Vec<f64>)> {
     if !(initial.is_finite() && initial > 0.0) {
         return Err(Error::build(
             "temperature program",
@@ -92,6 +101,7 @@ pub fn temperature_steps(initial: f64, steps: &[Step]) -> Result<Schedule> {
         ));
     }
     let mut points = vec![(0.0, initial)];
+    let mut ends = Vec::with_capacity(steps.len());
     let mut time = 0.0_f64;
     let mut current = initial;
     for (index, step) in steps.iter().enumerate() {
@@ -132,8 +142,9 @@ pub fn temperature_steps(initial: f64, steps: &[Step]) -> Result<Schedule> {
         if !time.is_finite() {
             return Err(step_error(index, "the program end time overflows"));
         }
+        ends.push(time);
     }
-    Schedule::from_points(points)
+    Ok((Schedule::from_points(points)?, ends))
 }
 
 #[cfg(test)]

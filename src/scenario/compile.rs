@@ -21,7 +21,7 @@ use crate::lattice::assembly::{PlanarLattice, SubstrateLayout, SubstrateSpec};
 use crate::lattice::shape::PointGroup;
 use crate::lattice::{Assembly, DomainSpec, ParticleSpec, Segment, Shape, Tip, stacked_particle};
 use crate::potential::{self, Phase, Potential};
-use crate::program::{Program, RampSpeed, Schedule, Step, temperature_steps};
+use crate::program::{Program, RampSpeed, Schedule, Step, temperature_steps_with_ends};
 use crate::sites::{DomainId, KindId};
 use crate::state::SpeciesId;
 use crate::units::Dimension;
@@ -117,7 +117,7 @@ fn compile_with(
         .enumerate()
         .map(|(i, x)| c.initial(i, x, &domains))
         .collect::<Result<Vec<_>>>()?;
-    let (program, beam_windows) = c.program(&file.program)?;
+    let (program, beam_windows, step_ends) = c.program(&file.program)?;
     let stop = c.stop(&file.stop, &program, &domains)?;
     let output = c.output(file.output.as_ref(), &stop)?;
     let acceleration =
@@ -135,6 +135,7 @@ fn compile_with(
         geometry,
         initial,
         program,
+        step_ends,
         stop,
         output,
         potential,

@@ -69,6 +69,9 @@ pub struct Scenario {
     pub initial: Vec<InitialChange>,
     /// Temperature and beam program.
     pub program: Program,
+    /// End time of each step of `program.steps` [s], in order (empty for a
+    /// `temperature_table`).
+    pub step_ends: Vec<f64>,
     /// When to stop.
     pub stop: StopPlan,
     /// What to write.

@@ -392,6 +392,22 @@ fn at_of(s: &Source, m: &MeasureFile, key: &str) -> Result<Option<At>> {
         (Some(a), None) => Ok(Some(match a.get_ref() {
             QuantityText::Text(t) if t.trim() == "end" => At::End,
             QuantityText::Text(t) if t.trim() == "end_of_program" => At::EndOfProgram,
+            QuantityText::Text(t) if t.trim().starts_with("end_of_step") => {
+                let k = t.trim()["end_of_step".len()..].trim();
+                match k.parse::<usize>() {
+                    Ok(k) if k >= 1 => At::EndOfStep(k),
+                    _ => {
+                        return Err(s.error(
+                            a.span(),
+                            format!("{key}.at"),
+                            format!(
+                                "`{}`: write `end_of_step K` with K = 1, 2, … the step of `program.steps`",
+                                t.trim()
+                            ),
+                        ));
+                    }
+                }
+            }
             _ => At::Time(time_of(s, a, &format!("{key}.at"))?),
         })),
         (None, None) => Ok(None),

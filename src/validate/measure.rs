@@ -69,6 +69,9 @@ pub enum At {
     End,
     /// The end of the scenario's program (the last frame at or before it).
     EndOfProgram,
+    /// The end of step k (counted from 1) of the scenario's `program.steps` (the last frame
+    /// at or before it).
+    EndOfStep(usize),
     /// The last frame at or before this time [s].
     Time(f64),
     /// The first frame at which the temperature has reached this value [K] (from below
@@ -81,9 +84,27 @@ impl std::fmt::Display for At {
         match self {
             At::End => write!(f, "at the last frame"),
             At::EndOfProgram => write!(f, "at the end of the program"),
+            At::EndOfStep(k) => write!(f, "at the end of program step {k}"),
             At::Time(t) => write!(f, "at t = {t:e} s"),
             At::Temperature(t) => write!(f, "when T reaches {t} K"),
         }
+    }
+}
+
+/// The moments of the scenario's program a measure can be taken at.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProgramTimes {
+    /// End of the program [s].
+    pub end: f64,
+    /// End of each of its `steps` [s], in order (empty for a temperature table).
+    pub step_ends: Vec<f64>,
+}
+
+impl ProgramTimes {
+    /// The program ending at `end` [s] with steps ending at `step_ends` [s].
+    #[must_use]
+    pub fn new(end: f64, step_ends: Vec<f64>) -> Self {
+        Self { end, step_ends }
     }
 }
 
@@ -163,7 +184,7 @@ impl Series {
         &self,
         at: At,
         temperature: Option<&Series>,
-        end_of_program: f64,
+        program: &ProgramTimes,
     ) -> std::result::Result<usize, Unmeasurable> {
         let n = self.time.len();
         if n == 0 {
@@ -182,7 +203,14 @@ impl Series {
         };
         match at {
             At::End => Ok(n - 1),
-            At::EndOfProgram => by_time(end_of_program),
+            At::EndOfProgram => by_time(program.end),
+            At::EndOfStep(k) => match k.checked_sub(1).and_then(|i| program.step_ends.get(i)) {
+                Some(&t) => by_time(t),
+                None => Err(format!(
+                    "the program has {} step(s), no step {k}",
+                    program.step_ends.len()
+                )),
+            },
             At::Time(t) => by_time(t),
             At::Temperature(target) => {
                 let temp = temperature.ok_or("no temperature observable")?;
@@ -234,6 +262,15 @@ pub struct Inputs {
 }
 
 impl Quantity {
+    /// The moment a `value`, `change` or `ratio` is taken at (`None` for window quantities).
+    #[must_use]
+    pub fn at(&self) -> Option<At> {
+        match self {
+            Quantity::Value(a) | Quantity::Change(a) | Quantity::Ratio(a, _) => Some(*a),
+            Quantity::Slope(..) | Quantity::TimeAverage(..) | Quantity::Exponent(..) => None,
+        }
+    }
+
     /// The quantity of one replica; `Err` says why it cannot be measured.
     ///
     /// # Errors
@@ -242,10 +279,10 @@ impl Quantity {
     pub fn evaluate(
         &self,
         inputs: &Inputs,
-        end_of_program: f64,
+        program: &ProgramTimes,
     ) -> std::result::Result<f64, Unmeasurable> {
         let s = &inputs.series;
-        let at = |a: At| s.index_at(a, inputs.temperature.as_ref(), end_of_program);
+        let at = |a: At| s.index_at(a, inputs.temperature.as_ref(), program);
         let window = |from: f64, to: f64, need: usize| {
             let w = s.window(from, to);
             if w.len() < need {
@@ -511,11 +548,18 @@ mod tests {
             .map(|i| (f64::from(i), 3.0 + 2.0 * f64::from(i)))
             .collect();
         let i = series(&lin);
-        let eval = |q: Quantity| q.evaluate(&i, 4.0).unwrap();
+        let times = ProgramTimes::new(4.0, vec![1.0, 3.0]);
+        let eval = |q: Quantity| q.evaluate(&i, &times).unwrap();
         assert!((eval(Quantity::Slope(1.0, 4.0)) - 2.0).abs() < 1e-12);
         assert!((eval(Quantity::Value(At::End)) - 13.0).abs() < 1e-12);
         assert!((eval(Quantity::Value(At::Time(2.5))) - 7.0).abs() < 1e-12);
         assert!((eval(Quantity::Value(At::EndOfProgram)) - 11.0).abs() < 1e-12);
+        assert!((eval(Quantity::Value(At::EndOfStep(1))) - 5.0).abs() < 1e-12);
+        assert!((eval(Quantity::Value(At::EndOfStep(2))) - 9.0).abs() < 1e-12);
+        let e = Quantity::Value(At::EndOfStep(3))
+            .evaluate(&i, &times)
+            .unwrap_err();
+        assert!(e.contains("2 step(s), no step 3"), "{e}");
         assert!((eval(Quantity::Change(At::Time(3.0))) - 6.0).abs() < 1e-12);
         assert!((eval(Quantity::TimeAverage(1.0, 3.0)) - 7.0).abs() < 1e-12);
         // y = 5 t^0.5.
@@ -524,7 +568,7 @@ mod tests {
             .collect();
         let p = series(&pow);
         let e = Quantity::Exponent(0.0, f64::INFINITY)
-            .evaluate(&p, 0.0)
+            .evaluate(&p, &ProgramTimes::default())
             .unwrap();
         assert!((e - 0.5).abs() < 1e-12);
     }
@@ -533,13 +577,17 @@ mod tests {
     fn measure_reports_what_cannot_be_measured() {
         let i = series(&[(0.0, 1.0), (1.0, 2.0)]);
         let e = Quantity::Value(At::Time(5.0))
-            .evaluate(&i, 0.0)
+            .evaluate(&i, &ProgramTimes::default())
             .unwrap_err();
         assert!(e.contains("ends at"), "{e}");
-        let e = Quantity::Slope(0.5, 0.9).evaluate(&i, 0.0).unwrap_err();
+        let e = Quantity::Slope(0.5, 0.9)
+            .evaluate(&i, &ProgramTimes::default())
+            .unwrap_err();
         assert!(e.contains("0 frame(s) in the window"), "{e}");
         let z = series(&[(0.0, 0.0), (1.0, 2.0), (2.0, 3.0)]);
-        let e = Quantity::Exponent(0.0, 5.0).evaluate(&z, 0.0).unwrap_err();
+        let e = Quantity::Exponent(0.0, 5.0)
+            .evaluate(&z, &ProgramTimes::default())
+            .unwrap_err();
         assert!(e.contains("t > 0 and y > 0"), "{e}");
     }
 
@@ -551,7 +599,7 @@ mod tests {
             value: vec![300.0, 400.0, 500.0, 600.0],
         });
         let v = Quantity::Value(At::Temperature(450.0))
-            .evaluate(&i, 0.0)
+            .evaluate(&i, &ProgramTimes::default())
             .unwrap();
         assert!((v - 30.0).abs() < 1e-12);
     }

@@ -301,7 +301,23 @@ fn run_variant(c: &Claim, v: &claim::Variant, options: &ValidateOptions) -> Resu
     } else {
         c.replicas
     };
-    let end_of_program = compiled.program.end_time();
+    let program_times =
+        measure::ProgramTimes::new(compiled.program.end_time(), compiled.step_ends.clone());
+    // a step the program does not have is a mistake in the claim, found before any run.
+    for m in std::iter::once(&c.measure).chain(c.against.as_ref()) {
+        if let Some(measure::At::EndOfStep(k)) = m.quantity.at()
+            && k > program_times.step_ends.len()
+        {
+            return Err(Error::Input {
+                location: m.location.clone(),
+                key: format!("{}.at", m.key),
+                message: format!(
+                    "`end_of_step {k}`: the scenario's program has {} step(s)",
+                    program_times.step_ends.len()
+                ),
+            });
+        }
+    }
     let dir = options.work.join(&c.name).join(if v.name.is_empty() {
         "run"
     } else {
@@ -400,9 +416,9 @@ fn run_variant(c: &Claim, v: &claim::Variant, options: &ValidateOptions) -> Resu
         let value = c
             .measure
             .quantity
-            .evaluate(main, end_of_program)
+            .evaluate(main, &program_times)
             .and_then(|x| match (against, &c.against) {
-                (Some(i), Some(a)) => a.quantity.evaluate(i, end_of_program).map(|y| x - y),
+                (Some(i), Some(a)) => a.quantity.evaluate(i, &program_times).map(|y| x - y),
                 _ => Ok(x),
             });
         match value {

@@ -5,7 +5,7 @@ use std::ops::Range;
 use super::{
     Compiler, Dimension, FrameSchedule, MAX_TEMPERATURE, Observable, OutputPlan, Program, Quantity,
     QuantityText, RampSpeed, Result, Schedule, Spanned, Step, StopCondition, StopPlan, closest,
-    file, listing, temperature_steps,
+    file, listing, temperature_steps_with_ends,
 };
 
 impl Compiler<'_> {
@@ -69,11 +69,14 @@ impl Compiler<'_> {
         }
     }
 
+    /// The program, its beam windows and the end time of each of its `steps` [s] (none for
+    /// a `temperature_table`).
     pub(super) fn program(
         &self,
         pf: &file::ProgramFile,
-    ) -> Result<(Program, Vec<crate::beam::report::WindowSummary>)> {
+    ) -> Result<(Program, Vec<crate::beam::report::WindowSummary>, Vec<f64>)> {
         let at = self.header("program", None);
+        let mut step_ends = Vec::new();
         let temperature = if let Some(table) = &pf.temperature_table {
             if pf.temperature.is_some() || !pf.steps.is_empty() {
                 return Err(self.err(
@@ -152,10 +155,13 @@ impl Compiler<'_> {
                 };
                 steps.push(step);
             }
-            temperature_steps(initial, &steps)
-                .map_err(|e| self.err(at.clone(), "program.steps", e.to_string()))?
+            let (schedule, ends) = temperature_steps_with_ends(initial, &steps)
+                .map_err(|e| self.err(at.clone(), "program.steps", e.to_string()))?;
+            step_ends = ends;
+            schedule
         };
-        self.beam_program(pf, &temperature, at)
+        let (program, windows) = self.beam_program(pf, &temperature, at)?;
+        Ok((program, windows, step_ends))
     }
 
     pub(super) fn stop(
