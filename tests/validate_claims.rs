@@ -132,7 +132,8 @@ fn validate_transfers_between_two_domains() {
 }
 
 /// `at = "end_of_step K"`: the held temperature at the end of the slab's one step, and a
-/// step the program does not have is an input error at the claim's measure, before a run.
+/// step the program does not have is an input error at the claim's measure, found before
+/// any claim of the folder runs.
 #[test]
 fn validate_end_of_step_takes_the_last_frame_of_the_step() {
     let work = tempfile::tempdir().unwrap();
@@ -161,11 +162,19 @@ fn validate_end_of_step_takes_the_last_frame_of_the_step() {
         "{}",
         v.outcomes[0].measured
     );
+    // a good claim read first does not run when a later one is wrong.
+    std::fs::write(
+        dir.join("aaa.toml"),
+        claim(1).replace("name = \"step\"", "name = \"early\""),
+    )
+    .unwrap();
     std::fs::write(dir.join("step.toml"), claim(2)).unwrap();
-    let e = validate::run(&dir, &options(work.path()))
+    let early = work.path().join("again");
+    let e = validate::run(&dir, &options(&early))
         .unwrap_err()
         .to_string();
     assert!(e.contains("measure.at") && e.contains("1 step(s)"), "{e}");
+    assert!(!early.join("early").exists(), "the good claim ran");
 }
 
 /// 2 claims that must pass (see the module doc for N and tolerance), with their report.

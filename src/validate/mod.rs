@@ -170,6 +170,12 @@ pub fn run(dir: &Path, options: &ValidateOptions) -> Result<Validation> {
         }
         claims.retain(|c| &c.name == only);
     }
+    // every variant's scenario and overrides are checked before anything runs.
+    for c in &claims {
+        for v in &c.variants {
+            compile_variant(c, v, options)?;
+        }
+    }
     let mut validation = Validation {
         outcomes: Vec::new(),
         quick: options.quick,
@@ -213,6 +219,75 @@ fn unknown_required_table(e: &Error, requires: &[String]) -> Option<String> {
         .iter()
         .find(|r| message.contains(&format!("unknown field `{r}`")))
         .cloned()
+}
+
+/// A variant's scenario with the claim's overrides, compiled and checked, or why the claim
+/// is skipped.
+enum Compiled {
+    /// The scenario uses a table this build does not know and the claim `requires` it.
+    Skipped(String),
+    /// The compiled scenario and the overrides applied, as `path = value` lines.
+    Ready {
+        scenario: Box<scenario::Scenario>,
+        overrides: Vec<String>,
+    },
+}
+
+/// Reads the variant's scenario, applies the claim's overrides (and the quick ones with
+/// `--quick`), compiles it and checks the claim's moments against its program. Used once
+/// for every variant before any run, so that a mistake in any claim stops the command
+/// before work is done, and again by [`run_variant`].
+fn compile_variant(c: &Claim, v: &claim::Variant, options: &ValidateOptions) -> Result<Compiled> {
+    // The scenario as written must be valid on its own (its errors point into its file).
+    let original = Source::read(&c.scenario)?;
+    if let Err(e) = scenario::compile(original.clone()) {
+        if let Some(table) = unknown_required_table(&e, &c.requires) {
+            return Ok(Compiled::Skipped(format!(
+                "the scenario uses `[{table}]`, which this build's scenario reader does not know \
+                 (the claim lists it in `requires`): {e}"
+            )));
+        }
+        return Err(e);
+    }
+    let mut all = c.overrides.clone();
+    if options.quick {
+        all.extend(c.quick_overrides.iter().cloned());
+    }
+    all.extend(v.overrides.iter().cloned());
+    let overrides: Vec<String> = all
+        .iter()
+        .map(|o| format!("{} = {}", o.path, o.value))
+        .collect();
+    let source = overrides::apply(&original, &all, &c.source)?;
+    let compiled = scenario::compile(source).map_err(|e| {
+        let span = all.first().map_or(0..0, |o| o.span.clone());
+        c.source.error(
+            span,
+            "overrides",
+            format!(
+                "the scenario {} is invalid with the claim's overrides ({}): {e}",
+                c.scenario.display(),
+                overrides.join("; ")
+            ),
+        )
+    })?;
+    // a step the program does not have is a mistake in the claim.
+    let steps = compiled.step_ends.len();
+    for m in std::iter::once(&c.measure).chain(c.against.as_ref()) {
+        if let Some(measure::At::EndOfStep(k)) = m.quantity.at()
+            && k > steps
+        {
+            return Err(Error::Input {
+                location: m.location.clone(),
+                key: format!("{}.at", m.key),
+                message: format!("`end_of_step {k}`: the scenario's program has {steps} step(s)"),
+            });
+        }
+    }
+    Ok(Compiled::Ready {
+        scenario: Box::new(compiled),
+        overrides,
+    })
 }
 
 // the stages of one variant in order: scenario, overrides, run, read, measure, judge
@@ -259,40 +334,17 @@ fn run_variant(c: &Claim, v: &claim::Variant, options: &ValidateOptions) -> Resu
             outcome.measured, a.quantity, a.observable
         );
     }
-    // The scenario as written must be valid on its own (its errors point into its file).
-    let original = Source::read(&c.scenario)?;
-    if let Err(e) = scenario::compile(original.clone()) {
-        if let Some(table) = unknown_required_table(&e, &c.requires) {
-            outcome.detail = format!(
-                "the scenario uses `[{table}]`, which this build's scenario reader does not know \
-                 (the claim lists it in `requires`): {e}"
-            );
+    let (mut compiled, overrides) = match compile_variant(c, v, options)? {
+        Compiled::Skipped(detail) => {
+            outcome.detail = detail;
             return Ok(outcome);
         }
-        return Err(e);
-    }
-    let mut all = c.overrides.clone();
-    if options.quick {
-        all.extend(c.quick_overrides.iter().cloned());
-    }
-    all.extend(v.overrides.iter().cloned());
-    outcome.overrides = all
-        .iter()
-        .map(|o| format!("{} = {}", o.path, o.value))
-        .collect();
-    let source = overrides::apply(&original, &all, &c.source)?;
-    let mut compiled = scenario::compile(source).map_err(|e| {
-        let span = all.first().map_or(0..0, |o| o.span.clone());
-        c.source.error(
-            span,
-            "overrides",
-            format!(
-                "the scenario {} is invalid with the claim's overrides ({}): {e}",
-                c.scenario.display(),
-                outcome.overrides.join("; ")
-            ),
-        )
-    })?;
+        Compiled::Ready {
+            scenario,
+            overrides,
+        } => (*scenario, overrides),
+    };
+    outcome.overrides = overrides;
     if let Some(seed) = c.seed {
         compiled.seed = seed;
     }
@@ -303,21 +355,6 @@ fn run_variant(c: &Claim, v: &claim::Variant, options: &ValidateOptions) -> Resu
     };
     let program_times =
         measure::ProgramTimes::new(compiled.program.end_time(), compiled.step_ends.clone());
-    // a step the program does not have is a mistake in the claim, found before any run.
-    for m in std::iter::once(&c.measure).chain(c.against.as_ref()) {
-        if let Some(measure::At::EndOfStep(k)) = m.quantity.at()
-            && k > program_times.step_ends.len()
-        {
-            return Err(Error::Input {
-                location: m.location.clone(),
-                key: format!("{}.at", m.key),
-                message: format!(
-                    "`end_of_step {k}`: the scenario's program has {} step(s)",
-                    program_times.step_ends.len()
-                ),
-            });
-        }
-    }
     let dir = options.work.join(&c.name).join(if v.name.is_empty() {
         "run"
     } else {
