@@ -81,8 +81,9 @@ pub enum Command {
     /// temperature, as PNG or SVG.
     #[command(after_help = EXIT_CODES)]
     Plot(PlotArgs),
-    /// Measure the `[[analysis]]` observables (composition, clusters, voids, shape, fluxes;
-    /// see docs/analysis.md) of every frame of a trajectory, streaming frame by frame.
+    /// Measure the `[[analysis]]` observables (composition, clusters, voids, shape, facets,
+    /// fluxes, phases; see docs/analysis.md) of every frame of a trajectory, streaming frame
+    /// by frame.
     ///
     /// The entries come from the scenario stored in the trajectory, or from `--spec FILE`.
     /// Without `--out` or `--into-h5md` the CSV goes to standard output.

@@ -2,7 +2,8 @@
 //! is known: composition of a half-filled cube, a hollow sphere with a known void, a known
 //! radial profile, two clusters that merge between two frames and one that disappears, a
 //! tagged atom hopping across a periodic boundary (tracer MSD), the gyration tensor of a
-//! box of atoms, an order parameter after a swap, and the net rate of a flux.
+//! box of atoms, the facet areas of a cube and of an octahedron, an order parameter after a
+//! swap, and the net rate of a flux.
 //!
 //! The lattices are simple cubic with spacing 1 Å and a 6-neighbour shell `nn`, built by
 //! hand with `SiteGraphBuilder` (open boxes lack the neighbours beyond their faces).
@@ -15,6 +16,7 @@ use nanokmc::analysis::{
     Analyzer, Center, Entry, Frame, Measurement, Observable, Region, RegionShape, Value,
     clusters::{Clusters, default_size_edges},
     composition::Composition,
+    facets::{Facets, Family},
     fluxes::Fluxes,
     shape::Shape,
     voids::Voids,
@@ -526,4 +528,117 @@ fn composition_shell_about_atom_centroid() {
     let expected = within(&g, c, 4.0).len() - within(&g, c, 2.0).len();
     assert_eq!(scalar(&m, "core:sites"), expected as f64);
     assert_eq!(scalar(&m, "core:A"), expected as f64);
+}
+
+fn facets_entry(families: &[&str], max_angle_deg: f64) -> Entry {
+    let cell = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+    entry(
+        "f",
+        Observable::Facets(Facets {
+            species: None,
+            region: Region::default(),
+            shell: ShellId(0),
+            families: families
+                .iter()
+                .map(|t| Family::parse(t, &cell).unwrap())
+                .collect(),
+            max_angle: max_angle_deg.to_radians(),
+        }),
+    )
+}
+
+/// An `m`³ cube of atoms (`m` = 7, spacing 1 Å) in a vacant lattice: each face has
+/// (m − 2)² atoms whose only vacant neighbour is along the face normal, and their hull is
+/// a square of side m − 3; edge atoms (normal at 45°) and corners (54.7°) belong to no
+/// {100} facet at 15°, corners are {111} but a single atom has no area.
+#[test]
+fn facets_cube_has_six_square_100_facets() {
+    let (n, m) = (11, 7);
+    let g = cubic(n, false);
+    let mut species = vec![VAC; g.len()];
+    for x in 2..2 + m {
+        for y in 2..2 + m {
+            for z in 2..2 + m {
+                species[site(n, x, y, z)] = A;
+            }
+        }
+    }
+    let mut an = Analyzer::new(vec![facets_entry(&["{100}", "{111}"], 15.0)]);
+    let v = values(&mut an, &g, &species, 0.0);
+    let side = (m - 3) as f64;
+    assert_eq!(
+        scalar(&v, "f:surface_atoms"),
+        (m * m * m - 5 * 5 * 5) as f64
+    );
+    assert_eq!(scalar(&v, "f:atoms:{100}"), (6 * (m - 2) * (m - 2)) as f64);
+    assert!((scalar(&v, "f:area:{100}") - 6.0 * side * side).abs() < 1e-9);
+    assert_eq!(scalar(&v, "f:patches:{100}"), 6.0);
+    assert_eq!(scalar(&v, "f:atoms:{111}"), 8.0);
+    assert_eq!(scalar(&v, "f:area:{111}"), 0.0);
+    assert_eq!(scalar(&v, "f:unassigned_atoms"), (12 * (m - 2)) as f64);
+    // One plane only: the +z face.
+    let mut one = Analyzer::new(vec![facets_entry(&["(001)"], 15.0)]);
+    let v = values(&mut one, &g, &species, 0.0);
+    assert!((scalar(&v, "f:area:(001)") - side * side).abs() < 1e-9);
+}
+
+/// The octahedron |x| + |y| + |z| ≤ R about the centre of the lattice: the atoms with
+/// x + y + z = R and every coordinate ≥ 1 (relative to the centre) have vacant neighbours
+/// along +x, +y, +z only, so their normal is exactly [111]; the face is the triangle with
+/// corners (R − 2, 1, 1) and permutations, side (R − 3)√2, area (√3/2)(R − 3)².
+#[test]
+fn facets_octahedron_has_eight_triangular_111_facets() {
+    let (n, r) = (17i64, 7i64);
+    let g = cubic(n as usize, false);
+    let mut species = vec![VAC; g.len()];
+    let c = n / 2;
+    let mut face_atoms = 0;
+    for x in 0..n {
+        for y in 0..n {
+            for z in 0..n {
+                let (dx, dy, dz) = (x - c, y - c, z - c);
+                let l1 = dx.abs() + dy.abs() + dz.abs();
+                if l1 <= r {
+                    species[site(n as usize, x as usize, y as usize, z as usize)] = A;
+                    if l1 == r && dx != 0 && dy != 0 && dz != 0 {
+                        face_atoms += 1;
+                    }
+                }
+            }
+        }
+    }
+    let mut an = Analyzer::new(vec![facets_entry(&["{111}", "{100}"], 15.0)]);
+    let v = values(&mut an, &g, &species, 0.0);
+    let expected = 8.0 * 3f64.sqrt() / 2.0 * ((r - 3) * (r - 3)) as f64;
+    assert_eq!(scalar(&v, "f:atoms:{111}"), f64::from(face_atoms));
+    assert!((scalar(&v, "f:area:{111}") - expected).abs() < 1e-9);
+    assert_eq!(scalar(&v, "f:patches:{111}"), 8.0);
+    // The six vertices have normals along ±x, ±y, ±z: single atoms, no area.
+    assert_eq!(scalar(&v, "f:atoms:{100}"), 6.0);
+    assert_eq!(scalar(&v, "f:area:{100}"), 0.0);
+}
+
+/// A slab of atoms z = 0, 1, 2 filling a periodic box: the bottom plane's vacant
+/// neighbours sit across the boundary at z = n − 1, so its normal is −z only under the
+/// minimum image (without it, +z); each plane is one patch.
+#[test]
+fn facets_periodic_slab_normals_follow_the_minimum_image() {
+    let n = 8;
+    let g = cubic(n, true);
+    let mut species = vec![VAC; g.len()];
+    for x in 0..n {
+        for y in 0..n {
+            for z in 0..3 {
+                species[site(n, x, y, z)] = A;
+            }
+        }
+    }
+    let mut an = Analyzer::new(vec![facets_entry(&["(001)", "(00-1)"], 15.0)]);
+    let v = values(&mut an, &g, &species, 0.0);
+    assert_eq!(scalar(&v, "f:surface_atoms"), (2 * n * n) as f64);
+    assert_eq!(scalar(&v, "f:atoms:(001)"), (n * n) as f64);
+    assert_eq!(scalar(&v, "f:atoms:(00-1)"), (n * n) as f64);
+    assert_eq!(scalar(&v, "f:unassigned_atoms"), 0.0);
+    assert_eq!(scalar(&v, "f:patches:(001)"), 1.0);
+    assert_eq!(scalar(&v, "f:patches:(00-1)"), 1.0);
 }

@@ -1,5 +1,5 @@
 //! Observables a microscopist compares with in situ TEM: composition per region, clusters
-//! followed across frames, voids and shells, shape, net fluxes, phase labels from local
+//! followed across frames, voids and shells, shape, facet areas, net fluxes, phase labels from local
 //! composition rules.
 //!
 //! An [`Entry`] is one `[[analysis]]` block of a scenario (or of an `analyze --spec` file),
@@ -23,6 +23,7 @@
 
 pub mod clusters;
 pub mod composition;
+pub mod facets;
 pub mod fluxes;
 pub mod geometry;
 pub mod phases;
@@ -57,6 +58,8 @@ pub enum Observable {
     Voids(voids::Voids),
     /// Radius of gyration, aspect ratio and surface atoms (`"shape"`).
     Shape(shape::Shape),
+    /// Areas of crystal facets by family (`"facets"`).
+    Facets(facets::Facets),
     /// Net rates of change of species counts per domain (`"fluxes"`).
     Fluxes(fluxes::Fluxes),
     /// Phase labels of cells from local composition rules, fractions per domain
@@ -73,6 +76,7 @@ impl Observable {
             Observable::Clusters(_) => "clusters",
             Observable::Voids(_) => "voids",
             Observable::Shape(_) => "shape",
+            Observable::Facets(_) => "facets",
             Observable::Fluxes(_) => "fluxes",
             Observable::Phases(_) => "phases",
         }
@@ -236,6 +240,7 @@ impl Analyzer {
                 Observable::Clusters(c) => c.measure(frame, name, state, &mut out),
                 Observable::Voids(v) => v.measure(frame, name, state, &mut out),
                 Observable::Shape(s) => s.measure(frame, name, &mut out),
+                Observable::Facets(f) => f.measure(frame, name, &mut out),
                 Observable::Fluxes(f) => f.measure(frame, name, state, &mut out),
                 Observable::Phases(p) => p.measure(frame, name, &mut out),
             }

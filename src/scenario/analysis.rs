@@ -20,8 +20,10 @@ use crate::sites::{DomainId, KindId, ShellId};
 use crate::state::SpeciesId;
 use crate::units::Dimension;
 
+mod facets;
+
 /// The observable types and the keys each takes besides `name` and `type`.
-const TYPES: [(&str, &[&str]); 6] = [
+const TYPES: [(&str, &[&str]); 7] = [
     (
         "composition",
         &["species", "per", "domains", "kinds", "region"],
@@ -52,6 +54,19 @@ const TYPES: [(&str, &[&str]); 6] = [
         ],
     ),
     ("shape", &["species", "shell", "domains", "kinds", "region"]),
+    (
+        "facets",
+        &[
+            "species",
+            "shell",
+            "domains",
+            "kinds",
+            "region",
+            "families",
+            "lattice",
+            "max_angle",
+        ],
+    ),
     ("fluxes", &["species", "domains"]),
     (
         "phases",
@@ -65,11 +80,13 @@ pub(super) fn compile(
     entries: &[AnalysisFile],
     model: &Model,
     domains: &[String],
+    cells: &[[[f64; 3]; 3]],
 ) -> Result<Vec<Entry>> {
     let c = Checker {
         source,
         model,
         domains,
+        cells,
     };
     let mut out: Vec<Entry> = Vec::new();
     for (i, f) in entries.iter().enumerate() {
@@ -101,6 +118,7 @@ pub fn compile_spec(source: &Source, scenario: &super::Scenario) -> Result<Vec<E
         &file.analysis,
         &scenario.potential.model,
         &scenario.domain_names(),
+        &scenario.domain_cells(),
     )
 }
 
@@ -108,6 +126,8 @@ struct Checker<'a> {
     source: &'a Source,
     model: &'a Model,
     domains: &'a [String],
+    /// Cell rows of each domain's crystal in the box frame [Å] (`NaN`: no crystal).
+    cells: &'a [[[f64; 3]; 3]],
 }
 
 impl Checker<'_> {
@@ -214,16 +234,7 @@ impl Checker<'_> {
                 })
             }
             "shape" => Observable::Shape(shape::Shape {
-                species: f
-                    .species
-                    .as_ref()
-                    .map(|s| {
-                        self.species_list(s, &key("species")).map(|l| {
-                            let ids: Vec<SpeciesId> = l.iter().map(|(s, _)| *s).collect();
-                            SpeciesSet::from_species(&ids)
-                        })
-                    })
-                    .transpose()?,
+                species: self.species_set(f, &key("species"))?,
                 region,
                 shell: f
                     .shell
@@ -231,6 +242,7 @@ impl Checker<'_> {
                     .map(|s| self.shell(s, &key("shell")))
                     .transpose()?,
             }),
+            "facets" => self.facets(i, f, region)?,
             "fluxes" => {
                 #[allow(clippy::cast_possible_truncation)]
                 let domains: Vec<(DomainId, String)> = match &f.domains {
@@ -436,6 +448,19 @@ impl Checker<'_> {
             out.push((s, name.clone()));
         }
         Ok(out)
+    }
+
+    /// `species` as a set (`None` when not given: every atom).
+    fn species_set(&self, f: &AnalysisFile, key: &str) -> Result<Option<SpeciesSet>> {
+        f.species
+            .as_ref()
+            .map(|s| {
+                self.species_list(s, key).map(|l| {
+                    let ids: Vec<SpeciesId> = l.iter().map(|(s, _)| *s).collect();
+                    SpeciesSet::from_species(&ids)
+                })
+            })
+            .transpose()
     }
 
     fn shell(&self, name: &Spanned<String>, key: &str) -> Result<ShellId> {
@@ -720,6 +745,9 @@ fn given_keys(f: &AnalysisFile) -> Vec<(&'static str, Range<usize>)> {
     add("phases", f.phases.as_ref().map(Spanned::span));
     add("cell", f.cell.as_ref().map(Spanned::span));
     add("min_atoms", f.min_atoms.as_ref().map(Spanned::span));
+    add("families", f.families.as_ref().map(Spanned::span));
+    add("lattice", f.lattice.as_ref().map(Spanned::span));
+    add("max_angle", f.max_angle.as_ref().map(Spanned::span));
     out
 }
 

@@ -122,7 +122,9 @@ fn compile_with(
     let output = c.output(file.output.as_ref(), &stop)?;
     let acceleration =
         super::accel::compile(&source, file.acceleration.as_ref(), &potential.model)?;
-    let analysis = super::analysis::compile(&source, &file.analysis, &potential.model, &domains)?;
+    let cells = super::geometry_cells(&geometry, &potential);
+    let analysis =
+        super::analysis::compile(&source, &file.analysis, &potential.model, &domains, &cells)?;
     Ok(Scenario {
         acceleration,
         analysis,

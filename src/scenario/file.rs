@@ -69,6 +69,12 @@ pub(super) struct AnalysisFile {
     pub cell: Option<Quantity>,
     #[serde(default)]
     pub min_atoms: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub families: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub lattice: Option<Spanned<String>>,
+    #[serde(default)]
+    pub max_angle: Option<Spanned<String>>,
 }
 
 /// One phase of a `phases` analysis: a name and its composition rules.

@@ -272,12 +272,7 @@ impl Scenario {
     /// render --axis DOMAIN:[uvw]` turns a crystal zone axis into a beam direction with.
     #[must_use]
     pub fn domain_cells(&self) -> Vec<[[f64; 3]; 3]> {
-        match &self.geometry {
-            Geometry::Block { phase, .. } => self.potential.phases[*phase]
-                .crystal()
-                .map_or_else(|_| vec![[[f64::NAN; 3]; 3]], |c| vec![c.cell]),
-            Geometry::Assembly { assembly, .. } => domain_cells(assembly),
-        }
+        geometry_cells(&self.geometry, &self.potential)
     }
 
     /// The default trajectory path: `output.file`, else `<scenario stem>.h5md` (the H5MD
@@ -490,6 +485,17 @@ fn turned_cell(
     crystal
         .cell
         .map(|v| crate::lattice::orientation::rotate(rotation, v))
+}
+
+/// Cell vectors (rows, Å) of every domain of `geometry` in the box frame, in the order of
+/// its domain names (`NaN` where a domain has no crystal).
+pub(crate) fn geometry_cells(geometry: &Geometry, potential: &Potential) -> Vec<[[f64; 3]; 3]> {
+    match geometry {
+        Geometry::Block { phase, .. } => potential.phases[*phase]
+            .crystal()
+            .map_or_else(|_| vec![[[f64::NAN; 3]; 3]], |c| vec![c.cell]),
+        Geometry::Assembly { assembly, .. } => domain_cells(assembly),
+    }
 }
 
 /// Cell vectors of every domain of an assembly in the box frame, in the order of
