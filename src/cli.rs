@@ -318,7 +318,7 @@ fn run_bench(args: &BenchArgs) -> Result<()> {
     if let Some(cells) = args.single_size {
         let report = bench::run(&args.config(cells)?)
             .with_context(|| format!("benchmark of L = {cells}"))?;
-        println!("{}", encode_report(&report));
+        outln!("{}", encode_report(&report));
         return Ok(());
     }
     if args.cells.is_empty() {
@@ -337,7 +337,7 @@ fn run_bench(args: &BenchArgs) -> Result<()> {
         BenchStop::Time(t) => format!("{t} s simulated"),
         BenchStop::Events(n) => format!("{n} events"),
     };
-    println!(
+    outln!(
         "# nanokmc bench: model `{}` ({}), f = {}, T = {} ({:.6} K), {stop} per size after {} warm-up events, seed {}",
         potential.model.name,
         path.display(),
@@ -349,7 +349,7 @@ fn run_bench(args: &BenchArgs) -> Result<()> {
     );
     for &cells in &args.cells {
         let report = run_child(args, &absolute, cells)?;
-        println!("{}", format_report(cells, &report));
+        outln!("{}", format_report(cells, &report));
     }
     Ok(())
 }
@@ -501,7 +501,7 @@ fn read_potential(path: &Path) -> Result<Potential> {
 
 fn run_check_potential(args: &CheckPotentialArgs) -> Result<()> {
     let potential = read_potential(&args.file)?;
-    print!("{}", potential_summary(&args.file, &potential));
+    out!("{}", potential_summary(&args.file, &potential));
     Ok(())
 }
 

@@ -103,7 +103,8 @@ pub struct ExportArgs {
     /// `ParaView` and `VisIt`).
     #[arg(long, value_parser = ["xyz", "xdmf"])]
     pub format: String,
-    /// Frames: all (default), `K`, `-1` (last), `START:END[:STRIDE]`, or a list `1,4,9`.
+    /// Frames: all (default), `K`, `-1` (last), `START:END[:STRIDE]`, or a list `1,4,9`
+    /// (`last` and negative indices count from the end: `0,last`).
     #[arg(long, value_name = "SELECTION", allow_hyphen_values = true)]
     pub frames: Option<String>,
     /// Output file [default: the trajectory's name with the format's extension].
@@ -234,13 +235,13 @@ pub fn run_run(args: &RunArgs) -> Result<u8> {
     } else {
         run::resume(&args.resume, &options)?
     };
-    print!("{summary}");
+    out!("{summary}");
     // What happened in each step of a stepped temperature program (first replica).
     if !summary.interrupted()
         && let Some(first) = summary.replicas.first()
         && let Some(report) = run::steps::read(&first.output)?
     {
-        print!("{report}");
+        out!("{report}");
     }
     if summary.interrupted() {
         eprintln!(
@@ -263,37 +264,38 @@ pub fn run_check(args: &CheckArgs) -> Result<()> {
         .as_deref()
         .map(|text| run::plan::parse_bytes(text, "--max-memory"))
         .transpose()?;
-    print!("{}", scenario_summary(&scenario));
-    println!(
+    out!("{}", scenario_summary(&scenario));
+    outln!(
         "estimated before building: at most {:.3e} sites, about {:.2} GB per replica",
         scenario.estimated_sites(),
         scenario.estimated_memory() / 1e9
     );
     let run_plan = run::plan::RunPlan::of(&scenario);
     for w in &run_plan.warnings {
-        println!("warning: {w}");
+        outln!("warning: {w}");
     }
     if args.no_build {
         return Ok(());
     }
     let system = scenario.build_system(0)?;
     let sites = system.graph.len();
-    match run_plan.bytes_per_replica(sites) {
-        Some(bytes) => println!(
+    if let Some(bytes) = run_plan.bytes_per_replica(sites) {
+        outln!(
             "trajectory: at most {} frames, about {} per replica ({} for {} replica(s))",
             run_plan.frames.unwrap_or(0),
             run::plan::bytes_text(bytes),
             run::plan::bytes_text(bytes * f64::from(scenario.replicas)),
             scenario.replicas
-        ),
-        None => println!("trajectory: the number of frames is not known before the run"),
+        );
+    } else {
+        outln!("trajectory: the number of frames is not known before the run");
     }
     if let Err(e) = run_plan.check_size(sites, scenario.replicas, run::plan::DEFAULT_MAX_OUTPUT) {
-        println!("warning: {e} (run would refuse it without a larger --max-output)");
+        outln!("warning: {e} (run would refuse it without a larger --max-output)");
     } else if let Ok(Some(w)) =
         run_plan.check_size(sites, scenario.replicas, run::plan::DEFAULT_MAX_OUTPUT)
     {
-        println!("warning: {w}");
+        outln!("warning: {w}");
     }
     let sim = Simulation::new(
         Arc::clone(&system.graph),
@@ -302,9 +304,9 @@ pub fn run_check(args: &CheckArgs) -> Result<()> {
         scenario.program.clone(),
         rng::stream(scenario.seed, 1),
     )?;
-    print!("{}", system_summary(&sim));
+    out!("{}", system_summary(&sim));
     let (report, warnings) = scenario.composition_report()?;
-    print!("{}", composition_summary(&report, &sim));
+    out!("{}", composition_summary(&report, &sim));
     for warning in warnings {
         eprintln!("{warning}");
     }
@@ -653,7 +655,7 @@ fn system_summary(sim: &Simulation) -> String {
 /// If the file is missing or not a nanokmc trajectory.
 pub fn run_info(args: &InfoArgs) -> Result<()> {
     let info = output::info(&args.file)?;
-    print!("{info}");
+    out!("{info}");
     Ok(())
 }
 
@@ -723,7 +725,7 @@ pub fn run_export(args: &ExportArgs) -> Result<()> {
         }
     }
     for path in output::export(&args.file, format, &frames, args.out.as_deref())? {
-        println!("wrote {}", path.display());
+        outln!("wrote {}", path.display());
     }
     Ok(())
 }

@@ -154,7 +154,7 @@ pub fn run_render(args: &RenderArgs) -> Result<()> {
     settings.fps = args.fps;
     settings.zoom = args.zoom;
     for path in render::render(&args.file, &settings)? {
-        println!("wrote {}", path.display());
+        outln!("wrote {}", path.display());
     }
     Ok(())
 }
@@ -196,6 +196,6 @@ pub fn run_plot(args: &PlotArgs) -> Result<()> {
         &data.series,
         &guides,
     )?;
-    println!("wrote {}", out.display());
+    outln!("wrote {}", out.display());
     Ok(())
 }

@@ -161,7 +161,7 @@ pub fn run_sweep(args: &SweepArgs) -> Result<u8> {
         };
         sweep::manifest::prepare(&plan, args.overwrite)?;
         let files = slurm::write_scripts(&plan, &options)?;
-        println!(
+        outln!(
             "sweep {}: {} points × {} replicas = {} runs in {} array task(s) of {} run(s), walltime {}",
             plan.spec.name,
             plan.points.len(),
@@ -171,10 +171,10 @@ pub fn run_sweep(args: &SweepArgs) -> Result<u8> {
             args.runs_per_task,
             options.walltime
         );
-        println!("wrote {}", files.array.display());
-        println!("wrote {}", files.merge.display());
-        println!("wrote {}", files.submit.display());
-        println!("submit with: bash {}", files.submit.display());
+        outln!("wrote {}", files.array.display());
+        outln!("wrote {}", files.merge.display());
+        outln!("wrote {}", files.submit.display());
+        outln!("submit with: bash {}", files.submit.display());
         return Ok(0);
     }
     let runs = args.task.map(|k| {
@@ -200,8 +200,8 @@ pub fn run_sweep(args: &SweepArgs) -> Result<u8> {
         verbose: !args.quiet,
     };
     let report = sweep::execute(&plan, &options)?;
-    print!("{report}");
-    println!(
+    out!("{report}");
+    outln!(
         "manifest: {}",
         plan.out.join(sweep::manifest::MANIFEST).display()
     );
@@ -227,7 +227,7 @@ pub fn run_sweep(args: &SweepArgs) -> Result<u8> {
         return Ok(if input { 2 } else { 1 });
     }
     if report.all_complete() && args.task.is_none() {
-        println!(
+        outln!(
             "all runs complete: merge them with `nanokmc merge {}`",
             plan.out.display()
         );
@@ -292,14 +292,14 @@ pub fn run_merge(args: &MergeArgs) -> Result<u8> {
     for (id, why) in &summary.left_out {
         eprintln!("warning: run {id} left out: {why}");
     }
-    println!(
+    outln!(
         "merged {} point(s) into {}",
         summary.files.len(),
         args.dir.join("merged").display()
     );
-    println!("summary: {}", summary.csv.display());
+    outln!("summary: {}", summary.csv.display());
     if !summary.plots.is_empty() {
-        println!(
+        outln!(
             "plots: {} in {}",
             summary.plots.len(),
             args.dir.join("merged/plots").display()

@@ -58,7 +58,7 @@ pub fn run_validate(args: &ValidateArgs) -> Result<u8> {
         result.count(&Status::Fail),
         result.count(&Status::Skipped),
     );
-    println!(
+    outln!(
         "{pass} pass, {fail} fail, {skipped} skipped in {:.1} s; report {}",
         started.elapsed().as_secs_f64(),
         report_path.display()

@@ -1,6 +1,7 @@
 //! What the binary does with paths a user got wrong: missing or unreadable inputs, outputs
 //! in missing directories, and `--overwrite` aimed at the wrong file. Each is refused with
-//! exit code 2, a message naming the path, and nothing written or replaced.
+//! exit code 2, a message naming the path, and nothing written or replaced. Also: a
+//! standard output closed by its reader (`| head`) is not a crash.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -225,4 +226,27 @@ fn cli_refuses_a_system_larger_than_memory_before_building() {
     );
     let fits = nanokmc(&["check", SCENARIO, "--max-memory", "1 GB"]);
     assert!(fits.status.success(), "{fits:?}");
+}
+
+/// A standard output whose reader has gone (`nanokmc check X | head -0`): the report is
+/// dropped and the command exits 0. The pipe's read end is closed before the child
+/// starts, so every write fails with EPIPE (before the fix: a panic, exit 101).
+#[test]
+fn cli_closed_standard_output_is_not_a_crash() {
+    for args in [
+        &["check", SCENARIO][..],
+        &["check-potential", "potentials/demo_sublimation.toml"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = Command::new(env!("CARGO_BIN_EXE_nanokmc"))
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("runs nanokmc");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
 }

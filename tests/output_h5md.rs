@@ -771,7 +771,9 @@ fn frame_selection_parse_accepts_cli_forms_and_rejects_junk() {
             stride: 5
         }
     );
-    for junk in ["x", "1:2:0", "5:2", "1:2:3:4", "-2", "1,,2"] {
+    assert_eq!(FrameSelection::parse("0,last").unwrap(), List(vec![0, -1]));
+    assert_eq!(FrameSelection::parse("-2").unwrap(), List(vec![-2]));
+    for junk in ["x", "1:2:0", "5:2", "1:2:3:4", "1,,2", "0,lats"] {
         let err = FrameSelection::parse(junk).unwrap_err();
         assert!(
             err.is_input_error() && err.to_string().contains("invalid frame selection"),
@@ -788,6 +790,8 @@ fn frame_selection_parse_accepts_cli_forms_and_rejects_junk() {
     );
     assert_eq!(Last.resolve(8, p).unwrap(), vec![7]);
     assert!(List(vec![8]).resolve(8, p).unwrap_err().is_input_error());
+    assert_eq!(List(vec![0, -1, -3]).resolve(8, p).unwrap(), vec![0, 7, 5]);
+    assert!(List(vec![-9]).resolve(8, p).unwrap_err().is_input_error());
     assert!(All.resolve(0, p).unwrap_err().is_input_error());
 }
 

@@ -47,15 +47,17 @@ pub enum FrameSelection {
         /// Step between frames (≥ 1).
         stride: u64,
     },
-    /// Explicit frame indices, in the order given.
-    List(Vec<u64>),
+    /// Explicit frame indices, in the order given; negative ones count from the end
+    /// (`-1` or `last` is the last frame).
+    List(Vec<i64>),
     /// The last frame (`-1` or `last` on the command line).
     Last,
 }
 
 impl FrameSelection {
-    /// Parses command-line text: `all` (or empty), `5`, `-1` or `last`, `1,4,9`, and Python-like
-    /// ranges `start:end`, `start:end:stride`, `:end`, `start:`, `::stride`.
+    /// Parses command-line text: `all` (or empty), `5`, `-1` or `last`, lists `1,4,9` (whose
+    /// entries may be `last` or negative, counted from the end: `0,last`, `0,-2,-1`), and
+    /// Python-like ranges `start:end`, `start:end:stride`, `:end`, `start:`, `::stride`.
     ///
     /// # Errors
     /// [`Error::Input`] (key `frames`) naming the text and the accepted forms.
@@ -66,7 +68,7 @@ impl FrameSelection {
                 Path::new("<command line>"),
                 "frames",
                 format!(
-                    "invalid frame selection `{text}`: {why} (expected `all`, `last`, `5`, `-1`, `1,4,9`, `0:10`, `0:10:2` or `::5`)"
+                    "invalid frame selection `{text}`: {why} (expected `all`, `last`, `5`, `-1`, `1,4,9`, `0,last`, `0:10`, `0:10:2` or `::5`)"
                 ),
             )
         };
@@ -106,7 +108,17 @@ impl FrameSelection {
             }
             return Ok(FrameSelection::Range { start, end, stride });
         }
-        let list = text.split(',').map(number).collect::<Result<Vec<_>>>()?;
+        let list = text
+            .split(',')
+            .map(|s| {
+                let s = s.trim();
+                if s.eq_ignore_ascii_case("last") {
+                    return Ok(-1);
+                }
+                s.parse::<i64>()
+                    .map_err(|_| bad(&format!("`{s}` is not a frame index")))
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(FrameSelection::List(list))
     }
 
@@ -124,14 +136,23 @@ impl FrameSelection {
                     .collect()
             }
             FrameSelection::List(list) => {
-                if let Some(bad) = list.iter().find(|&&f| f >= frames) {
-                    return Err(input_error(
-                        path,
-                        "frames",
-                        format!("frame {bad} does not exist: the file holds {frames} frames"),
-                    ));
+                let mut out = Vec::with_capacity(list.len());
+                for &f in list {
+                    let index = if f < 0 {
+                        frames.checked_sub(f.unsigned_abs())
+                    } else {
+                        u64::try_from(f).ok().filter(|&i| i < frames)
+                    };
+                    let Some(index) = index else {
+                        return Err(input_error(
+                            path,
+                            "frames",
+                            format!("frame {f} does not exist: the file holds {frames} frames"),
+                        ));
+                    };
+                    out.push(index);
                 }
-                list.clone()
+                out
             }
             FrameSelection::Last => frames.checked_sub(1).into_iter().collect(),
         };
