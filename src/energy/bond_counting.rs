@@ -230,6 +230,34 @@ struct OwnerSide<'a> {
     index: [u32; 64],
 }
 
+/// What the pair sums of a swap of `a` (mover) and `b` (target) need, fixed by the model:
+/// computed once in [`BondCounting::new`] instead of at every call of `delta_energy_swaps`
+/// (it was a third of that function's instructions at 50 % vacancies; BENCHMARKS.md,
+/// session 9). The values are those the per-call code computed, so results are bit for bit
+/// the same.
+#[derive(Debug, Clone, Default)]
+struct SwapPairs {
+    /// The non-zero `(bond shell index, species Z, ε(a, Z) − ε(b, Z))` of the pair sums,
+    /// in the order of the per-call loop (bond shells, then species).
+    terms: Vec<(usize, usize, f64)>,
+    /// Per swap shell: the correction for the bond between the two ends (the sum over
+    /// the bond shells equal to it, as the per-call code summed it); shells beyond the
+    /// last bond shell have none (see [`SwapPairs::adjacent`]).
+    adjacent: Vec<f64>,
+}
+
+impl SwapPairs {
+    /// The correction of `shell` (the empty sum, as the per-call code gave it, when no
+    /// bond shell is `shell`).
+    #[inline]
+    fn adjacent(&self, shell: ShellId) -> f64 {
+        self.adjacent
+            .get(shell.index())
+            .copied()
+            .unwrap_or_else(|| std::iter::empty::<f64>().sum())
+    }
+}
+
 /// The bond-counting energy model. See the module documentation.
 #[derive(Debug, Clone)]
 pub struct BondCounting {
@@ -238,6 +266,12 @@ pub struct BondCounting {
     no_onsite: bool,
     bonds: Vec<BondShell>,
     coordination: Vec<CoordinationShell>,
+    /// Number of species the model was built for.
+    n_species: usize,
+    /// `swap_pairs[a * n_species + b]` (see [`SwapPairs`]).
+    swap_pairs: Vec<SwapPairs>,
+    /// Per shell index: whether some bond shell differs from it.
+    other_shells: Vec<bool>,
 }
 
 impl BondCounting {
@@ -249,7 +283,7 @@ impl BondCounting {
     /// entries) that the marginal tables would not be indexable by `u32`.
     #[must_use]
     pub fn new(params: &EnergyParams, n_species: usize) -> Self {
-        let bonds = params
+        let bonds: Vec<BondShell> = params
             .bonds
             .iter()
             .map(|(shell, m)| BondShell {
@@ -290,12 +324,54 @@ impl BondCounting {
         for c in &mut coordination {
             c.build_marginals();
         }
+        let (swap_pairs, other_shells) = Self::swap_tables(&bonds, n_species);
         Self {
             no_onsite: params.onsite.iter().flatten().all(|&e| e == 0.0),
             onsite: params.onsite.clone(),
             bonds,
             coordination,
+            n_species,
+            swap_pairs,
+            other_shells,
         }
+    }
+
+    /// The [`SwapPairs`] of every ordered species pair and, per shell index, whether some
+    /// bond shell differs from it.
+    fn swap_tables(bonds: &[BondShell], n_species: usize) -> (Vec<SwapPairs>, Vec<bool>) {
+        let n_shells = bonds.iter().map(|b| b.shell.index() + 1).max().unwrap_or(0);
+        let species = |i: usize| {
+            #[allow(clippy::cast_possible_truncation)]
+            SpeciesId(i as u8)
+        };
+        let mut pairs = Vec::with_capacity(n_species * n_species);
+        for a in (0..n_species).map(species) {
+            for b in (0..n_species).map(species) {
+                let mut terms = Vec::new();
+                for (i, shell) in bonds.iter().enumerate() {
+                    for z in 0..n_species {
+                        let w = shell.get(a, species(z)) - shell.get(b, species(z));
+                        if w != 0.0 {
+                            terms.push((i, z, w));
+                        }
+                    }
+                }
+                let adjacent = (0..n_shells)
+                    .map(|sh| {
+                        bonds
+                            .iter()
+                            .filter(|bonds| bonds.shell.index() == sh)
+                            .map(|bonds| bonds.adjacent_correction(a, b))
+                            .sum()
+                    })
+                    .collect();
+                pairs.push(SwapPairs { terms, adjacent });
+            }
+        }
+        let other = (0..n_shells)
+            .map(|sh| bonds.iter().any(|bonds| bonds.shell.index() != sh))
+            .collect();
+        (pairs, other)
     }
 
     /// Length of the shortest coordination table for `shell`, if any species has one (the
@@ -341,6 +417,61 @@ impl BondCounting {
             }
         }
         n
+    }
+
+    /// The pair-sum terms of a swap of `a` and `b` into `terms` (`(index into a site's raw
+    /// counts, −sign·(ε(a, Z) − ε(b, Z)))`, none unless `few_terms`), the correction for the
+    /// bond between the two ends in `shell`, and whether some bond shell differs from
+    /// `shell`: from the precomputed [`SwapPairs`] when the occupancy has the model's species.
+    #[inline]
+    fn swap_setup(
+        &self,
+        occupancy: &Occupancy,
+        (a, b): (SpeciesId, SpeciesId),
+        sign: f64,
+        shell: ShellId,
+        few_terms: bool,
+        terms: &mut [(usize, f64)],
+    ) -> (usize, f64, bool) {
+        // the precomputed pairs hold for the species count the model was built for.
+        let pairs = (occupancy.species_count() == self.n_species)
+            .then(|| &self.swap_pairs[a.index() * self.n_species + b.index()]);
+        let n_terms = match pairs {
+            _ if !few_terms => 0,
+            Some(pairs) => {
+                let mut n = 0;
+                let mut layout = (usize::MAX, 0);
+                for &(i, z, w) in &pairs.terms {
+                    if layout.0 != i {
+                        layout = (i, occupancy.counts_layout(self.bonds[i].shell).1);
+                    }
+                    terms[n] = (layout.1 + z, -sign * w);
+                    n += 1;
+                }
+                n
+            }
+            None => self.pair_terms(occupancy, (a, b), -sign, terms),
+        };
+        // the bond between the two ends: always there in the swap's shell, looked up in the
+        // others.
+        let (adjacent, other_shells) = match pairs {
+            Some(pairs) => (
+                pairs.adjacent(shell),
+                self.other_shells
+                    .get(shell.index())
+                    .copied()
+                    .unwrap_or(!self.bonds.is_empty()),
+            ),
+            None => (
+                self.bonds
+                    .iter()
+                    .filter(|bonds| bonds.shell == shell)
+                    .map(|bonds| bonds.adjacent_correction(a, b))
+                    .sum(),
+                self.bonds.iter().any(|bonds| bonds.shell != shell),
+            ),
+        };
+        (n_terms, adjacent, other_shells)
     }
 
     /// The owner's side of the coordination terms of the swaps of `family` in `coord`.
@@ -690,11 +821,8 @@ impl EnergyModel for BondCounting {
             .map_or(0, |bonds| occupancy.counts_layout(bonds.shell).0);
         let mut terms = [(0usize, 0.0f64); TERMS];
         let few_terms = self.bonds.len() * occupancy.species_count() <= TERMS;
-        let n_terms = if few_terms {
-            self.pair_terms(occupancy, (a, b), -sign, &mut terms)
-        } else {
-            0
-        };
+        let (n_terms, adjacent, other_shells) =
+            self.swap_setup(occupancy, (a, b), sign, shell, few_terms, &mut terms);
         let counts = occupancy.counts_raw();
         if few_terms {
             let base = o.index() * stride;
@@ -706,15 +834,6 @@ impl EnergyModel for BondCounting {
                 own += sign * bonds.weighted(occupancy.counts(o, bonds.shell), a, b);
             }
         }
-        // the bond between the two ends: always there in the swap's shell, looked up in the
-        // others.
-        let adjacent: f64 = self
-            .bonds
-            .iter()
-            .filter(|bonds| bonds.shell == shell)
-            .map(|bonds| bonds.adjacent_correction(a, b))
-            .sum();
-        let other_shells = self.bonds.iter().any(|bonds| bonds.shell != shell);
         // with coordination terms, `own` is added after them (the same order of summation as
         // term by term).
         let coordination_later = !self.coordination.is_empty();
