@@ -230,6 +230,9 @@ pub fn run_run(args: &RunArgs) -> Result<u8> {
             ))
         })?;
         let scenario = scenario::read(file)?;
+        if let Some(sweep) = nanokmc::sweep::embedded(&scenario.source)? {
+            eprintln!("{}", crate::sweep_command::base_point_note(file, &sweep));
+        }
         run::run(scenario, &options)?
     } else {
         run::resume(&args.resume, &options)?
@@ -264,6 +267,9 @@ pub fn run_check(args: &CheckArgs) -> Result<()> {
         .map(|text| run::plan::parse_bytes(text, "--max-memory"))
         .transpose()?;
     print!("{}", scenario_summary(&scenario));
+    if let Some(sweep) = nanokmc::sweep::embedded(&scenario.source)? {
+        print!("{}", crate::sweep_command::embedded_summary(sweep)?);
+    }
     println!(
         "estimated before building: at most {:.3e} sites, about {:.2} GB per replica",
         scenario.estimated_sites(),

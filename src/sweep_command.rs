@@ -17,7 +17,8 @@ use nanokmc::units::Dimension;
 #[derive(Debug, Args)]
 #[allow(clippy::struct_excessive_bools)] // independent command-line flags
 pub struct SweepArgs {
-    /// The sweep file (`[sweep]` with its scenario, replicas and `[[sweep.axis]]` tables).
+    /// The sweep file (`[sweep]` with its scenario, replicas and `[[sweep.axis]]` tables),
+    /// or a scenario file with its own `[sweep]` block.
     pub file: PathBuf,
     /// The sweep's folder [default: the file's `out`, else `<name>.sweep`].
     #[arg(long, value_name = "DIR")]
@@ -233,6 +234,59 @@ pub fn run_sweep(args: &SweepArgs) -> Result<u8> {
         );
     }
     Ok(0)
+}
+
+/// What `nanokmc run` says about a scenario's own `[sweep]` block: it runs the values
+/// written in the scenario, not the sweep.
+#[must_use]
+pub fn base_point_note(file: &std::path::Path, sweep: &sweep::SweepSpec) -> String {
+    let replicas = sweep
+        .replicas
+        .map_or_else(|| "the scenario's".to_string(), |r| r.to_string());
+    format!(
+        "note: {} has a [sweep] block ({} point(s) × {replicas} replica(s) over {}); `nanokmc run` \
+         ignores it and runs the scenario with the values written in it (the sweep's base point); \
+         run the sweep with `nanokmc sweep {}`",
+        file.display(),
+        sweep.point_count(),
+        sweep
+            .axes
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        file.display()
+    )
+}
+
+/// What `nanokmc check` prints about a scenario's own `[sweep]` block, after checking every
+/// point's scenario ([`sweep::plan`]; nothing is written).
+///
+/// # Errors
+/// A point whose values make the scenario invalid, at the block's file, line and key.
+pub fn embedded_summary(spec: sweep::SweepSpec) -> Result<String> {
+    let file = spec.source.path().to_path_buf();
+    let plan = sweep::plan(spec, None)?;
+    let mut out = format!(
+        "sweep ([sweep] block): {} point(s) × {} replica(s) = {} run(s), every point checked; \
+         `nanokmc sweep {}` runs it into {} (`--list` shows the points); `nanokmc run` runs the values written above\n",
+        plan.points.len(),
+        plan.replicas,
+        plan.runs.len(),
+        file.display(),
+        plan.out.display()
+    );
+    for p in &plan.points {
+        use std::fmt::Write as _;
+        let _ = writeln!(
+            out,
+            "  {}  seed {}  {}",
+            p.id,
+            p.seed,
+            plan.describe(p.index)
+        );
+    }
+    Ok(out)
 }
 
 /// Prints the points and runs; a closed pipe (`| head`) ends the listing quietly.

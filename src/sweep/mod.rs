@@ -1,7 +1,8 @@
 //! Sweeps and ensembles: many runs of one scenario over values of its inputs, run on a
 //! rayon pool or a Slurm job array, merged into one answer per point (`docs/cluster.md`).
 //!
-//! A sweep file ([`file`]) names a scenario, the replicas per point and one or more axes:
+//! A sweep file ([`file`]), or a `[sweep]` block inside a scenario file
+//! ([`file::embedded`]), names a scenario, the replicas per point and one or more axes:
 //! key paths into the scenario or its potential ([`axis::Target`]) and their values (a
 //! list, or a range by count or step). [`plan::plan`] expands it into points (grid or zip)
 //! and runs with deterministic seeds, applying the values through the validation's
@@ -37,6 +38,6 @@ pub mod plan;
 pub mod slurm;
 
 pub use execute::{RunOutcome, SweepOptions, SweepReport, execute};
-pub use file::{SweepSpec, read};
+pub use file::{SweepSpec, embedded, read};
 pub use merge::{MergeOptions, MergeSummary, merge};
 pub use plan::{SweepPlan, plan};
