@@ -240,7 +240,7 @@ pub fn main() -> ExitCode {
 
 /// `error` and its causes joined by `: `, skipping a cause whose text the message already
 /// contains (library errors such as `Io` print their source themselves).
-fn error_message(error: &anyhow::Error) -> String {
+pub(crate) fn error_message(error: &anyhow::Error) -> String {
     let mut message = String::new();
     for cause in error.chain() {
         let text = cause.to_string();

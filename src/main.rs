@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod mpi_command;
 mod picture_commands;
 mod sweep_command;
 mod validate_command;

@@ -85,6 +85,10 @@ pub struct SweepArgs {
     /// No line per finished run.
     #[arg(long)]
     pub quiet: bool,
+    /// When every run of the sweep is complete, merge them at the end (as `nanokmc merge
+    /// DIR` would; under MPI, rank 0 does it once all ranks are done).
+    #[arg(long, conflicts_with_all = ["task", "list", "slurm"])]
+    pub merge: bool,
 }
 
 /// Options of `nanokmc merge`.
@@ -115,14 +119,21 @@ fn slurm_time(d: Duration) -> String {
 
 /// `nanokmc sweep`: 0 when every selected run is complete, 3 when some stopped with
 /// checkpoints (or did not start) at the walltime or a signal, 2 when a run failed on bad
-/// input, 1 when one failed otherwise.
+/// input, 1 when one failed otherwise. Started by an MPI launcher with several processes,
+/// the runs are distributed over the ranks (feature `mpi`; [`crate::mpi_command`]).
 ///
 /// # Errors
 /// A bad sweep file or scenario (exit code 2, nothing written), a folder of another sweep,
 /// I/O errors of the folder.
-// the modes in order: list, Slurm scripts, run; then the exit code
-#[allow(clippy::too_many_lines)]
 pub fn run_sweep(args: &SweepArgs) -> Result<u8> {
+    if let Some(n) = sweep::mpi::launch_size().filter(|&n| n > 1) {
+        return crate::mpi_command::run_sweep_ranks(args, n);
+    }
+    run_sweep_here(args)
+}
+
+/// The durations of the command line: `--walltime`, `--checkpoint-every`.
+pub(crate) fn durations(args: &SweepArgs) -> Result<(Option<Duration>, Option<Duration>)> {
     if args.runs_per_task == 0 {
         return Err(bad("option --runs-per-task: must be at least 1".into()));
     }
@@ -136,53 +147,86 @@ pub fn run_sweep(args: &SweepArgs) -> Result<u8> {
         .as_deref()
         .map(|w| wall_duration(w, "--checkpoint-every"))
         .transpose()?;
+    Ok((walltime, checkpoint_every))
+}
+
+/// Reads and plans the sweep of the command line (nothing written).
+pub(crate) fn plan_of(args: &SweepArgs) -> Result<sweep::SweepPlan> {
     let spec = sweep::read(&args.file)?;
-    let plan = sweep::plan(spec, args.out.as_deref())?;
+    Ok(sweep::plan(spec, args.out.as_deref())?)
+}
+
+/// `nanokmc sweep` in one process.
+// the modes in order: list, Slurm scripts, run
+fn run_sweep_here(args: &SweepArgs) -> Result<u8> {
+    let (walltime, checkpoint_every) = durations(args)?;
+    let plan = plan_of(args)?;
     if args.list {
         print_list(&plan);
         return Ok(0);
     }
     if args.slurm {
-        let merge_seconds = slurm::slurm_seconds(&args.merge_walltime)
-            .map_err(|m| bad(format!("option --merge-walltime: {m}")))?;
-        let binary =
-            std::env::current_exe().map_err(|e| anyhow!("cannot find the nanokmc binary: {e}"))?;
-        let options = slurm::SlurmOptions {
-            walltime: slurm_time(walltime.unwrap_or(Duration::from_secs(86_400))),
-            walltime_seconds: walltime.map_or(86_400, |w| w.as_secs().max(1)),
-            runs_per_task: args.runs_per_task,
-            cpus_per_task: args.cpus_per_task.unwrap_or(args.runs_per_task),
-            memory: args.mem.clone(),
-            partition: args.partition.clone(),
-            account: args.account.clone(),
-            extra: args.sbatch.clone(),
-            checkpoint_every: args.checkpoint_every.clone(),
-            merge_walltime: slurm_time(Duration::from_secs(merge_seconds)),
-            binary,
-        };
-        sweep::manifest::prepare(&plan, args.overwrite)?;
-        let files = slurm::write_scripts(&plan, &options)?;
-        println!(
-            "sweep {}: {} points × {} replicas = {} runs in {} array task(s) of {} run(s), walltime {}",
-            plan.spec.name,
-            plan.points.len(),
-            plan.replicas,
-            plan.runs.len(),
-            files.tasks,
-            args.runs_per_task,
-            options.walltime
-        );
-        println!("wrote {}", files.array.display());
-        println!("wrote {}", files.merge.display());
-        println!("wrote {}", files.submit.display());
-        println!("submit with: bash {}", files.submit.display());
-        return Ok(0);
+        return write_slurm(args, &plan, walltime);
     }
+    let options = sweep_options(args, &plan, walltime, checkpoint_every)?;
+    let report = sweep::execute(&plan, &options)?;
+    finish(args, &plan, &report)
+}
+
+/// `--slurm`: the job scripts.
+pub(crate) fn write_slurm(
+    args: &SweepArgs,
+    plan: &sweep::SweepPlan,
+    walltime: Option<Duration>,
+) -> Result<u8> {
+    let merge_seconds = slurm::slurm_seconds(&args.merge_walltime)
+        .map_err(|m| bad(format!("option --merge-walltime: {m}")))?;
+    let binary =
+        std::env::current_exe().map_err(|e| anyhow!("cannot find the nanokmc binary: {e}"))?;
+    let options = slurm::SlurmOptions {
+        walltime: slurm_time(walltime.unwrap_or(Duration::from_secs(86_400))),
+        walltime_seconds: walltime.map_or(86_400, |w| w.as_secs().max(1)),
+        runs_per_task: args.runs_per_task,
+        cpus_per_task: args.cpus_per_task.unwrap_or(args.runs_per_task),
+        memory: args.mem.clone(),
+        partition: args.partition.clone(),
+        account: args.account.clone(),
+        extra: args.sbatch.clone(),
+        checkpoint_every: args.checkpoint_every.clone(),
+        merge_walltime: slurm_time(Duration::from_secs(merge_seconds)),
+        binary,
+    };
+    sweep::manifest::prepare(plan, args.overwrite)?;
+    let files = slurm::write_scripts(plan, &options)?;
+    println!(
+        "sweep {}: {} points × {} replicas = {} runs in {} array task(s) of {} run(s), walltime {}",
+        plan.spec.name,
+        plan.points.len(),
+        plan.replicas,
+        plan.runs.len(),
+        files.tasks,
+        args.runs_per_task,
+        options.walltime
+    );
+    println!("wrote {}", files.array.display());
+    println!("wrote {}", files.merge.display());
+    println!("wrote {}", files.submit.display());
+    println!("submit with: bash {}", files.submit.display());
+    Ok(0)
+}
+
+/// The options of the runs from the command line.
+pub(crate) fn sweep_options(
+    args: &SweepArgs,
+    plan: &sweep::SweepPlan,
+    walltime: Option<Duration>,
+    checkpoint_every: Option<Duration>,
+) -> Result<SweepOptions> {
     let runs = args.task.map(|k| {
         let start = k.saturating_mul(args.runs_per_task);
         start..(start.saturating_add(args.runs_per_task)).min(plan.runs.len().max(start + 1))
     });
-    let options = SweepOptions {
+    Ok(SweepOptions {
         threads: args.threads,
         walltime,
         checkpoint_every,
@@ -199,8 +243,16 @@ pub fn run_sweep(args: &SweepArgs) -> Result<u8> {
             .transpose()?,
         stop_flag: signal_stop_flag()?,
         verbose: !args.quiet,
-    };
-    let report = sweep::execute(&plan, &options)?;
+    })
+}
+
+/// Prints the report and the manifest's path, merges with `--merge` when every run is
+/// complete, and gives the exit code.
+pub(crate) fn finish(
+    args: &SweepArgs,
+    plan: &sweep::SweepPlan,
+    report: &sweep::SweepReport,
+) -> Result<u8> {
     print!("{report}");
     println!(
         "manifest: {}",
@@ -228,6 +280,15 @@ pub fn run_sweep(args: &SweepArgs) -> Result<u8> {
         return Ok(if input { 2 } else { 1 });
     }
     if report.all_complete() && args.task.is_none() {
+        if args.merge {
+            let merged = run_merge(&MergeArgs {
+                dir: plan.out.clone(),
+                partial: false,
+                at: None,
+                no_plots: false,
+            })?;
+            return Ok(merged);
+        }
         println!(
             "all runs complete: merge them with `nanokmc merge {}`",
             plan.out.display()
@@ -290,7 +351,7 @@ pub fn embedded_summary(spec: sweep::SweepSpec) -> Result<String> {
 }
 
 /// Prints the points and runs; a closed pipe (`| head`) ends the listing quietly.
-fn print_list(plan: &sweep::SweepPlan) {
+pub(crate) fn print_list(plan: &sweep::SweepPlan) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     let recorded = sweep::manifest::read(&plan.out).ok();

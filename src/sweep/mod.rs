@@ -13,7 +13,8 @@
 //! state in `<out>/manifest.toml`. [`merge::merge`] reads the complete runs and writes per
 //! point the mean, standard error and per-replica values of every observable, a CSV and a
 //! plot per observable against the swept value. [`slurm`] writes job-array scripts whose
-//! tasks resubmit themselves at their walltime.
+//! tasks resubmit themselves at their walltime. [`mpi`] (feature `mpi`) hands the runs out to
+//! MPI ranks from rank 0 (`mpirun -n N nanokmc sweep FILE`).
 //!
 //! # Output folder
 //! ```text
@@ -34,6 +35,7 @@ pub mod execute;
 pub mod file;
 pub mod manifest;
 pub mod merge;
+pub mod mpi;
 pub mod plan;
 pub mod slurm;
 
