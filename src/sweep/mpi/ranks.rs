@@ -190,7 +190,8 @@ fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T> {
 ///
 /// # Errors
 /// On rank 0, as [`super::super::execute`] (the other ranks then return `None` without
-/// running anything); on any rank, a message that cannot be read.
+/// running anything). A message that cannot be written or read ends the whole job
+/// (`MPI_Abort`), since the other ranks would wait for it forever.
 pub fn execute(
     ranks: &Ranks,
     plan: &SweepPlan,
@@ -199,7 +200,8 @@ pub fn execute(
     if ranks.rank == 0 {
         lead(ranks, plan, options).map(Some)
     } else {
-        follow(ranks, plan, options).map(|()| None)
+        follow(ranks, plan, options);
+        Ok(None)
     }
 }
 
@@ -310,8 +312,8 @@ fn dispatch(
         let from = usize::try_from(status.source_rank()).unwrap_or(0);
         let rank = ranks.world.process_at_rank(status.source_rank());
         match status.tag() {
-            TAG_REQUEST => match take(queue, options) {
-                Some((i, action, mut entry)) => {
+            TAG_REQUEST => {
+                if let Some((i, action, mut entry)) = take(queue, options) {
                     entry.rank = Some(from);
                     let mut running = entry.clone();
                     running.status = Status::Running;
@@ -324,12 +326,11 @@ fn dispatch(
                     };
                     rank.send_with_tag(&encode(&work)?[..], TAG_WORK);
                     outstanding[from] += 1;
-                }
-                None => {
+                } else {
                     rank.send_with_tag(&[0u8; 0][..], TAG_WORK);
                     told_none[from] = true;
                 }
-            },
+            }
             TAG_RESULT => {
                 let result: ResultMessage = decode(&bytes)?;
                 let mut outcome = result.outcome();
@@ -354,13 +355,13 @@ fn dispatch(
 
 /// A rank other than 0: asks for runs while it has a free thread, runs them, sends their
 /// ends back.
-fn follow(ranks: &Ranks, plan: &SweepPlan, options: &SweepOptions) -> Result<()> {
+fn follow(ranks: &Ranks, plan: &SweepPlan, options: &SweepOptions) {
     let root = ranks.world.process_at_rank(0);
     let mut go = [0u8];
     root.broadcast_into(&mut go[..]);
     if go[0] == 0 {
         // rank 0 could not prepare the sweep; it reports why.
-        return Ok(());
+        return;
     }
     let threads = options.threads.unwrap_or(1).max(1);
     let watchdog = Watchdog::start(options, Instant::now());
@@ -414,5 +415,4 @@ fn follow(ranks: &Ranks, plan: &SweepPlan, options: &SweepOptions) -> Result<()>
         eprintln!("error: rank {}: {e}; aborting the MPI job", ranks.rank);
         ranks.world.abort(1);
     }
-    Ok(())
 }
