@@ -104,9 +104,11 @@ pub enum Command {
     /// claim needs an observable or scenario table this build does not have).
     #[command(after_help = EXIT_CODES)]
     Validate(crate::validate_command::ValidateArgs),
-    /// Run a sweep file: a scenario over values of its inputs (lists, ranges, grids) with
-    /// replicas per point, on a thread pool or as a Slurm job array (`--slurm`), with a
-    /// manifest; a rerun skips complete runs and continues interrupted ones (docs/cluster.md).
+    /// Run a sweep file (or a scenario with its own `[sweep]` block): a scenario over values
+    /// of its inputs (lists, ranges, grids) with replicas per point, on a thread pool, as a
+    /// Slurm job array (`--slurm`) or over MPI ranks (`mpirun -n N nanokmc sweep`, build
+    /// feature `mpi`), with a manifest; a rerun skips complete runs and continues
+    /// interrupted ones (docs/cluster.md).
     #[command(after_help = EXIT_CODES)]
     Sweep(crate::sweep_command::SweepArgs),
     /// Merge the runs of a sweep: per point, the mean, standard error and per-replica values
