@@ -17,10 +17,21 @@ fi
 # --paraview: also ParaView's Python (pvpython, Debian's python3-paraview), with which
 # tests/paraview_reader.rs opens our XDMF export through ParaView's default reader. .ci/run
 # asks for it; the README's commands do not need it (that test then says it was skipped).
-paraview=()
-if [ "${1:-}" = "--paraview" ]; then
-  dpkg -s python3-paraview >/dev/null 2>&1 || paraview+=(python3-paraview)
-fi
+# --mpi: also Open MPI (headers, libraries, mpirun) and libclang, which the optional `mpi`
+# cargo feature builds against (rsmpi's bindings are generated with bindgen):
+# `cargo build --release --features mpi`, then `mpirun -n N nanokmc sweep FILE`. About 30
+# packages, 20 s on this machine; .ci/run asks for it. Both options may be given.
+optional=()
+for option in "$@"; do
+  case "$option" in
+    --paraview) dpkg -s python3-paraview >/dev/null 2>&1 || optional+=(python3-paraview) ;;
+    --mpi)
+      for p in libopenmpi-dev openmpi-bin libclang-dev; do
+        dpkg -s "$p" >/dev/null 2>&1 || optional+=("$p")
+      done ;;
+    *) echo "install-deps.sh: unknown option $option (--paraview, --mpi)" >&2; exit 2 ;;
+  esac
+done
 if [ ${#need[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
@@ -28,10 +39,10 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-if [ ${#paraview[@]} -gt 0 ]; then
+if [ ${#optional[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $sudo_cmd apt-get update -qq
-  $sudo_cmd apt-get install -y -qq --no-install-recommends "${paraview[@]}" >/dev/null
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${optional[@]}" >/dev/null
 fi

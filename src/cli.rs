@@ -105,9 +105,11 @@ pub enum Command {
     /// claim needs an observable or scenario table this build does not have).
     #[command(after_help = EXIT_CODES)]
     Validate(crate::validate_command::ValidateArgs),
-    /// Run a sweep file: a scenario over values of its inputs (lists, ranges, grids) with
-    /// replicas per point, on a thread pool or as a Slurm job array (`--slurm`), with a
-    /// manifest; a rerun skips complete runs and continues interrupted ones (docs/cluster.md).
+    /// Run a sweep file (or a scenario with its own `[sweep]` block): a scenario over values
+    /// of its inputs (lists, ranges, grids) with replicas per point, on a thread pool, as a
+    /// Slurm job array (`--slurm`) or over MPI ranks (`mpirun -n N nanokmc sweep`, build
+    /// feature `mpi`), with a manifest; a rerun skips complete runs and continues
+    /// interrupted ones (docs/cluster.md).
     #[command(after_help = EXIT_CODES)]
     Sweep(crate::sweep_command::SweepArgs),
     /// Merge the runs of a sweep: per point, the mean, standard error and per-replica values
@@ -241,7 +243,7 @@ pub fn main() -> ExitCode {
 
 /// `error` and its causes joined by `: `, skipping a cause whose text the message already
 /// contains (library errors such as `Io` print their source themselves).
-fn error_message(error: &anyhow::Error) -> String {
+pub(crate) fn error_message(error: &anyhow::Error) -> String {
     let mut message = String::new();
     for cause in error.chain() {
         let text = cause.to_string();

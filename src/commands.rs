@@ -231,6 +231,9 @@ pub fn run_run(args: &RunArgs) -> Result<u8> {
             ))
         })?;
         let scenario = scenario::read(file)?;
+        if let Some(sweep) = nanokmc::sweep::embedded(&scenario.source)? {
+            eprintln!("{}", crate::sweep_command::base_point_note(file, &sweep));
+        }
         run::run(scenario, &options)?
     } else {
         run::resume(&args.resume, &options)?
@@ -264,8 +267,16 @@ pub fn run_check(args: &CheckArgs) -> Result<()> {
         .as_deref()
         .map(|text| run::plan::parse_bytes(text, "--max-memory"))
         .transpose()?;
+<<<<<<< HEAD
     out!("{}", scenario_summary(&scenario));
     outln!(
+=======
+    out!("{}", scenario_summary(&scenario));
+    if let Some(sweep) = nanokmc::sweep::embedded(&scenario.source)? {
+        out!("{}", crate::sweep_command::embedded_summary(sweep)?);
+    }
+    outln!(
+>>>>>>> mpi
         "estimated before building: at most {:.3e} sites, about {:.2} GB per replica",
         scenario.estimated_sites(),
         scenario.estimated_memory() / 1e9

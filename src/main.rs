@@ -32,6 +32,7 @@ macro_rules! out {
 
 mod cli;
 mod commands;
+mod mpi_command;
 mod picture_commands;
 mod sweep_command;
 mod validate_command;

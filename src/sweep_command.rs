@@ -17,7 +17,8 @@ use nanokmc::units::Dimension;
 #[derive(Debug, Args)]
 #[allow(clippy::struct_excessive_bools)] // independent command-line flags
 pub struct SweepArgs {
-    /// The sweep file (`[sweep]` with its scenario, replicas and `[[sweep.axis]]` tables).
+    /// The sweep file (`[sweep]` with its scenario, replicas and `[[sweep.axis]]` tables),
+    /// or a scenario file with its own `[sweep]` block.
     pub file: PathBuf,
     /// The sweep's folder [default: the file's `out`, else `<name>.sweep`].
     #[arg(long, value_name = "DIR")]
@@ -84,6 +85,10 @@ pub struct SweepArgs {
     /// No line per finished run.
     #[arg(long)]
     pub quiet: bool,
+    /// When every run of the sweep is complete, merge them at the end (as `nanokmc merge
+    /// DIR` would; under MPI, rank 0 does it once all ranks are done).
+    #[arg(long, conflicts_with_all = ["task", "list", "slurm"])]
+    pub merge: bool,
 }
 
 /// Options of `nanokmc merge`.
@@ -114,14 +119,21 @@ fn slurm_time(d: Duration) -> String {
 
 /// `nanokmc sweep`: 0 when every selected run is complete, 3 when some stopped with
 /// checkpoints (or did not start) at the walltime or a signal, 2 when a run failed on bad
-/// input, 1 when one failed otherwise.
+/// input, 1 when one failed otherwise. Started by an MPI launcher with several processes,
+/// the runs are distributed over the ranks (feature `mpi`; [`crate::mpi_command`]).
 ///
 /// # Errors
 /// A bad sweep file or scenario (exit code 2, nothing written), a folder of another sweep,
 /// I/O errors of the folder.
-// the modes in order: list, Slurm scripts, run; then the exit code
-#[allow(clippy::too_many_lines)]
 pub fn run_sweep(args: &SweepArgs) -> Result<u8> {
+    if let Some(n) = sweep::mpi::launch_size().filter(|&n| n > 1) {
+        return crate::mpi_command::run_sweep_ranks(args, n);
+    }
+    run_sweep_here(args)
+}
+
+/// The durations of the command line: `--walltime`, `--checkpoint-every`.
+pub(crate) fn durations(args: &SweepArgs) -> Result<(Option<Duration>, Option<Duration>)> {
     if args.runs_per_task == 0 {
         return Err(bad("option --runs-per-task: must be at least 1".into()));
     }
@@ -135,53 +147,86 @@ pub fn run_sweep(args: &SweepArgs) -> Result<u8> {
         .as_deref()
         .map(|w| wall_duration(w, "--checkpoint-every"))
         .transpose()?;
+    Ok((walltime, checkpoint_every))
+}
+
+/// Reads and plans the sweep of the command line (nothing written).
+pub(crate) fn plan_of(args: &SweepArgs) -> Result<sweep::SweepPlan> {
     let spec = sweep::read(&args.file)?;
-    let plan = sweep::plan(spec, args.out.as_deref())?;
+    Ok(sweep::plan(spec, args.out.as_deref())?)
+}
+
+/// `nanokmc sweep` in one process.
+// the modes in order: list, Slurm scripts, run
+fn run_sweep_here(args: &SweepArgs) -> Result<u8> {
+    let (walltime, checkpoint_every) = durations(args)?;
+    let plan = plan_of(args)?;
     if args.list {
         print_list(&plan);
         return Ok(0);
     }
     if args.slurm {
-        let merge_seconds = slurm::slurm_seconds(&args.merge_walltime)
-            .map_err(|m| bad(format!("option --merge-walltime: {m}")))?;
-        let binary =
-            std::env::current_exe().map_err(|e| anyhow!("cannot find the nanokmc binary: {e}"))?;
-        let options = slurm::SlurmOptions {
-            walltime: slurm_time(walltime.unwrap_or(Duration::from_secs(86_400))),
-            walltime_seconds: walltime.map_or(86_400, |w| w.as_secs().max(1)),
-            runs_per_task: args.runs_per_task,
-            cpus_per_task: args.cpus_per_task.unwrap_or(args.runs_per_task),
-            memory: args.mem.clone(),
-            partition: args.partition.clone(),
-            account: args.account.clone(),
-            extra: args.sbatch.clone(),
-            checkpoint_every: args.checkpoint_every.clone(),
-            merge_walltime: slurm_time(Duration::from_secs(merge_seconds)),
-            binary,
-        };
-        sweep::manifest::prepare(&plan, args.overwrite)?;
-        let files = slurm::write_scripts(&plan, &options)?;
-        outln!(
-            "sweep {}: {} points × {} replicas = {} runs in {} array task(s) of {} run(s), walltime {}",
-            plan.spec.name,
-            plan.points.len(),
-            plan.replicas,
-            plan.runs.len(),
-            files.tasks,
-            args.runs_per_task,
-            options.walltime
-        );
-        outln!("wrote {}", files.array.display());
-        outln!("wrote {}", files.merge.display());
-        outln!("wrote {}", files.submit.display());
-        outln!("submit with: bash {}", files.submit.display());
-        return Ok(0);
+        return write_slurm(args, &plan, walltime);
     }
+    let options = sweep_options(args, &plan, walltime, checkpoint_every)?;
+    let report = sweep::execute(&plan, &options)?;
+    finish(args, &plan, &report)
+}
+
+/// `--slurm`: the job scripts.
+pub(crate) fn write_slurm(
+    args: &SweepArgs,
+    plan: &sweep::SweepPlan,
+    walltime: Option<Duration>,
+) -> Result<u8> {
+    let merge_seconds = slurm::slurm_seconds(&args.merge_walltime)
+        .map_err(|m| bad(format!("option --merge-walltime: {m}")))?;
+    let binary =
+        std::env::current_exe().map_err(|e| anyhow!("cannot find the nanokmc binary: {e}"))?;
+    let options = slurm::SlurmOptions {
+        walltime: slurm_time(walltime.unwrap_or(Duration::from_secs(86_400))),
+        walltime_seconds: walltime.map_or(86_400, |w| w.as_secs().max(1)),
+        runs_per_task: args.runs_per_task,
+        cpus_per_task: args.cpus_per_task.unwrap_or(args.runs_per_task),
+        memory: args.mem.clone(),
+        partition: args.partition.clone(),
+        account: args.account.clone(),
+        extra: args.sbatch.clone(),
+        checkpoint_every: args.checkpoint_every.clone(),
+        merge_walltime: slurm_time(Duration::from_secs(merge_seconds)),
+        binary,
+    };
+    sweep::manifest::prepare(plan, args.overwrite)?;
+    let files = slurm::write_scripts(plan, &options)?;
+    outln!(
+        "sweep {}: {} points × {} replicas = {} runs in {} array task(s) of {} run(s), walltime {}",
+        plan.spec.name,
+        plan.points.len(),
+        plan.replicas,
+        plan.runs.len(),
+        files.tasks,
+        args.runs_per_task,
+        options.walltime
+    );
+    outln!("wrote {}", files.array.display());
+    outln!("wrote {}", files.merge.display());
+    outln!("wrote {}", files.submit.display());
+    outln!("submit with: bash {}", files.submit.display());
+    Ok(0)
+}
+
+/// The options of the runs from the command line.
+pub(crate) fn sweep_options(
+    args: &SweepArgs,
+    plan: &sweep::SweepPlan,
+    walltime: Option<Duration>,
+    checkpoint_every: Option<Duration>,
+) -> Result<SweepOptions> {
     let runs = args.task.map(|k| {
         let start = k.saturating_mul(args.runs_per_task);
         start..(start.saturating_add(args.runs_per_task)).min(plan.runs.len().max(start + 1))
     });
-    let options = SweepOptions {
+    Ok(SweepOptions {
         threads: args.threads,
         walltime,
         checkpoint_every,
@@ -198,8 +243,16 @@ pub fn run_sweep(args: &SweepArgs) -> Result<u8> {
             .transpose()?,
         stop_flag: signal_stop_flag()?,
         verbose: !args.quiet,
-    };
-    let report = sweep::execute(&plan, &options)?;
+    })
+}
+
+/// Prints the report and the manifest's path, merges with `--merge` when every run is
+/// complete, and gives the exit code.
+pub(crate) fn finish(
+    args: &SweepArgs,
+    plan: &sweep::SweepPlan,
+    report: &sweep::SweepReport,
+) -> Result<u8> {
     out!("{report}");
     outln!(
         "manifest: {}",
@@ -227,6 +280,15 @@ pub fn run_sweep(args: &SweepArgs) -> Result<u8> {
         return Ok(if input { 2 } else { 1 });
     }
     if report.all_complete() && args.task.is_none() {
+        if args.merge {
+            let merged = run_merge(&MergeArgs {
+                dir: plan.out.clone(),
+                partial: false,
+                at: None,
+                no_plots: false,
+            })?;
+            return Ok(merged);
+        }
         outln!(
             "all runs complete: merge them with `nanokmc merge {}`",
             plan.out.display()
@@ -235,8 +297,61 @@ pub fn run_sweep(args: &SweepArgs) -> Result<u8> {
     Ok(0)
 }
 
+/// What `nanokmc run` says about a scenario's own `[sweep]` block: it runs the values
+/// written in the scenario, not the sweep.
+#[must_use]
+pub fn base_point_note(file: &std::path::Path, sweep: &sweep::SweepSpec) -> String {
+    let replicas = sweep
+        .replicas
+        .map_or_else(|| "the scenario's".to_string(), |r| r.to_string());
+    format!(
+        "note: {} has a [sweep] block ({} point(s) × {replicas} replica(s) over {}); `nanokmc run` \
+         ignores it and runs the scenario with the values written in it (the sweep's base point); \
+         run the sweep with `nanokmc sweep {}`",
+        file.display(),
+        sweep.point_count(),
+        sweep
+            .axes
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        file.display()
+    )
+}
+
+/// What `nanokmc check` prints about a scenario's own `[sweep]` block, after checking every
+/// point's scenario ([`sweep::plan`]; nothing is written).
+///
+/// # Errors
+/// A point whose values make the scenario invalid, at the block's file, line and key.
+pub fn embedded_summary(spec: sweep::SweepSpec) -> Result<String> {
+    let file = spec.source.path().to_path_buf();
+    let plan = sweep::plan(spec, None)?;
+    let mut out = format!(
+        "sweep ([sweep] block): {} point(s) × {} replica(s) = {} run(s), every point checked; \
+         `nanokmc sweep {}` runs it into {} (`--list` shows the points); `nanokmc run` runs the values written above\n",
+        plan.points.len(),
+        plan.replicas,
+        plan.runs.len(),
+        file.display(),
+        plan.out.display()
+    );
+    for p in &plan.points {
+        use std::fmt::Write as _;
+        let _ = writeln!(
+            out,
+            "  {}  seed {}  {}",
+            p.id,
+            p.seed,
+            plan.describe(p.index)
+        );
+    }
+    Ok(out)
+}
+
 /// Prints the points and runs; a closed pipe (`| head`) ends the listing quietly.
-fn print_list(plan: &sweep::SweepPlan) {
+pub(crate) fn print_list(plan: &sweep::SweepPlan) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     let recorded = sweep::manifest::read(&plan.out).ok();

@@ -23,6 +23,11 @@ pub(super) struct ScenarioFile {
     pub acceleration: Option<Acceleration>,
     #[serde(default)]
     pub analysis: Vec<AnalysisFile>,
+    /// `[sweep]`: the scenario's own sweep, not part of the scenario (checked by
+    /// `crate::sweep::file::embedded`; `nanokmc run` runs the values written above).
+    #[serde(default)]
+    #[allow(dead_code)] // only its presence is allowed here
+    pub sweep: Option<serde::de::IgnoredAny>,
 }
 
 /// A file of `[[analysis]]` entries only (`nanokmc analyze --spec`).

@@ -89,8 +89,10 @@ pub struct RunOutcome {
 pub struct SweepReport {
     /// One per selected run, in sweep order.
     pub outcomes: Vec<RunOutcome>,
-    /// Threads of the pool.
+    /// Threads of the pool (per rank under MPI).
     pub threads: usize,
+    /// Processes that ran runs: 1, or the MPI ranks (`crate::sweep::mpi`).
+    pub ranks: usize,
     /// Wall-clock seconds of the whole sweep in this process.
     pub wall_seconds: f64,
 }
@@ -129,14 +131,18 @@ impl std::fmt::Display for SweepReport {
         }
         #[allow(clippy::cast_precision_loss)]
         let (efficiency, per_run) = (
-            busy / (self.wall_seconds.max(1e-9) * self.threads as f64),
+            busy / (self.wall_seconds.max(1e-9) * (self.threads * self.ranks) as f64),
             busy / ran.len() as f64,
         );
+        let on = if self.ranks > 1 {
+            format!("{} MPI ranks × {} thread(s)", self.ranks, self.threads)
+        } else {
+            format!("{} thread(s)", self.threads)
+        };
         writeln!(
             f,
-            "timing: {:.2} s wall on {} thread(s); {} run(s) ran for {:.2} s in all ({:.2} s each on average, {events} events); {:.2} runs at a time on average ({:.0} % of the threads busy; on a shared machine this is not the speed-up)",
+            "timing: {:.2} s wall on {on}; {} run(s) ran for {:.2} s in all ({:.2} s each on average, {events} events); {:.2} runs at a time on average ({:.0} % of the threads busy; on a shared machine this is not the speed-up)",
             self.wall_seconds,
-            self.threads,
             ran.len(),
             busy,
             per_run,
@@ -148,7 +154,7 @@ impl std::fmt::Display for SweepReport {
 
 /// What to do with a run, decided from its files.
 #[derive(Debug, Clone, PartialEq)]
-enum Action {
+pub(super) enum Action {
     Skip(Box<RunEntry>),
     Resume(PathBuf),
     Start,
@@ -156,7 +162,12 @@ enum Action {
 
 /// Classifies run `i` from its files (see the module documentation); removes the files of
 /// a run that must start again.
-fn classify(plan: &SweepPlan, i: usize, entry: &RunEntry, overwrite: bool) -> Result<Action> {
+pub(super) fn classify(
+    plan: &SweepPlan,
+    i: usize,
+    entry: &RunEntry,
+    overwrite: bool,
+) -> Result<Action> {
     let trajectory = plan.trajectory(i);
     let checkpoint = run::checkpoint_path(&trajectory);
     let remove = |p: &PathBuf| -> Result<()> {
@@ -198,28 +209,22 @@ fn classify(plan: &SweepPlan, i: usize, entry: &RunEntry, overwrite: bool) -> Re
     Ok(Action::Start)
 }
 
-/// Runs the selected runs of `plan` that are not complete yet; writes and updates the
-/// manifest. Run failures do not stop the others: they are reported in the outcomes.
+/// The selected runs of `plan` with what to do with each, its manifest entry as recorded;
+/// the manifest prepared and the runs found complete recorded in it.
+pub(super) type Actions = Vec<(usize, Action, RunEntry)>;
+
+/// Checks the selection, prepares the folder and manifest, classifies every selected run
+/// from its files and records the complete ones.
 ///
 /// # Errors
-/// [`Error::Input`] for a run selection outside the sweep or a folder holding a different
-/// sweep; I/O errors of the folder and the manifest.
-pub fn execute(plan: &SweepPlan, options: &SweepOptions) -> Result<SweepReport> {
-    let started = Instant::now();
+/// As [`execute`].
+pub(super) fn prepare_runs(plan: &SweepPlan, options: &SweepOptions) -> Result<Actions> {
     let n = plan.runs.len();
-    let selected = options.runs.clone().unwrap_or(0..n);
-    if selected.start >= n || selected.end > n || selected.is_empty() {
-        return Err(Error::build(
-            "--task",
-            format!(
-                "runs {}..{} are outside the sweep, which has {n} runs (0..{n})",
-                selected.start, selected.end
-            ),
-        ));
-    }
+    let selected = selection(plan, options)?;
+    debug_assert!(selected.end <= n);
     let manifest: Manifest = manifest::prepare(plan, options.overwrite)?;
     let mut actions = Vec::new();
-    for i in selected.clone() {
+    for i in selected {
         let entry = manifest.runs[i].clone();
         actions.push((i, classify(plan, i, &entry, options.overwrite)?, entry));
     }
@@ -234,6 +239,72 @@ pub fn execute(plan: &SweepPlan, options: &SweepOptions) -> Result<SweepReport> 
     if !skipped.is_empty() {
         manifest::update(&plan.out, &skipped)?;
     }
+    Ok(actions)
+}
+
+/// The selected runs (`options.runs`, default all), checked against the sweep.
+pub(super) fn selection(plan: &SweepPlan, options: &SweepOptions) -> Result<Range<usize>> {
+    let n = plan.runs.len();
+    let selected = options.runs.clone().unwrap_or(0..n);
+    if selected.start >= n || selected.end > n || selected.is_empty() {
+        return Err(Error::build(
+            "--task",
+            format!(
+                "runs {}..{} are outside the sweep, which has {n} runs (0..{n})",
+                selected.start, selected.end
+            ),
+        ));
+    }
+    Ok(selected)
+}
+
+/// The sweep's walltime: a thread that sets the stop flag [`run::walltime_margin`] before
+/// it; [`Watchdog::finish`] ends it.
+pub(super) struct Watchdog {
+    finished: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Watchdog {
+    /// Starts the watchdog of `options.walltime` counted from `started` (none without one).
+    pub(super) fn start(options: &SweepOptions, started: Instant) -> Self {
+        let finished = Arc::new(AtomicBool::new(false));
+        let thread = options.walltime.map(|w| {
+            let deadline = started + w.saturating_sub(run::walltime_margin(w));
+            let flag = Arc::clone(&options.stop_flag);
+            let finished = Arc::clone(&finished);
+            std::thread::spawn(move || {
+                while !finished.load(Ordering::Relaxed) {
+                    if Instant::now() >= deadline {
+                        flag.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            })
+        });
+        Self { finished, thread }
+    }
+
+    /// Ends the watchdog.
+    pub(super) fn finish(mut self) {
+        self.finished.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Runs the selected runs of `plan` that are not complete yet; writes and updates the
+/// manifest. Run failures do not stop the others: they are reported in the outcomes.
+///
+/// # Errors
+/// [`Error::Input`] for a run selection outside the sweep or a folder holding a different
+/// sweep; I/O errors of the folder and the manifest.
+pub fn execute(plan: &SweepPlan, options: &SweepOptions) -> Result<SweepReport> {
+    let started = Instant::now();
+    let selected = selection(plan, options)?;
+    let actions = prepare_runs(plan, options)?;
     let todo = actions
         .iter()
         .filter(|(_, a, _)| !matches!(a, Action::Skip(_)))
@@ -246,21 +317,7 @@ pub fn execute(plan: &SweepPlan, options: &SweepOptions) -> Result<SweepReport> 
         .num_threads(threads)
         .build()
         .map_err(|e| Error::build("thread pool", e.to_string()))?;
-    let finished = Arc::new(AtomicBool::new(false));
-    let watchdog = options.walltime.map(|w| {
-        let deadline = started + w.saturating_sub(run::walltime_margin(w));
-        let flag = Arc::clone(&options.stop_flag);
-        let finished = Arc::clone(&finished);
-        std::thread::spawn(move || {
-            while !finished.load(Ordering::Relaxed) {
-                if Instant::now() >= deadline {
-                    flag.store(true, Ordering::Relaxed);
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        })
-    });
+    let watchdog = Watchdog::start(options, started);
     // a work queue: every thread of the pool takes the next run in sweep order until none
     // is left (dynamic: unequal runs balance). `broadcast` puts exactly one job on each
     // thread, so a thread waiting inside the run driver (which installs its own one-thread
@@ -281,7 +338,7 @@ pub fn execute(plan: &SweepPlan, options: &SweepOptions) -> Result<SweepReport> 
             let Some((i, action, entry)) = taken else {
                 continue;
             };
-            let outcome = one_run(plan, i, action, entry, options);
+            let outcome = run_and_record(plan, i, &action, entry, options);
             let d = done_count.fetch_add(1, Ordering::Relaxed) + 1;
             if options.verbose {
                 report_line(plan, &outcome, d, selected.len());
@@ -295,18 +352,17 @@ pub fn execute(plan: &SweepPlan, options: &SweepOptions) -> Result<SweepReport> 
         .into_iter()
         .filter_map(|m| m.into_inner().ok().flatten())
         .collect();
-    finished.store(true, Ordering::Relaxed);
-    if let Some(w) = watchdog {
-        let _ = w.join();
-    }
+    watchdog.finish();
     Ok(SweepReport {
         outcomes,
         threads,
+        ranks: 1,
         wall_seconds: started.elapsed().as_secs_f64(),
     })
 }
 
-fn report_line(plan: &SweepPlan, o: &RunOutcome, k: usize, of: usize) {
+/// Prints the line of a finished run to standard error: `[k/of] p001/r0 (T = 650 K): …`.
+pub(super) fn report_line(plan: &SweepPlan, o: &RunOutcome, k: usize, of: usize) {
     let r = &plan.runs[o.run];
     let what = match (&o.error, o.skipped) {
         (Some((m, _)), _) => format!("failed: {m}"),
@@ -316,40 +372,88 @@ fn report_line(plan: &SweepPlan, o: &RunOutcome, k: usize, of: usize) {
     eprintln!("[{k}/{of}] {} ({}): {what}", r.id, plan.describe(r.point));
 }
 
-/// Runs (or skips, or continues) run `i` and records it in the manifest.
-fn one_run(
+/// Runs (or skips, or continues) run `i` and records it in the manifest (`running`, then
+/// its end).
+pub(super) fn run_and_record(
     plan: &SweepPlan,
     i: usize,
-    action: Action,
-    mut entry: RunEntry,
+    action: &Action,
+    entry: RunEntry,
     options: &SweepOptions,
 ) -> RunOutcome {
-    let mut outcome = RunOutcome {
-        run: i,
-        status: entry.status,
-        skipped: false,
-        seconds: 0.0,
-        events: 0,
-        error: None,
-    };
+    if let Some(outcome) = not_run(i, action, &entry, options) {
+        return outcome;
+    }
+    let mut running = entry.clone();
+    running.status = Status::Running;
+    // the manifest is advisory: a failure to record "running" must not stop the run.
+    let _ = manifest::update(&plan.out, std::slice::from_ref(&running));
+    let (mut outcome, entry) = one_run(plan, i, action, entry, options);
+    record_end(plan, &entry, &mut outcome);
+    outcome
+}
+
+impl RunOutcome {
+    fn new(run: usize, status: Status) -> Self {
+        Self {
+            run,
+            status,
+            skipped: false,
+            seconds: 0.0,
+            events: 0,
+            error: None,
+        }
+    }
+}
+
+/// The outcome of a run that is not run: skipped as complete, or not started because the
+/// stop flag is set (it stays as it was: pending, or interrupted with its checkpoint).
+/// `None` when it is to run.
+pub(super) fn not_run(
+    i: usize,
+    action: &Action,
+    entry: &RunEntry,
+    options: &SweepOptions,
+) -> Option<RunOutcome> {
+    let mut outcome = RunOutcome::new(i, entry.status);
     if let Action::Skip(e) = action {
         outcome.status = e.status;
         outcome.skipped = true;
-        return outcome;
+        return Some(outcome);
     }
     if options.stop_flag.load(Ordering::Relaxed) {
-        // not started: it stays as it was (pending, or interrupted with its checkpoint).
         outcome.status = match action {
             Action::Resume(_) => Status::Interrupted,
             _ => Status::Pending,
         };
-        return outcome;
+        return Some(outcome);
     }
-    entry.status = Status::Running;
-    // the manifest is advisory: a failure to record "running" must not stop the run.
-    let _ = manifest::update(&plan.out, std::slice::from_ref(&entry));
+    None
+}
+
+/// Records the end of a run in the manifest; a failure to do so becomes the run's error.
+pub(super) fn record_end(plan: &SweepPlan, entry: &RunEntry, outcome: &mut RunOutcome) {
+    if let Err(e) = manifest::update(&plan.out, std::slice::from_ref(entry)) {
+        outcome.error.get_or_insert((
+            format!("the run ended but the manifest could not be updated: {e}"),
+            false,
+        ));
+    }
+}
+
+/// Starts or continues run `i` (to be run: not skipped) and returns its outcome and its
+/// manifest entry at its end; writes no manifest (under MPI, rank 0 records what the other
+/// ranks ran).
+pub(super) fn one_run(
+    plan: &SweepPlan,
+    i: usize,
+    action: &Action,
+    mut entry: RunEntry,
+    options: &SweepOptions,
+) -> (RunOutcome, RunEntry) {
+    let mut outcome = RunOutcome::new(i, entry.status);
     let started = Instant::now();
-    let result = run_files(plan, i, &action, options);
+    let result = run_files(plan, i, action, options);
     outcome.seconds = started.elapsed().as_secs_f64().max(1e-9);
     match result {
         Ok(summary) => {
@@ -378,13 +482,7 @@ fn one_run(
     }
     entry.program_version = Some(run::program_version());
     outcome.status = entry.status;
-    if let Err(e) = manifest::update(&plan.out, std::slice::from_ref(&entry)) {
-        outcome.error.get_or_insert((
-            format!("the run ended but the manifest could not be updated: {e}"),
-            false,
-        ));
-    }
-    outcome
+    (outcome, entry)
 }
 
 /// Starts or continues the files of run `i`.

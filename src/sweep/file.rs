@@ -23,6 +23,13 @@
 //!
 //! [`compile`] turns it into a [`SweepSpec`]: every error names the file, line, column and
 //! key (`sweep.axis[1].range.count`), as for scenario files.
+//!
+//! A **scenario file may carry its own sweep**: the same `[sweep]` block with its
+//! `[[sweep.axis]]` tables, without `scenario` (the sweep runs the file it is in). A file
+//! with a top-level `[scenario]` table is read that way; `nanokmc sweep` takes either kind
+//! of file. The block is not part of the scenario itself: [`crate::scenario`] ignores it
+//! (`nanokmc run` runs the values written in the scenario, the sweep's base point, and
+//! says so), [`embedded`] checks it, and the points' scenarios are written without it.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -37,14 +44,21 @@ use crate::input::{QuantityText, Source, Spanned};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SweepFile {
-    sweep: SweepTable,
+    sweep: Spanned<SweepTable>,
+}
+
+/// A scenario file: its `[sweep]` block, if any (the scenario's own keys are checked by
+/// [`crate::scenario`], so unknown keys are not refused here).
+#[derive(Debug, Deserialize)]
+struct ScenarioWithSweep {
+    sweep: Option<Spanned<SweepTable>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SweepTable {
     name: Option<Spanned<String>>,
-    scenario: Spanned<String>,
+    scenario: Option<Spanned<String>>,
     replicas: Option<Spanned<i64>>,
     seed: Option<Spanned<i64>>,
     seeds: Option<Spanned<String>>,
@@ -124,8 +138,46 @@ pub struct SweepSpec {
     pub out: Option<PathBuf>,
     /// The axes, in file order.
     pub axes: Vec<Axis>,
-    /// Bytes of the `scenario` key (errors of the scenario as a whole point here).
+    /// Bytes of the `scenario` key, or of the `[sweep]` block in a scenario file (errors of
+    /// the scenario as a whole point here).
     pub scenario_span: Range<usize>,
+    /// The sweep is a `[sweep]` block inside its scenario file (`scenario` is this file).
+    pub embedded: bool,
+}
+
+impl SweepSpec {
+    /// Points of the sweep: the product of the axes' lengths (grid) or their common length
+    /// (zip).
+    #[must_use]
+    pub fn point_count(&self) -> usize {
+        match self.combine {
+            Combine::Grid => self.axes.iter().map(|a| a.values.len()).product(),
+            Combine::Zip => self.axes.first().map_or(0, |a| a.values.len()),
+        }
+    }
+}
+
+/// True when the file's top level has a `[scenario]` table: a scenario file, whose sweep
+/// (if any) is its `[sweep]` block.
+fn is_scenario_file(source: &Source) -> Result<bool> {
+    let top: toml::Table = source.parse()?;
+    Ok(matches!(top.get("scenario"), Some(toml::Value::Table(_))))
+}
+
+/// The `[sweep]` block of a scenario file, checked; `None` when it has none.
+///
+/// # Errors
+/// [`crate::Error::Input`] at file, line, column and key for a malformed block (as a sweep
+/// file's), or for a `sweep.scenario` key in it.
+pub fn embedded(source: &Source) -> Result<Option<SweepSpec>> {
+    let file: ScenarioWithSweep = source.parse()?;
+    match file.sweep {
+        None => Ok(None),
+        Some(t) => {
+            let span = t.span();
+            compile_table(source.clone(), t.get_ref(), span, true).map(Some)
+        }
+    }
 }
 
 /// Reads and checks a sweep file.
@@ -137,16 +189,59 @@ pub fn read(path: &Path) -> Result<SweepSpec> {
     compile(Source::read(path)?)
 }
 
-/// Checks a sweep file already in memory.
+/// Checks a sweep file already in memory, or a scenario file with a `[sweep]` block.
 ///
 /// # Errors
-/// As [`read`].
+/// As [`read`]; a scenario file without `[sweep]` is an input error.
+pub fn compile(source: Source) -> Result<SweepSpec> {
+    if is_scenario_file(&source)? {
+        return embedded(&source)?.ok_or_else(|| {
+            source.error(
+                0..0,
+                "sweep",
+                "this is a scenario file without a [sweep] block: add `[sweep]` with its \
+                 [[sweep.axis]] tables to it, or give a sweep file that names it (docs/cluster.md)",
+            )
+        });
+    }
+    let file: SweepFile = source.parse()?;
+    let span = file.sweep.span();
+    compile_table(source, file.sweep.get_ref(), span, false)
+}
+
+/// Checks the `[sweep]` table `t` of `source` (at `block`); `embedded` when it is inside a
+/// scenario file.
 // one check per key of `[sweep]`, in file order
 #[allow(clippy::too_many_lines)]
-pub fn compile(source: Source) -> Result<SweepSpec> {
-    let file: SweepFile = source.parse()?;
+fn compile_table(
+    source: Source,
+    t: &SweepTable,
+    block: Range<usize>,
+    embedded: bool,
+) -> Result<SweepSpec> {
     let s = &source;
-    let t = file.sweep;
+    let (scenario, scenario_span) = match (&t.scenario, embedded) {
+        (Some(v), true) => {
+            return Err(s.error(
+                v.span(),
+                "sweep.scenario",
+                "a [sweep] block inside a scenario file sweeps that scenario: remove \
+                 `scenario` (it belongs in a separate sweep file)",
+            ));
+        }
+        (Some(v), false) => (
+            crate::validate::relative_to(s.path(), v.get_ref()),
+            v.span(),
+        ),
+        (None, true) => (s.path().to_path_buf(), block),
+        (None, false) => {
+            return Err(s.error(
+                block,
+                "sweep.scenario",
+                "missing field `scenario`: the scenario file to sweep, relative to this file",
+            ));
+        }
+    };
     let name = match &t.name {
         Some(n) => {
             let v = n.get_ref().trim();
@@ -212,7 +307,7 @@ pub fn compile(source: Source) -> Result<SweepSpec> {
     };
     if t.axis.is_empty() {
         return Err(s.error(
-            t.scenario.span(),
+            scenario_span.clone(),
             "sweep.axis",
             "a sweep needs at least one [[sweep.axis]] (a key and its values)",
         ));
@@ -245,7 +340,6 @@ pub fn compile(source: Source) -> Result<SweepSpec> {
             ));
         }
     }
-    let scenario = crate::validate::relative_to(s.path(), t.scenario.get_ref());
     Ok(SweepSpec {
         name,
         scenario,
@@ -255,7 +349,8 @@ pub fn compile(source: Source) -> Result<SweepSpec> {
         combine,
         out: t.out.as_ref().map(|o| PathBuf::from(o.get_ref())),
         axes,
-        scenario_span: t.scenario.span(),
+        scenario_span,
+        embedded,
         source,
     })
 }

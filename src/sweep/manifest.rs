@@ -144,6 +144,9 @@ pub struct RunEntry {
     /// The error of a failed run.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub message: Option<String>,
+    /// The MPI rank that ran it last (`mpirun … nanokmc sweep`; absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub rank: Option<usize>,
 }
 
 /// The whole manifest.
@@ -252,6 +255,7 @@ impl Manifest {
                     wall_seconds: None,
                     program_version: None,
                     message: None,
+                    rank: None,
                 })
                 .collect(),
         }

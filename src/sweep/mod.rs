@@ -1,7 +1,8 @@
 //! Sweeps and ensembles: many runs of one scenario over values of its inputs, run on a
 //! rayon pool or a Slurm job array, merged into one answer per point (`docs/cluster.md`).
 //!
-//! A sweep file ([`file`]) names a scenario, the replicas per point and one or more axes:
+//! A sweep file ([`file`]), or a `[sweep]` block inside a scenario file
+//! ([`file::embedded`]), names a scenario, the replicas per point and one or more axes:
 //! key paths into the scenario or its potential ([`axis::Target`]) and their values (a
 //! list, or a range by count or step). [`plan::plan`] expands it into points (grid or zip)
 //! and runs with deterministic seeds, applying the values through the validation's
@@ -12,7 +13,8 @@
 //! state in `<out>/manifest.toml`. [`merge::merge`] reads the complete runs and writes per
 //! point the mean, standard error and per-replica values of every observable, a CSV and a
 //! plot per observable against the swept value. [`slurm`] writes job-array scripts whose
-//! tasks resubmit themselves at their walltime.
+//! tasks resubmit themselves at their walltime. [`mpi`] (feature `mpi`) hands the runs out to
+//! MPI ranks from rank 0 (`mpirun -n N nanokmc sweep FILE`).
 //!
 //! # Output folder
 //! ```text
@@ -33,10 +35,11 @@ pub mod execute;
 pub mod file;
 pub mod manifest;
 pub mod merge;
+pub mod mpi;
 pub mod plan;
 pub mod slurm;
 
 pub use execute::{RunOutcome, SweepOptions, SweepReport, execute};
-pub use file::{SweepSpec, read};
+pub use file::{SweepSpec, embedded, read};
 pub use merge::{MergeOptions, MergeSummary, merge};
 pub use plan::{SweepPlan, plan};

@@ -182,7 +182,10 @@ pub fn plan(spec: SweepSpec, out: Option<&Path>) -> Result<SweepPlan> {
     })?;
     let base = scenario::compile(original.clone())?;
     let potential_source = Source::from_text(&base.potential_path, base.potential.text.clone());
-    let scenario_table: toml::Table = original.parse()?;
+    let mut scenario_table: toml::Table = original.parse()?;
+    // a scenario's own `[sweep]` block is not part of the points' scenarios (it would also
+    // say "sweep" to whoever reruns a point's stored scenario).
+    scenario_table.remove("sweep");
     let potential_table: toml::Table = potential_source.parse()?;
     let replicas = spec.replicas.unwrap_or(base.replicas).max(1);
     let seed = spec.seed.unwrap_or(base.seed);
