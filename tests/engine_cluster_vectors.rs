@@ -210,7 +210,10 @@ migration_energy = "0.4 eV"
 "#;
     let text = model_text("[[2, 0, 0], [-2, 0, 0], [0, 2, 0], [0, -2, 0]]", hop)
         .replace("-0.3 eV\" }]", "-0.03 eV\" }]")
-        .replace("migration_energy = \"0.3 eV\"", "migration_energy = \"0.2 eV\"");
+        .replace(
+            "migration_energy = \"0.3 eV\"",
+            "migration_energy = \"0.2 eV\"",
+        );
     let g = fcc_periodic(4, false);
     let model = resolved(&text, &g, turned_cube(0.0));
     let mut r = rng::stream(SEEDS[2], 9);
@@ -243,10 +246,7 @@ fn unresolved_or_other_lattice_moves_nothing() {
     let text = model_text("[[1, 0, 0], [-1, 0, 0]]", "");
     let dimer = [[1.0, 1.0, 1.0], [1.5, 1.5, 1.0]];
     let other = [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 2.0]];
-    for model in [
-        Arc::new(potential(&text).model),
-        resolved(&text, &g, other),
-    ] {
+    for model in [Arc::new(potential(&text).model), resolved(&text, &g, other)] {
         let mut sim = Simulation::new(
             g.clone(),
             model,

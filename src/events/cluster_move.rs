@@ -207,7 +207,10 @@ fn plan_move(
 ) -> bool {
     scratch.dest.clear();
     scratch.dest_set.clear();
-    if let Some(set) = c.vectors.and_then(|v| model.move_vectors.get(usize::from(v.index))) {
+    if let Some(set) = c
+        .vectors
+        .and_then(|v| model.move_vectors.get(usize::from(v.index)))
+    {
         // lattice vectors: each atom's destination from the table, whose opposite vector
         // leads back to the atom (so the reverse move is one of the new owner's, and the
         // refresh finds the atom from the destination: engine/clusters.rs).

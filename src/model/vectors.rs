@@ -198,10 +198,7 @@ impl Model {
         if cells.len() != domains {
             return Err(Error::build(
                 "cluster move vectors",
-                format!(
-                    "{} domain cells given for {domains} domains",
-                    cells.len()
-                ),
+                format!("{} domain cells given for {domains} domains", cells.len()),
             ));
         }
         let finder = Finder::new(graph);
@@ -277,7 +274,12 @@ mod tests {
         let m = MoveVectors {
             phase: "x".into(),
             cell: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
-            uvw: vec![[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [-1.0, 0.0, 0.0]],
+            uvw: vec![
+                [0.0, 0.0, 1.0],
+                [1.0, 0.0, 0.0],
+                [0.0, 0.0, -1.0],
+                [-1.0, 0.0, 0.0],
+            ],
             per_domain: Vec::new(),
             targets: Vec::new(),
         };

@@ -258,7 +258,12 @@ impl Compiler<'_> {
                         ),
                     )
                 })?;
-            let length = crystal.cartesian(three).iter().map(|x| x * x).sum::<f64>().sqrt();
+            let length = crystal
+                .cartesian(three)
+                .iter()
+                .map(|x| x * x)
+                .sum::<f64>()
+                .sqrt();
             if length < 1e-6 {
                 return Err(src.error(v.span(), k, "the zero vector moves nothing"));
             }
@@ -285,10 +290,7 @@ impl Compiler<'_> {
                 ));
             }
         }
-        let (index, count) = (
-            u16::try_from(move_vectors.len()),
-            u16::try_from(uvw.len()),
-        );
+        let (index, count) = (u16::try_from(move_vectors.len()), u16::try_from(uvw.len()));
         let (Ok(index), Ok(count)) = (index, count) else {
             return Err(src.error(list.span(), vk, "too many move vectors"));
         };

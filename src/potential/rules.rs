@@ -62,7 +62,10 @@ impl Compiler<'_> {
         shell_names: &[String],
         kinds: &[SiteKind],
         beam_data: Option<&crate::beam::BeamData>,
-        (phases, move_vectors): (&[super::Phase], &mut Vec<crate::model::vectors::MoveVectors>),
+        (phases, move_vectors): (
+            &[super::Phase],
+            &mut Vec<crate::model::vectors::MoveVectors>,
+        ),
     ) -> Result<Rule> {
         let src = self.source;
         let key = format!("events[{i}]");
