@@ -12,6 +12,9 @@
 //!    a cluster with a member there may read a changed site (its destinations and their
 //!    neighbourhoods lie within `reach` of its atoms), so it is dissolved, and its members
 //!    and the atoms of the motif's species found there become *seeds*;
+//!    With lattice move vectors ([`crate::model::vectors`]) a destination may lie several
+//!    hops away, so the clusters with an atom one listed vector away from a visited site
+//!    are dissolved too;
 //! 2. the cluster of every seed is collected again by a flood fill along the `connect` shell,
 //!    stopped after `max_size + 1` atoms (a larger cluster cannot move and is not kept);
 //!    each small one is registered and its owner's cluster slots are classified again
@@ -251,6 +254,7 @@ impl<E: EnergyModel> Simulation<E> {
             cl.seeds.clear();
             cl.old_owners.clear();
             cl.new_owners.clear();
+            let vectors = self.model.rule_vectors(rule as usize);
             for i in 0..cl.ball.len() {
                 let v = cl.ball[i];
                 let owner = cl.trackers[t].cluster_of[v.index()];
@@ -260,6 +264,21 @@ impl<E: EnergyModel> Simulation<E> {
                 }
                 if spec.motif.contains(self.occupancy.get(v)) {
                     cl.seeds.push(v);
+                }
+                // with lattice move vectors, a cluster reads the sites a vector away from
+                // its atoms (and their neighbourhoods): the clusters with an atom a vector
+                // away from the ball (the list holds every vector's opposite) may read it.
+                if let Some(set) = vectors {
+                    for k in 0..set.uvw.len() {
+                        let Some(w) = set.target(v, k) else {
+                            continue;
+                        };
+                        let owner = cl.trackers[t].cluster_of[w.index()];
+                        if owner != NONE {
+                            cl.old_owners.push(owner);
+                            cl.trackers[t].dissolve(owner, &mut cl.seeds);
+                        }
+                    }
                 }
             }
             cl.visited.clear();

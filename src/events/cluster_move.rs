@@ -88,7 +88,10 @@ pub struct ClusterScratch {
 /// in the move shell when the species is the cluster's.
 pub(super) fn slots(graph: &SiteGraph, action: Action, kind: KindId, species: SpeciesId) -> usize {
     match action {
-        Action::ClusterMove(c) if c.species == species => graph.max_neighbors(kind, c.shell),
+        Action::ClusterMove(c) if c.species == species => match c.vectors {
+            Some(v) => usize::from(v.count),
+            None => graph.max_neighbors(kind, c.shell),
+        },
         _ => 0,
     }
 }
@@ -202,40 +205,73 @@ fn plan_move(
     frame: &Frame,
     scratch: &mut ClusterScratch,
 ) -> bool {
-    let offsets = graph.neighbor_offsets(owner, c.shell);
-    if local as usize >= offsets.len() {
-        return false;
-    }
-    let offset = i64::from(offsets[local as usize]);
-    let target = graph.neighbor(owner, c.shell, local as usize);
-    let d = frame.displacement(graph, owner, target);
     scratch.dest.clear();
     scratch.dest_set.clear();
-    for &s in &scratch.members {
-        // the neighbour at the owner's index offset first (a repeated crystal), then the
-        // others (the vector is what counts).
-        let found = graph
-            .neighbors(s, c.shell)
-            .find(|t| i64::from(t.0) - i64::from(s.0) == offset)
-            .filter(|&t| frame.is_vector(graph, s, t, d))
-            .or_else(|| {
-                graph
-                    .neighbors(s, c.shell)
-                    .find(|&t| frame.is_vector(graph, s, t, d))
-            });
-        let Some(t) = found else {
+    if let Some(set) = c
+        .vectors
+        .and_then(|v| model.move_vectors.get(usize::from(v.index)))
+    {
+        // lattice vectors: each atom's destination from the table, whose opposite vector
+        // leads back to the atom (so the reverse move is one of the new owner's, and the
+        // refresh finds the atom from the destination: engine/clusters.rs).
+        let k = local as usize;
+        let Some(back) = set.opposite(k) else {
             return false;
         };
-        let vacant = occupancy.get(t).is_vacancy();
-        if !(vacant || scratch.member_set.contains(&t.0))
-            || !model.kinds[graph.kind(t).index()]
-                .allowed
-                .contains(occupancy.get(s))
-            || !scratch.dest_set.insert(t.0)
-        {
+        for i in 0..scratch.members.len() {
+            let s = scratch.members[i];
+            let Some(t) = set.target(s, k) else {
+                return false;
+            };
+            if set.target(t, back) != Some(s)
+                || !accepts(
+                    model,
+                    graph,
+                    occupancy,
+                    (&scratch.member_set, &mut scratch.dest_set),
+                    s,
+                    t,
+                )
+            {
+                return false;
+            }
+            scratch.dest.push(t);
+        }
+    } else {
+        let offsets = graph.neighbor_offsets(owner, c.shell);
+        if local as usize >= offsets.len() {
             return false;
         }
-        scratch.dest.push(t);
+        let offset = i64::from(offsets[local as usize]);
+        let target = graph.neighbor(owner, c.shell, local as usize);
+        let d = frame.displacement(graph, owner, target);
+        for &s in &scratch.members {
+            // the neighbour at the owner's index offset first (a repeated crystal), then the
+            // others (the vector is what counts).
+            let found = graph
+                .neighbors(s, c.shell)
+                .find(|t| i64::from(t.0) - i64::from(s.0) == offset)
+                .filter(|&t| frame.is_vector(graph, s, t, d))
+                .or_else(|| {
+                    graph
+                        .neighbors(s, c.shell)
+                        .find(|&t| frame.is_vector(graph, s, t, d))
+                });
+            let Some(t) = found else {
+                return false;
+            };
+            if !accepts(
+                model,
+                graph,
+                occupancy,
+                (&scratch.member_set, &mut scratch.dest_set),
+                s,
+                t,
+            ) {
+                return false;
+            }
+            scratch.dest.push(t);
+        }
     }
     // the moved cluster touches no other atom of the motif (a site of the old cluster is
     // vacant after the move or holds a moved atom), and it is connected.
@@ -287,6 +323,23 @@ fn plan_move(
         }
     }
     true
+}
+
+/// Whether the atom on `s` may move to `t`: `t` is vacant or a site of the cluster, allows
+/// the atom's species and is no other atom's destination (recorded in `scratch.dest_set`).
+fn accepts(
+    model: &Model,
+    graph: &SiteGraph,
+    occupancy: &Occupancy,
+    (member_set, dest_set): (&SiteSet, &mut SiteSet),
+    s: SiteId,
+    t: SiteId,
+) -> bool {
+    (occupancy.get(t).is_vacancy() || member_set.contains(&t.0))
+        && model.kinds[graph.kind(t).index()]
+            .allowed
+            .contains(occupancy.get(s))
+        && dest_set.insert(t.0)
 }
 
 /// Collects the cluster of `owner` into `scratch.members` and returns its size, or `None`

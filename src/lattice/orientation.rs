@@ -127,7 +127,10 @@ fn three_plane_indices(context: &str, indices: &[f64]) -> Result<[f64; 3]> {
 }
 
 /// Three direction indices from three or four (`[U V T W]`, `T = −(U + V)`).
-fn three_direction_indices(context: &str, indices: &[f64]) -> Result<[f64; 3]> {
+///
+/// # Errors
+/// Another number of indices, or four with `T ≠ −(U + V)`.
+pub fn three_direction_indices(context: &str, indices: &[f64]) -> Result<[f64; 3]> {
     match *indices {
         [u, v, w] => Ok([u, v, w]),
         [u, v, t, w] if (t + u + v).abs() < 1e-9 => Ok([u - t, v - t, w]),

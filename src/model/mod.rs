@@ -37,6 +37,7 @@
 //! tests.
 
 mod filter;
+pub mod vectors;
 
 use crate::error::{Error, Result};
 pub use crate::sites::neighbors::{ShellPair, ShellSpec};
@@ -203,7 +204,9 @@ pub enum Action {
     /// The lowest site of the cluster owns its moves, one slot per vector of `shell`; the
     /// migration energy grows with the size `n` as `E_m + size_energy · f(n)` with the
     /// Box–Cox form `f(n) = (n^p − 1)/p` (`ln n` at `p = 0`), `p = size_power`
-    /// ([`ClusterMove::size_barrier`]). `src/events/cluster_move.rs`.
+    /// ([`ClusterMove::size_barrier`]). With `vectors` ([`vectors::MoveVectors`]) the
+    /// moves are the listed lattice vectors of a phase, turned with each domain of that
+    /// lattice, one slot per vector. `src/events/cluster_move.rs`.
     ClusterMove(ClusterMove),
 }
 
@@ -229,6 +232,9 @@ pub struct ClusterMove {
     pub size_energy: f64,
     /// `p` of the size law (dimensionless).
     pub size_power: f64,
+    /// Lattice move vectors (`vectors` of the file, [`vectors::MoveVectors`]) instead of
+    /// the vectors of `shell`; `None`: one move per neighbour of the owner in `shell`.
+    pub vectors: Option<vectors::VectorSet>,
 }
 
 impl ClusterMove {
@@ -394,6 +400,9 @@ pub struct Model {
     pub energy: EnergyParams,
     /// Event rules.
     pub rules: Vec<Rule>,
+    /// Lattice move vectors of cluster rules ([`ClusterMove::vectors`]), resolved against a
+    /// geometry by [`Model::resolve_move_vectors`].
+    pub move_vectors: Vec<vectors::MoveVectors>,
 }
 
 impl Model {

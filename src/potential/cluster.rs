@@ -1,12 +1,13 @@
 //! Potential-file reading of the `cluster_move` event type (collective translation of a
 //! small cluster, [`crate::model::Action::ClusterMove`]) and its keys `motif`, `connect`,
-//! `min_size`, `max_size`, `size_energy` and `size_power`.
+//! `min_size`, `max_size`, `size_energy`, `size_power`, `vectors` and `vector_phase`.
 //!
 //! [`super::Compiler::rule`] reads the keys every event type shares; this file checks the
 //! keys only cluster moves take (and rejects them on other types) and builds the action.
 
 use super::{Compiler, EventType, FileBarrierRule, FileEvent};
 use crate::error::Result;
+use crate::model::vectors::{MoveVectors, VectorSet};
 use crate::model::{Action, ClusterMove, SpeciesSet};
 use crate::sites::ShellId;
 use crate::state::{SpeciesId, SpeciesTable};
@@ -35,6 +36,11 @@ impl Compiler<'_> {
                     e.size_energy.as_ref().map(toml::Spanned::span),
                 ),
                 ("size_power", e.size_power.as_ref().map(toml::Spanned::span)),
+                ("vectors", e.vectors.as_ref().map(toml::Spanned::span)),
+                (
+                    "vector_phase",
+                    e.vector_phase.as_ref().map(toml::Spanned::span),
+                ),
             ];
             if let Some((name, Some(span))) = given.into_iter().find(|(_, s)| s.is_some()) {
                 return Err(src.error(
@@ -95,11 +101,13 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    /// The action of a `cluster_move` event of `species` along `shell`.
+    /// The action of a `cluster_move` event of `species` along `shell` (or along the
+    /// lattice `vectors` of `vector_phase`, pushed onto `move_vectors`).
     ///
     /// # Errors
     /// A missing `max_size`, sizes out of order, an unknown `connect` shell, a size law
-    /// that is not finite or would make the rate grow without bound.
+    /// that is not finite or would make the rate grow without bound, bad `vectors`.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn cluster_action(
         &self,
         key: &str,
@@ -108,6 +116,8 @@ impl Compiler<'_> {
         shell: ShellId,
         shell_names: &[String],
         table: &SpeciesTable,
+        phases: &[super::Phase],
+        move_vectors: &mut Vec<MoveVectors>,
     ) -> Result<Action> {
         let src = self.source;
         let motif = self.cluster_motif(key, e, species, table)?;
@@ -165,6 +175,7 @@ impl Compiler<'_> {
             }
             None => 0.0,
         };
+        let vectors = self.cluster_vectors(key, e, phases, move_vectors)?;
         Ok(Action::ClusterMove(ClusterMove {
             species,
             motif,
@@ -174,7 +185,123 @@ impl Compiler<'_> {
             max_size,
             size_energy,
             size_power,
+            vectors,
         }))
+    }
+
+    /// The lattice move vectors of a cluster move (`vectors` in the cell of
+    /// `vector_phase`), pushed onto `move_vectors`; `None` when the keys are absent.
+    ///
+    /// # Errors
+    /// One key without the other, an unknown phase or one without a lattice, an empty
+    /// list, a vector of other than three or four finite indices (four with
+    /// `T = −(U + V)`), a zero or repeated vector, a vector whose opposite is missing
+    /// (a move without its reverse would break detailed balance).
+    fn cluster_vectors(
+        &self,
+        key: &str,
+        e: &FileEvent,
+        phases: &[super::Phase],
+        move_vectors: &mut Vec<MoveVectors>,
+    ) -> Result<Option<VectorSet>> {
+        let src = self.source;
+        let (list, phase_name) = match (&e.vectors, &e.vector_phase) {
+            (None, None) => return Ok(None),
+            (Some(l), Some(p)) => (l, p),
+            (Some(l), None) => {
+                return Err(src.error(
+                    l.span(),
+                    format!("{key}.vector_phase"),
+                    "`vectors` are written in the cell of a phase: name it with `vector_phase`",
+                ));
+            }
+            (None, Some(p)) => {
+                return Err(src.error(
+                    p.span(),
+                    format!("{key}.vectors"),
+                    "`vector_phase` names the cell of `vectors`, which are missing",
+                ));
+            }
+        };
+        let pk = format!("{key}.vector_phase");
+        let names: Vec<String> = phases.iter().map(|p| p.name.clone()).collect();
+        let phase = &phases[self.find(&names, phase_name, &pk, "phase")?];
+        let crystal = phase.crystal().map_err(|err| {
+            src.error(
+                phase_name.span(),
+                pk.clone(),
+                format!("phase `{}` has no lattice: {err}", phase.name),
+            )
+        })?;
+        let vk = format!("{key}.vectors");
+        if list.get_ref().is_empty() {
+            return Err(src.error(
+                list.span(),
+                vk,
+                "list at least one lattice vector, and its opposite",
+            ));
+        }
+        let mut uvw: Vec<[f64; 3]> = Vec::new();
+        for (j, v) in list.get_ref().iter().enumerate() {
+            let k = format!("{vk}[{j}]");
+            if v.get_ref().iter().any(|x| !x.is_finite()) {
+                return Err(src.error(v.span(), k, "indices must be finite numbers"));
+            }
+            let three = crate::lattice::orientation::three_direction_indices(&k, v.get_ref())
+                .map_err(|_| {
+                    src.error(
+                        v.span(),
+                        k.clone(),
+                        format!(
+                            "a lattice vector has three indices [u, v, w] or four [U, V, T, W] with T = −(U + V), got {:?}",
+                            v.get_ref()
+                        ),
+                    )
+                })?;
+            let length = crystal
+                .cartesian(three)
+                .iter()
+                .map(|x| x * x)
+                .sum::<f64>()
+                .sqrt();
+            if length < 1e-6 {
+                return Err(src.error(v.span(), k, "the zero vector moves nothing"));
+            }
+            if uvw
+                .iter()
+                .any(|w| (0..3).all(|i| (w[i] - three[i]).abs() < 1e-9))
+            {
+                return Err(src.error(v.span(), k, "this vector is listed twice"));
+            }
+            uvw.push(three);
+        }
+        for (j, v) in uvw.iter().enumerate() {
+            if !uvw
+                .iter()
+                .any(|w| (0..3).all(|i| (w[i] + v[i]).abs() < 1e-9))
+            {
+                return Err(src.error(
+                    list.get_ref()[j].span(),
+                    format!("{vk}[{j}]"),
+                    format!(
+                        "the opposite of {:?} is not listed: every move needs its reverse (detailed balance)",
+                        list.get_ref()[j].get_ref()
+                    ),
+                ));
+            }
+        }
+        let (index, count) = (u16::try_from(move_vectors.len()), u16::try_from(uvw.len()));
+        let (Ok(index), Ok(count)) = (index, count) else {
+            return Err(src.error(list.span(), vk, "too many move vectors"));
+        };
+        move_vectors.push(MoveVectors {
+            phase: phase.name.clone(),
+            cell: crystal.cell,
+            uvw,
+            per_domain: Vec::new(),
+            targets: Vec::new(),
+        });
+        Ok(Some(VectorSet { index, count }))
     }
 
     /// The species set of a cluster move: the lead `species` and the further species of

@@ -229,6 +229,10 @@ pub(super) struct FileEvent {
     #[serde(default)]
     pub(super) size_power: Option<Spanned<f64>>,
     #[serde(default)]
+    pub(super) vectors: Option<Spanned<Vec<Spanned<Vec<f64>>>>>,
+    #[serde(default)]
+    pub(super) vector_phase: Option<Spanned<String>>,
+    #[serde(default)]
     pub(super) prefactor: Option<Quantity>,
     #[serde(default)]
     pub(super) migration_energy: Option<Quantity>,

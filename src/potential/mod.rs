@@ -653,6 +653,7 @@ impl Compiler<'_> {
             .transpose()?;
         // events
         let mut rules = Vec::new();
+        let mut move_vectors = Vec::new();
         for (i, e) in file.events.iter().enumerate() {
             if file.events[..i]
                 .iter()
@@ -675,6 +676,7 @@ impl Compiler<'_> {
                 &shell_names,
                 &kinds,
                 beam.as_ref(),
+                (&phases, &mut move_vectors),
             )?);
         }
         let mut model = Model {
@@ -688,6 +690,7 @@ impl Compiler<'_> {
                 coordination,
             },
             rules,
+            move_vectors,
         };
         let reversible: Vec<bool> = file
             .events

@@ -62,6 +62,10 @@ impl Compiler<'_> {
         shell_names: &[String],
         kinds: &[SiteKind],
         beam_data: Option<&crate::beam::BeamData>,
+        (phases, move_vectors): (
+            &[super::Phase],
+            &mut Vec<crate::model::vectors::MoveVectors>,
+        ),
     ) -> Result<Rule> {
         let src = self.source;
         let key = format!("events[{i}]");
@@ -357,6 +361,8 @@ impl Compiler<'_> {
                 shell.unwrap_or(ShellId(0)),
                 shell_names,
                 table,
+                phases,
+                move_vectors,
             )?,
         };
         self.check_allowed(&key, e, action, table, kinds)?;

@@ -342,9 +342,14 @@ impl Scenario {
         for change in &self.initial {
             self.apply_initial(change, &graph, &mut species, &mut r)?;
         }
+        let mut model = self.potential.model.clone();
+        // lattice move vectors of cluster rules, turned with every domain of their lattice.
+        model
+            .resolve_move_vectors(&graph, &self.domain_cells())
+            .map_err(geometry_error)?;
         Ok(System {
             graph: Arc::new(graph),
-            model: Arc::new(self.potential.model.clone()),
+            model: Arc::new(model),
             species,
         })
     }
