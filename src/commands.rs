@@ -267,16 +267,11 @@ pub fn run_check(args: &CheckArgs) -> Result<()> {
         .as_deref()
         .map(|text| run::plan::parse_bytes(text, "--max-memory"))
         .transpose()?;
-<<<<<<< HEAD
-    out!("{}", scenario_summary(&scenario));
-    outln!(
-=======
     out!("{}", scenario_summary(&scenario));
     if let Some(sweep) = nanokmc::sweep::embedded(&scenario.source)? {
         out!("{}", crate::sweep_command::embedded_summary(sweep)?);
     }
     outln!(
->>>>>>> mpi
         "estimated before building: at most {:.3e} sites, about {:.2} GB per replica",
         scenario.estimated_sites(),
         scenario.estimated_memory() / 1e9
