@@ -222,8 +222,9 @@ impl<E: EnergyModel> Simulation<E> {
         result
     }
 
-    fn refresh_clusters_in(&mut self, cl: &mut Clusters, changed: &[SiteId]) -> Result<()> {
-        // the sites within reach of the changes, breadth-first over all shells.
+    /// `cl.ball`: the sites within `cl.reach` steps of the changes, breadth-first over all
+    /// shells.
+    fn fill_ball(&self, cl: &mut Clusters, changed: &[SiteId]) {
         cl.ball.clear();
         cl.seen.clear();
         for &s in changed {
@@ -248,6 +249,10 @@ impl<E: EnergyModel> Simulation<E> {
             }
             start = end;
         }
+    }
+
+    fn refresh_clusters_in(&mut self, cl: &mut Clusters, changed: &[SiteId]) -> Result<()> {
+        self.fill_ball(cl, changed);
         for t in 0..cl.trackers.len() {
             let spec = cl.trackers[t].spec;
             let rule = cl.trackers[t].rule;

@@ -273,30 +273,7 @@ fn plan_move(
             scratch.dest.push(t);
         }
     }
-    // the moved cluster touches no other atom of the motif (a site of the old cluster is
-    // vacant after the move or holds a moved atom), and it is connected.
-    for &t in &scratch.dest {
-        for u in graph.neighbors(t, c.connect) {
-            if c.motif.contains(occupancy.get(u)) && !scratch.member_set.contains(&u.0) {
-                return false;
-            }
-        }
-    }
-    scratch.reached.clear();
-    scratch.reached_set.clear();
-    scratch.reached.push(scratch.dest[0]);
-    scratch.reached_set.insert(scratch.dest[0].0);
-    let mut head = 0;
-    while head < scratch.reached.len() {
-        let s = scratch.reached[head];
-        head += 1;
-        for u in graph.neighbors(s, c.connect) {
-            if scratch.dest_set.contains(&u.0) && scratch.reached_set.insert(u.0) {
-                scratch.reached.push(u);
-            }
-        }
-    }
-    if scratch.reached.len() != scratch.dest.len() {
+    if !lands_alone_and_connected(graph, occupancy, c, scratch) {
         return false;
     }
     scratch.changes.clear();
@@ -323,6 +300,38 @@ fn plan_move(
         }
     }
     true
+}
+
+/// Whether the cluster placed on `scratch.dest` touches no other atom of the motif (a site
+/// of the old cluster is vacant after the move or holds a moved atom) and is connected.
+fn lands_alone_and_connected(
+    graph: &SiteGraph,
+    occupancy: &Occupancy,
+    c: &ClusterMove,
+    scratch: &mut ClusterScratch,
+) -> bool {
+    for &t in &scratch.dest {
+        for u in graph.neighbors(t, c.connect) {
+            if c.motif.contains(occupancy.get(u)) && !scratch.member_set.contains(&u.0) {
+                return false;
+            }
+        }
+    }
+    scratch.reached.clear();
+    scratch.reached_set.clear();
+    scratch.reached.push(scratch.dest[0]);
+    scratch.reached_set.insert(scratch.dest[0].0);
+    let mut head = 0;
+    while head < scratch.reached.len() {
+        let s = scratch.reached[head];
+        head += 1;
+        for u in graph.neighbors(s, c.connect) {
+            if scratch.dest_set.contains(&u.0) && scratch.reached_set.insert(u.0) {
+                scratch.reached.push(u);
+            }
+        }
+    }
+    scratch.reached.len() == scratch.dest.len()
 }
 
 /// Whether the atom on `s` may move to `t`: `t` is vacant or a site of the cluster, allows

@@ -2,10 +2,10 @@
 //! rule): rigid translations by listed vectors of a phase's lattice, turned with the
 //! orientation of each domain of that lattice, instead of the vectors of a neighbour shell.
 //!
-//! Why: a cluster on a facet of another crystal (Au on a CdSe rod) keeps every contact with
+//! Why: a cluster on a facet of another crystal (Au on a `CdSe` rod) keeps every contact with
 //! the facet only when it moves by a vector of the *coincidence* lattice of the two
 //! crystals, which may be several neighbour distances long (the rod's c = 7.01 Å along a
-//! CdSe rod) and must lie in the facet plane. A neighbour shell that long would enter
+//! `CdSe` rod) and must lie in the facet plane. A neighbour shell that long would enter
 //! every event's refresh (it runs over all shells); a table of the listed vectors does not.
 //!
 //! # Resolution
