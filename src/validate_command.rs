@@ -16,9 +16,10 @@ pub struct ValidateArgs {
     /// Every claim at reduced size and replicas (its `[quick]` table): a fast but real test.
     #[arg(long)]
     pub quick: bool,
-    /// Run only the claim with this name.
-    #[arg(long, value_name = "NAME")]
-    pub only: Option<String>,
+    /// Run only these claims: names, or prefixes ending in `*` (`--only 'a2_*'`); a
+    /// comma-separated list, or the option repeated.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub only: Vec<String>,
     /// The report [default: `<dir>/report.md`]; the CSV series go to `<report stem>_data/`.
     #[arg(long, value_name = "PATH")]
     pub report: Option<PathBuf>,

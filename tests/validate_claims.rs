@@ -25,7 +25,7 @@ fn data(dir: &str) -> PathBuf {
 fn options(work: &Path) -> ValidateOptions {
     ValidateOptions {
         quick: false,
-        only: None,
+        only: Vec::new(),
         work: work.to_path_buf(),
         threads: Some(2),
         verbose: false,
@@ -242,12 +242,52 @@ fn validate_replicas_do_not_depend_on_the_thread_count() {
         let work = tempfile::tempdir().unwrap();
         let mut o = options(work.path());
         o.threads = Some(threads);
-        o.only = Some("evaporation".into());
+        o.only = vec!["evaporation".into()];
         validate::run(&data("pass"), &o).unwrap().outcomes[0]
             .values
             .clone()
     };
     assert_eq!(run(1), run(2));
+}
+
+/// `--only` selects by name, by a prefix ending in `*`, and by several of them; a selector
+/// that selects nothing is an input error, even beside one that does.
+#[test]
+fn validate_only_takes_names_prefixes_and_lists() {
+    let work = tempfile::tempdir().unwrap();
+    let selected = |only: &[&str]| {
+        let mut o = options(work.path());
+        o.only = only.iter().map(ToString::to_string).collect();
+        validate::run(&data("pass"), &o).map(|v| {
+            v.outcomes
+                .iter()
+                .map(|c| c.claim.clone())
+                .collect::<Vec<_>>()
+        })
+    };
+    assert_eq!(selected(&["temperature"]).unwrap(), ["temperature"]);
+    assert_eq!(selected(&["temp*"]).unwrap(), ["temperature"]);
+    let both = selected(&["evaporation", "temperature"]).unwrap();
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert_eq!(selected(&["*"]).unwrap().len(), 2);
+    let e = selected(&["temperature", "evap"]).unwrap_err().to_string();
+    assert!(e.contains("no claim named `evap`"), "{e}");
+    // on the command line: a comma-separated list.
+    let w = work.path().to_str().unwrap();
+    let r = work.path().join("r.md");
+    let out = nanokmc(&[
+        "validate",
+        data("pass").to_str().unwrap(),
+        "--work",
+        w,
+        "--report",
+        r.to_str().unwrap(),
+        "--only",
+        "temperature,nothing*",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no claim named `nothing*`"));
+    assert!(!r.exists());
 }
 
 /// Writes a claim into a temporary folder that uses the test slab with `overrides`.

@@ -42,8 +42,9 @@ use measure::{Inputs, ObservableRef, Quantity, read_series};
 pub struct ValidateOptions {
     /// Reduced replicas and the claims' `[quick]` overrides.
     pub quick: bool,
-    /// Run only the claim of this name.
-    pub only: Option<String>,
+    /// Run only the claims these select (each a claim name, or a prefix ending in `*`); all
+    /// claims when empty.
+    pub only: Vec<String>,
     /// Where trajectories go (`<work>/<claim>/<variant>/run.r<k>.h5md`).
     pub work: PathBuf,
     /// Worker threads for the replicas (default: one per core).
@@ -140,7 +141,16 @@ pub fn relative_to(file: &Path, path: &str) -> PathBuf {
     }
 }
 
-/// Reads every claim of `dir` and runs them (or only `options.only`).
+/// Whether the `--only` selector `only` (a claim name, or a prefix ending in `*`) selects
+/// the claim `name`.
+fn selects(only: &str, name: &str) -> bool {
+    match only.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => name == only,
+    }
+}
+
+/// Reads every claim of `dir` and runs them (or only those `options.only` selects).
 ///
 /// # Errors
 /// Input errors of the claims and their scenarios (before anything runs for the claims'
@@ -154,21 +164,23 @@ pub fn run(dir: &Path, options: &ValidateOptions) -> Result<Validation> {
             "no claim files (*.toml) in this folder",
         ));
     }
-    if let Some(only) = &options.only {
+    if !options.only.is_empty() {
         let names: Vec<&str> = claims.iter().map(|c| c.name.as_str()).collect();
-        if !names.contains(&only.as_str()) {
-            let hint = crate::input::closest(only, &names)
-                .map(|c| format!("; did you mean `{c}`?"))
-                .unwrap_or_default();
-            return Err(Error::build(
-                "--only",
-                format!(
-                    "no claim named `{only}` (claims: {}){hint}",
-                    names.join(", ")
-                ),
-            ));
+        for only in &options.only {
+            if !names.iter().any(|n| selects(only, n)) {
+                let hint = crate::input::closest(only, &names)
+                    .map(|c| format!("; did you mean `{c}`?"))
+                    .unwrap_or_default();
+                return Err(Error::build(
+                    "--only",
+                    format!(
+                        "no claim named `{only}` (claims: {}){hint}",
+                        names.join(", ")
+                    ),
+                ));
+            }
         }
-        claims.retain(|c| &c.name == only);
+        claims.retain(|c| options.only.iter().any(|o| selects(o, &c.name)));
     }
     // every variant's scenario and overrides are checked before anything runs.
     for c in &claims {
