@@ -533,3 +533,50 @@ fn adsorption_layer_kinds_follow_facets_and_surfaces() {
     );
     assert_eq!(occupied, 30);
 }
+
+/// A domain's `kinds` gives its sites of a role another site kind, in that domain only: in
+/// `tests/data/scenarios/good/domain_kinds.toml` the octahedral holes of the `tip` domain
+/// are `t_minus`. Against the same scenario without the table, site by site: the same
+/// sites, every `oct` site of the tip (and only those) turned `t_minus`, the body untouched.
+#[test]
+fn a_domain_kinds_table_renames_one_role_in_that_domain_only() {
+    let path = root().join("tests/data/scenarios/good/domain_kinds.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let plain_text = text.replace("kinds = { oct = \"t_minus\" }\n", "");
+    assert_ne!(plain_text, text);
+    let with = scenario::read(&path).unwrap().build_system(0).unwrap();
+    let plain = scenario::compile(Source::from_text(&path, plain_text))
+        .unwrap()
+        .build_system(0)
+        .unwrap();
+    let (g, h) = (&with.graph, &plain.graph);
+    assert_eq!(g.len(), h.len());
+    let names = g.kind_names();
+    let kind = |name: &str| names.iter().position(|n| n == name).unwrap();
+    let tip = g
+        .domain_names()
+        .iter()
+        .position(|n| n == "rod/tip")
+        .unwrap();
+    let mut renamed = 0;
+    for i in 0..g.len() {
+        let s = SiteId(u32::try_from(i).unwrap());
+        assert_eq!(g.position(s), h.position(s));
+        assert_eq!(g.domain(s), h.domain(s));
+        let expected = if g.domain(s).index() == tip && h.kind(s).index() == kind("oct") {
+            renamed += 1;
+            kind("t_minus")
+        } else {
+            h.kind(s).index()
+        };
+        assert_eq!(g.kind(s).index(), expected, "site {i}");
+    }
+    assert!(renamed > 0);
+    assert!(
+        (0..g.len()).any(|i| {
+            let s = SiteId(u32::try_from(i).unwrap());
+            g.domain(s).index() != tip && g.kind(s).index() == kind("oct")
+        }),
+        "the body keeps its oct sites"
+    );
+}

@@ -559,6 +559,55 @@ impl Compiler<'_> {
         Ok((crystal, kinds, fill))
     }
 
+    /// A domain's `kinds` (role → site kind): the kinds of its basis sites with those
+    /// kinds in place of the phase's `roles`, so that sites of one phase can take their own
+    /// energies, barriers and filters in one domain (a rod's tip domains, say). Each role
+    /// must be one of the crystal's and each kind must allow the species that fills it.
+    pub(super) fn domain_kinds(
+        &self,
+        crystal: &crate::lattice::Crystal,
+        mut kinds: Vec<KindId>,
+        fill: &[SpeciesId],
+        map: &Spanned<std::collections::BTreeMap<String, Spanned<String>>>,
+        key: &str,
+    ) -> Result<Vec<KindId>> {
+        let roles = crystal.roles();
+        for (role, kind) in map.get_ref() {
+            let rkey = format!("{key}.{role}");
+            if !roles.contains(&role.as_str()) {
+                return Err(self.err(
+                    map.span(),
+                    &rkey,
+                    format!(
+                        "the domain's crystal has no role `{role}` (roles: {})",
+                        roles.join(", ")
+                    ),
+                ));
+            }
+            let id = self.kind(kind, &rkey)?;
+            let allowed = &self.potential.model.kinds[id.index()].allowed;
+            for (b, site) in crystal.basis.iter().enumerate() {
+                if site.role != *role {
+                    continue;
+                }
+                let f = fill.get(b).copied().unwrap_or(SpeciesId::VACANCY);
+                if !f.is_vacancy() && !allowed.contains(f) {
+                    return Err(self.err(
+                        kind.span(),
+                        &rkey,
+                        format!(
+                            "site kind `{}` does not allow `{}`, which fills role `{role}` in this phase",
+                            kind.get_ref(),
+                            self.potential.model.species.name(f)
+                        ),
+                    ));
+                }
+                kinds[b] = id;
+            }
+        }
+        Ok(kinds)
+    }
+
     fn initial(&self, i: usize, f: &file::Initial, domains: &[String]) -> Result<InitialChange> {
         let key = format!("initial[{i}]");
         let at = match self.header("initial", Some(i)) {

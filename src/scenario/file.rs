@@ -279,6 +279,9 @@ pub(super) struct DomainFile {
     pub rotation: Option<Rotation>,
     #[serde(default)]
     pub lattice_origin: Option<[Quantity; 3]>,
+    /// Site kinds in place of the phase's `roles` for this domain only (role → kind).
+    #[serde(default)]
+    pub kinds: Option<Spanned<std::collections::BTreeMap<String, Spanned<String>>>>,
 }
 
 /// One slice of a stacked particle.

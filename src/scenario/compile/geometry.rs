@@ -212,6 +212,16 @@ impl Compiler<'_> {
                     let phase = self.phase(&df.phase, &format!("{dkey}.phase"))?;
                     let (crystal, kinds, fill) =
                         self.phase_domain(phase, df.phase.span(), &format!("{dkey}.phase"))?;
+                    let kinds = match &df.kinds {
+                        Some(map) => self.domain_kinds(
+                            &crystal,
+                            kinds,
+                            &fill,
+                            map,
+                            &format!("{dkey}.kinds"),
+                        )?,
+                        None => kinds,
+                    };
                     fills.push(fill);
                     let shape = self.shape(&df.shape, &pat, &format!("{dkey}.shape"))?;
                     let mut spec =
