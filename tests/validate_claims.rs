@@ -286,7 +286,7 @@ fn validate_only_takes_names_prefixes_and_lists() {
         "temperature,nothing*",
     ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no claim named `nothing*`"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no claim name starts with `nothing`"));
     assert!(!r.exists());
 }
 

@@ -171,12 +171,13 @@ pub fn run(dir: &Path, options: &ValidateOptions) -> Result<Validation> {
                 let hint = crate::input::closest(only, &names)
                     .map(|c| format!("; did you mean `{c}`?"))
                     .unwrap_or_default();
+                let what = match only.strip_suffix('*') {
+                    Some(prefix) => format!("no claim name starts with `{prefix}`"),
+                    None => format!("no claim named `{only}`"),
+                };
                 return Err(Error::build(
                     "--only",
-                    format!(
-                        "no claim named `{only}` (claims: {}){hint}",
-                        names.join(", ")
-                    ),
+                    format!("{what} (claims: {}){hint}", names.join(", ")),
                 ));
             }
         }
