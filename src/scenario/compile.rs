@@ -559,8 +559,8 @@ impl Compiler<'_> {
         Ok((crystal, kinds, fill))
     }
 
-    /// A domain's `kinds` (role → site kind): the kinds of its basis sites with those
-    /// kinds in place of the phase's `roles`, so that sites of one phase can take their own
+    /// A domain's (segment's, one-phase particle's) `kinds` (role → site kind), if any: the
+    /// kinds of its basis sites with those kinds in place of the phase's `roles`, so that sites of one phase can take their own
     /// energies, barriers and filters in one domain (a rod's tip domains, say). Each role
     /// must be one of the crystal's and each kind must allow the species that fills it.
     pub(super) fn domain_kinds(
@@ -568,9 +568,12 @@ impl Compiler<'_> {
         crystal: &crate::lattice::Crystal,
         mut kinds: Vec<KindId>,
         fill: &[SpeciesId],
-        map: &Spanned<std::collections::BTreeMap<String, Spanned<String>>>,
+        map: Option<&file::KindsTable>,
         key: &str,
     ) -> Result<Vec<KindId>> {
+        let Some(map) = map else {
+            return Ok(kinds);
+        };
         let roles = crystal.roles();
         for (role, kind) in map.get_ref() {
             let rkey = format!("{key}.{role}");

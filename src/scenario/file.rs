@@ -281,8 +281,11 @@ pub(super) struct DomainFile {
     pub lattice_origin: Option<[Quantity; 3]>,
     /// Site kinds in place of the phase's `roles` for this domain only (role → kind).
     #[serde(default)]
-    pub kinds: Option<Spanned<std::collections::BTreeMap<String, Spanned<String>>>>,
+    pub kinds: Option<KindsTable>,
 }
+
+/// A `kinds` table of a domain, segment or one-phase particle: role → site kind.
+pub(super) type KindsTable = Spanned<std::collections::BTreeMap<String, Spanned<String>>>;
 
 /// One slice of a stacked particle.
 #[derive(Debug, Deserialize)]
@@ -293,6 +296,9 @@ pub(super) struct SegmentFile {
     pub thickness: Quantity,
     #[serde(default)]
     pub rotation: Option<Rotation>,
+    /// Site kinds in place of the phase's `roles` for this segment only (role → kind).
+    #[serde(default)]
+    pub kinds: Option<KindsTable>,
 }
 
 /// `[[geometry.particles]]`: one phase in a shape, a stack of segments, or domains.
@@ -322,6 +328,9 @@ pub(super) struct Particle {
     pub adlayers: Vec<AdlayerFile>,
     #[serde(default)]
     pub stoichiometric: Option<Spanned<bool>>,
+    /// Site kinds in place of the phase's `roles` (role → kind), for a one-phase particle.
+    #[serde(default)]
+    pub kinds: Option<KindsTable>,
 }
 
 /// `[geometry.substrate]`.

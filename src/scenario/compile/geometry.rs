@@ -142,6 +142,13 @@ impl Compiler<'_> {
                 let shape = self.shape(shape, &pat, &format!("{key}.shape"))?;
                 let (crystal, kinds, fill) =
                     self.phase_domain(phase, phase_name.span(), &format!("{key}.phase"))?;
+                let kinds = self.domain_kinds(
+                    &crystal,
+                    kinds,
+                    &fill,
+                    pf.kinds.as_ref(),
+                    &format!("{key}.kinds"),
+                )?;
                 fills.push(fill);
                 let mut d = DomainSpec::new(phase.name.clone(), crystal, kinds, shape);
                 d.rotation = self.crystal_rotation(
@@ -156,6 +163,12 @@ impl Compiler<'_> {
                     name,
                     domains: vec![d],
                 }
+            } else if let Some(k) = &pf.kinds {
+                return Err(self.err(
+                    k.span(),
+                    &format!("{key}.kinds"),
+                    "a particle's own `kinds` is for a one-phase particle (`phase` with `shape`); give `kinds` per segment or domain",
+                ));
             } else if let Some(cross) = &pf.cross_section {
                 if pf.segments.is_empty() {
                     return Err(self.err(
@@ -175,6 +188,13 @@ impl Compiler<'_> {
                     let phase = self.phase(&sf.phase, &format!("{skey}.phase"))?;
                     let (crystal, kinds, fill) =
                         self.phase_domain(phase, sf.phase.span(), &format!("{skey}.phase"))?;
+                    let kinds = self.domain_kinds(
+                        &crystal,
+                        kinds,
+                        &fill,
+                        sf.kinds.as_ref(),
+                        &format!("{skey}.kinds"),
+                    )?;
                     fills.push(fill);
                     let mut seg = Segment::new(
                         sf.name.get_ref().clone(),
@@ -212,16 +232,13 @@ impl Compiler<'_> {
                     let phase = self.phase(&df.phase, &format!("{dkey}.phase"))?;
                     let (crystal, kinds, fill) =
                         self.phase_domain(phase, df.phase.span(), &format!("{dkey}.phase"))?;
-                    let kinds = match &df.kinds {
-                        Some(map) => self.domain_kinds(
-                            &crystal,
-                            kinds,
-                            &fill,
-                            map,
-                            &format!("{dkey}.kinds"),
-                        )?,
-                        None => kinds,
-                    };
+                    let kinds = self.domain_kinds(
+                        &crystal,
+                        kinds,
+                        &fill,
+                        df.kinds.as_ref(),
+                        &format!("{dkey}.kinds"),
+                    )?;
                     fills.push(fill);
                     let shape = self.shape(&df.shape, &pat, &format!("{dkey}.shape"))?;
                     let mut spec =
