@@ -34,12 +34,10 @@
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use nalgebra::{Matrix3, Vector3};
-
 use super::{Classified, LayoutEntry};
 use crate::energy::EnergyModel;
 use crate::model::{Action, ClusterMove, Model, RateLaw};
-use crate::sites::{KindId, SiteGraph, SiteId};
+use crate::sites::{KindId, MinImage, SiteGraph, SiteId};
 use crate::state::{Occupancy, SiteChange, SpeciesId};
 
 /// Largest distance [Å] between a neighbour's displacement and the move vector for the
@@ -132,45 +130,19 @@ pub fn component(
 /// The minimum-image convention of a graph's box (shifts by whole edge vectors along the
 /// periodic axes).
 struct Frame {
-    /// Edge vectors as columns [Å].
-    edges: Matrix3<f64>,
-    /// Their inverse, when some axis is periodic (else displacements are not shifted).
-    inverse: Option<Matrix3<f64>>,
-    periodic: [bool; 3],
+    image: MinImage,
 }
 
 impl Frame {
     fn of(graph: &SiteGraph) -> Self {
-        let b = graph.simulation_box();
-        let edges = Matrix3::from_fn(|i, j| b.edges[j][i]);
-        let inverse = if b.periodic.iter().any(|&p| p) {
-            edges.try_inverse()
-        } else {
-            None
-        };
         Self {
-            edges,
-            inverse,
-            periodic: b.periodic,
+            image: MinImage::new(graph.simulation_box()),
         }
     }
 
     /// The minimum image of `d` [Å].
     fn min_image(&self, d: [f64; 3]) -> [f64; 3] {
-        let Some(inverse) = &self.inverse else {
-            return d;
-        };
-        let f = inverse * Vector3::from(d);
-        let mut out = d;
-        for a in 0..3 {
-            if self.periodic[a] {
-                let n = f[a].round();
-                for (i, x) in out.iter_mut().enumerate() {
-                    *x -= n * self.edges[(i, a)];
-                }
-            }
-        }
-        out
+        self.image.apply(d)
     }
 
     /// The displacement from `a` to `b` [Å] (minimum image).
@@ -187,7 +159,7 @@ impl Frame {
         let off =
             |v: [f64; 3]| (v[0] - d[0]).powi(2) + (v[1] - d[1]).powi(2) + (v[2] - d[2]).powi(2);
         let tol2 = VECTOR_TOLERANCE * VECTOR_TOLERANCE;
-        off(raw) <= tol2 || (self.inverse.is_some() && off(self.min_image(raw)) <= tol2)
+        off(raw) <= tol2 || (!self.image.is_open() && off(self.min_image(raw)) <= tol2)
     }
 }
 

@@ -20,11 +20,10 @@
 
 use kiddo::SquaredEuclidean;
 use kiddo::immutable::float::kdtree::ImmutableKdTree;
-use nalgebra::{Matrix3, Vector3};
 
 use super::{Action, Model};
 use crate::error::{Error, Result};
-use crate::sites::{SiteGraph, SiteId};
+use crate::sites::{MinImage, SiteGraph, SiteId};
 
 /// Largest distance [Å] between a site and the displaced position for the site to count as
 /// the destination.
@@ -107,27 +106,17 @@ fn same_metric(a: &[[f64; 3]; 3], b: &[[f64; 3]; 3]) -> bool {
 /// Position lookup over the sites of a graph (minimum image in a periodic box).
 struct Finder {
     tree: ImmutableKdTree<f64, u32, 3, 32>,
-    edges: Matrix3<f64>,
-    inverse: Option<Matrix3<f64>>,
+    image: MinImage,
     origin: [f64; 3],
-    periodic: [bool; 3],
 }
 
 impl Finder {
     fn new(graph: &SiteGraph) -> Self {
         let b = graph.simulation_box();
-        let edges = Matrix3::from_fn(|i, j| b.edges[j][i]);
-        let inverse = if b.periodic.iter().any(|&p| p) {
-            edges.try_inverse()
-        } else {
-            None
-        };
         Self {
             tree: ImmutableKdTree::new_from_slice(graph.positions()),
-            edges,
-            inverse,
+            image: MinImage::new(b),
             origin: b.origin,
-            periodic: b.periodic,
         }
     }
 
@@ -141,34 +130,32 @@ impl Finder {
         if let Some(s) = hit(&p) {
             return Some(s);
         }
-        let inverse = self.inverse.as_ref()?;
-        let f = inverse
-            * Vector3::new(
-                p[0] - self.origin[0],
-                p[1] - self.origin[1],
-                p[2] - self.origin[2],
-            );
+        if self.image.is_open() {
+            return None;
+        }
+        let f = self.image.fractional([
+            p[0] - self.origin[0],
+            p[1] - self.origin[1],
+            p[2] - self.origin[2],
+        ]);
         let mut q = p;
-        for a in 0..3 {
-            if self.periodic[a] {
-                let n = f[a].floor();
-                for (i, x) in q.iter_mut().enumerate() {
-                    *x -= n * self.edges[(i, a)];
-                }
+        for a in (0..3).filter(|&a| self.image.periodic(a)) {
+            let n = f[a].floor();
+            let e = self.image.edge(a);
+            for (x, e) in q.iter_mut().zip(e) {
+                *x -= n * e;
             }
         }
         if let Some(s) = hit(&q) {
             return Some(s);
         }
         // a point on a face may be stored at the opposite face.
-        for a in 0..3 {
-            if !self.periodic[a] {
-                continue;
-            }
+        for a in (0..3).filter(|&a| self.image.periodic(a)) {
+            let e = self.image.edge(a);
             for sign in [-1.0, 1.0] {
                 let mut r = q;
-                for (i, x) in r.iter_mut().enumerate() {
-                    *x += sign * self.edges[(i, a)];
+                for (x, e) in r.iter_mut().zip(e) {
+                    *x += sign * e;
                 }
                 if let Some(s) = hit(&r) {
                     return Some(s);

@@ -27,7 +27,10 @@
 //! Construction (neighbour search by distance with a k-d tree, periodic images, shell
 //! classification) lives in [`neighbors`]; crystal and shape builders in [`crate::lattice`].
 
+mod min_image;
 pub mod neighbors;
+
+pub use min_image::MinImage;
 
 use std::collections::HashMap;
 
