@@ -560,9 +560,10 @@ impl Compiler<'_> {
     }
 
     /// A domain's (segment's, one-phase particle's) `kinds` (role → site kind), if any: the
-    /// kinds of its basis sites with those kinds in place of the phase's `roles`, so that sites of one phase can take their own
-    /// energies, barriers and filters in one domain (a rod's tip domains, say). Each role
-    /// must be one of the crystal's and each kind must allow the species that fills it.
+    /// kinds of its basis sites with those kinds in place of the phase's `roles`, so that
+    /// sites of one phase can take their own energies, barriers and filters in one domain
+    /// (a rod's tip domains, say). Each role must be one of the crystal's and each kind
+    /// must allow the species that fills it.
     pub(super) fn domain_kinds(
         &self,
         crystal: &crate::lattice::Crystal,
