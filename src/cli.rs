@@ -673,20 +673,24 @@ fn rule_summary(model: &Model, rule: &nanokmc::model::Rule) -> String {
             site_match(model, second),
             model.shells[shell.index()].name
         ),
-        Action::ClusterMove(c) => format!(
-            "cluster move of {} clusters of {}..={} atoms (linked in shell {}) by the vectors of shell {}, size term {} eV × f(n), p = {}",
-            c.motif
-                .iter()
-                .map(|s| model.species.name(s))
-                .collect::<Vec<_>>()
-                .join("+"),
-            c.min_size,
-            c.max_size,
-            model.shells[c.connect.index()].name,
-            model.shells[c.shell.index()].name,
-            c.size_energy,
-            c.size_power
-        ),
+        Action::ClusterMove(c) => {
+            format!(
+                "cluster move of {} clusters of {}..={} atoms (linked in shell {}) by the vectors of shell {}, size term {} eV × f(n), p = {}",
+                c.motif
+                    .iter()
+                    .map(|s| model.species.name(s))
+                    .collect::<Vec<_>>()
+                    .join("+"),
+                c.min_size,
+                c.max_size,
+                model.shells[c.connect.index()].name,
+                model.shells[c.shell.index()].name,
+                c.size_energy,
+                c.size_power
+            ) + &c.merge_min_gain.map_or(String::new(), |g| {
+                format!("; merges into contact (one-way) when ΔE ≤ −{g} eV")
+            })
+        }
     };
     let law = match rule.law {
         RateLaw::Thermal {

@@ -475,6 +475,7 @@ fn scenario_summary(s: &Scenario) -> String {
         .collect();
     let _ = writeln!(out, "         beam flux {}", beam.join(" → "));
     out.push_str(&s.beam_report());
+    out.push_str(&merge_report(s));
     let mut stops = Vec::new();
     if let Some(t) = s.stop.time {
         stops.push(format!("time {}", quantity(t, Dimension::Time)));
@@ -548,6 +549,34 @@ fn scenario_summary(s: &Scenario) -> String {
             .map(|e| format!("{} ({})", e.name, e.observable.type_name()))
             .collect();
         let _ = writeln!(out, "analysis (docs/analysis.md): {}", entries.join(", "));
+    }
+    out
+}
+
+/// One line per cluster rule that merges into contact (`merge_min_gain`): the one-way
+/// approximation and its error bound at the program's highest temperature.
+fn merge_report(s: &Scenario) -> String {
+    let mut out = String::new();
+    let t_max = s
+        .program
+        .temperature
+        .points()
+        .iter()
+        .map(|&(_, t)| t)
+        .fold(0.0_f64, f64::max);
+    for (i, c) in s.potential.model.cluster_rules() {
+        let Some(gain) = c.merge_min_gain else {
+            continue;
+        };
+        let bound = (-gain / (nanokmc::constants::BOLTZMANN_EV_PER_K * t_max)).exp();
+        let _ = writeln!(
+            out,
+            "merges: `{}` moves clusters into contact when ΔE ≤ −{gain} eV, one-way; the reverse \
+             it omits is slower than the merge by ≤ exp(−{gain} eV / k_B T) = {bound:.1e} at the \
+             program's highest temperature, {}",
+            s.potential.model.rules[i].name,
+            quantity(t_max, Dimension::Temperature)
+        );
     }
     out
 }

@@ -8,7 +8,7 @@ mod common;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use common::{SEEDS, fcc_periodic, mean_sem, min_image, potential};
+use common::{SEEDS, fcc_periodic, mean_sem, min_image, potential, site_at};
 use nanokmc::engine::Simulation;
 use nanokmc::program::Program;
 use nanokmc::rng;
@@ -56,16 +56,6 @@ fn with_au(g: &SiteGraph, sites: &[u32]) -> Vec<SpeciesId> {
         s[i as usize] = SpeciesId(1);
     }
     s
-}
-
-/// The site of `g` at `p` (to 1e-9 Å).
-fn site_at(g: &SiteGraph, p: [f64; 3]) -> u32 {
-    (0..g.len())
-        .find(|&i| {
-            let q = g.position(SiteId(i as u32));
-            (0..3).all(|a| (q[a] - p[a]).abs() < 1e-9)
-        })
-        .expect("a site at the position") as u32
 }
 
 /// The centre of the Au atoms of `sim`, unwrapped around the first one (edge `edge`).

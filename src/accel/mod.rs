@@ -40,7 +40,10 @@
 //! `[min_factor, 1]`, so that its scaled total rate stays at least `separation` times the
 //! slow total rate (between `separation` and twice that). Rounding makes the factors change
 //! rarely once the system is steady (each change is logged). A channel that is no longer
-//! quasi-equilibrated returns to `f = 1` at once.
+//! quasi-equilibrated returns to `f = 1` at once. A window in which nothing slow had any
+//! propensity (`R_slow = 0`: every slow event has happened, e.g. the last small cluster has
+//! merged) keeps the factors decided before: any factor keeps the separation then, and
+//! there is no slow rate to measure a new one against.
 //!
 //! When the temperature or the beam flux changes (a ramp, a step, the beam turning on), the
 //! separation that was measured at the decision may shrink: slow events have higher
@@ -585,14 +588,17 @@ impl Detector {
                                 self.window_integral[g] / t_w / current[g]
                             })
                             .sum();
-                        // no slow rate seen in the window: nothing to measure the
-                        // separation against, so no factor (it would fall to min_factor).
-                        let wanted = if physical > 0.0 && slow > 0.0 {
-                            target / physical
+                        if physical > 0.0 && slow > 0.0 {
+                            quantize((target / physical).clamp(s.min_factor, 1.0))
+                        } else if physical > 0.0 {
+                            // no slow rate in the window: every factor keeps the separation
+                            // (there is nothing to separate from), and there is nothing to
+                            // measure a new one against (it would fall to min_factor), so
+                            // the factor decided before stays.
+                            old
                         } else {
                             1.0
-                        };
-                        quantize(wanted.clamp(s.min_factor, 1.0))
+                        }
                     } else {
                         1.0
                     };
@@ -750,54 +756,4 @@ pub fn separation_loss(
 }
 
 #[cfg(test)]
-#[allow(clippy::float_cmp)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quantize_rounds_up_to_powers_of_two() {
-        assert_eq!(quantize(1.0), 1.0);
-        assert_eq!(quantize(0.5), 0.5);
-        assert_eq!(quantize(0.3), 0.5);
-        assert_eq!(quantize(1e-3), 2f64.powi(-9));
-    }
-
-    #[test]
-    fn loss_of_heating_follows_the_barrier_difference() {
-        let law = RateLaw::Thermal {
-            prefactor: 1e13,
-            migration_energy: 0.0,
-            barrier_rule: crate::model::BarrierRule::Fixed,
-            reference_energy: 0.0,
-        };
-        let a = Environment {
-            temperature: 600.0,
-            beam_flux: 0.0,
-            beam_energy: 0.0,
-        };
-        let b = Environment {
-            temperature: 620.0,
-            beam_flux: 0.0,
-            beam_energy: 0.0,
-        };
-        let loss = separation_loss(a, b, [(law, 1.5)].into_iter(), [(law, 0.5)].into_iter());
-        let expected = (1.0 / BOLTZMANN_EV_PER_K * (1.0 / 600.0 - 1.0 / 620.0)).exp();
-        assert!((loss / expected - 1.0).abs() < 1e-12);
-        // cooling only widens the separation.
-        assert_eq!(
-            separation_loss(b, a, [(law, 1.5)].into_iter(), [(law, 0.5)].into_iter()),
-            1.0
-        );
-        // a beam turning on.
-        let beam = RateLaw::Beam { cross_section: 1.0 };
-        let on = Environment {
-            temperature: 600.0,
-            beam_flux: 10.0,
-            beam_energy: 0.0,
-        };
-        assert_eq!(
-            separation_loss(a, on, [(beam, 0.0)].into_iter(), [(law, 0.5)].into_iter()),
-            f64::INFINITY
-        );
-    }
-}
+mod tests;

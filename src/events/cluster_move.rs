@@ -14,7 +14,11 @@
 //! - the moved cluster is connected along `connect` and touches no other atom of the
 //!   motif's species (it stays the same cluster: the reverse move, by the opposite vector,
 //!   owned by the lowest lead site of the moved cluster, exists, so detailed balance
-//!   holds).
+//!   holds);
+//! - or, for a rule with `merge_min_gain` ([`ClusterMove::merge_min_gain`]), the moved
+//!   cluster is connected and touches other atoms of the motif (a *merge*), and the move
+//!   lowers the energy by at least that gain. A merge is one-way: the cluster it joins is
+//!   larger, and no cluster move splits one.
 //!
 //! Each atom keeps its species. The moved cluster holds the same lead atoms, so it is
 //! owned again, by its lowest lead site; every moved atom has a neighbour in `shell` at
@@ -23,7 +27,8 @@
 //! The energy change is the exact bond-counting ΔE of the net site changes (vacated
 //! sites first, then filled ones, each in the breadth-first order of the cluster from its
 //! owner); the barrier is `barrier_rule(E_m + size term, ΔE)` with the size term of
-//! [`ClusterMove::size_barrier`]. A cluster move and its reverse therefore satisfy
+//! [`ClusterMove::size_barrier`] ([`ClusterMove::barrier`]; a merge takes `E_m + size
+//! term`). A cluster move that stays alone and its reverse therefore satisfy
 //! `E_fwd − E_bwd = ΔE` like every other thermal event.
 //!
 //! A cluster move reads sites up to `1 + interaction range` hops from its atoms (the
@@ -80,6 +85,9 @@ pub struct ClusterScratch {
     reached_set: SiteSet,
     /// The net site changes of the last planned move (vacated sites, then filled ones).
     pub changes: Vec<SiteChange>,
+    /// Whether the last planned move brings the cluster into contact with other atoms of
+    /// the motif (a merge).
+    pub contact: bool,
 }
 
 /// Slots of a cluster-move rule on an owner of `kind` holding `species`: one per neighbour
@@ -245,9 +253,13 @@ fn plan_move(
             scratch.dest.push(t);
         }
     }
-    if !lands_alone_and_connected(graph, occupancy, c, scratch) {
+    let Some(contact) = landing(graph, occupancy, c, scratch) else {
+        return false;
+    };
+    if contact && c.merge_min_gain.is_none() {
         return false;
     }
+    scratch.contact = contact;
     scratch.changes.clear();
     for &s in &scratch.members {
         if !scratch.dest_set.contains(&s.0) {
@@ -274,20 +286,23 @@ fn plan_move(
     true
 }
 
-/// Whether the cluster placed on `scratch.dest` touches no other atom of the motif (a site
-/// of the old cluster is vacant after the move or holds a moved atom) and is connected.
-fn lands_alone_and_connected(
+/// How the cluster placed on `scratch.dest` lands: `None` when it is not connected, else
+/// whether it touches another atom of the motif (a site of the old cluster is vacant after
+/// the move or holds a moved atom).
+fn landing(
     graph: &SiteGraph,
     occupancy: &Occupancy,
     c: &ClusterMove,
     scratch: &mut ClusterScratch,
-) -> bool {
-    for &t in &scratch.dest {
-        for u in graph.neighbors(t, c.connect) {
-            if c.motif.contains(occupancy.get(u)) && !scratch.member_set.contains(&u.0) {
-                return false;
-            }
-        }
+) -> Option<bool> {
+    let contact = scratch.dest.iter().any(|&t| {
+        graph
+            .neighbors(t, c.connect)
+            .any(|u| c.motif.contains(occupancy.get(u)) && !scratch.member_set.contains(&u.0))
+    });
+    if contact && c.merge_min_gain.is_none() {
+        // refused anyway: skip the connectivity walk.
+        return Some(true);
     }
     scratch.reached.clear();
     scratch.reached_set.clear();
@@ -303,7 +318,7 @@ fn lands_alone_and_connected(
             }
         }
     }
-    scratch.reached.len() == scratch.dest.len()
+    (scratch.reached.len() == scratch.dest.len()).then_some(contact)
 }
 
 /// Whether the atom on `s` may move to `t`: `t` is vacant or a site of the cluster, allows
@@ -360,8 +375,8 @@ fn owned_cluster(
     Some(n)
 }
 
-/// The classification of a possible move of a cluster of `n` atoms whose net changes are
-/// in `changes`.
+/// The classification of a planned move of a cluster of `n` atoms whose net changes are
+/// in `scratch.changes`; `None` when it is a merge that gains too little energy.
 // the configuration, the rule and the move.
 #[allow(clippy::too_many_arguments)]
 fn classified<E: EnergyModel>(
@@ -372,20 +387,20 @@ fn classified<E: EnergyModel>(
     rule: u32,
     c: &ClusterMove,
     n: u32,
-    changes: &[SiteChange],
-) -> Classified {
+    scratch: &ClusterScratch,
+) -> Option<Classified> {
     let barrier = match model.rules[rule as usize].law {
         RateLaw::Thermal {
             migration_energy,
             barrier_rule,
             ..
         } => {
-            let delta_e = energy.delta_energy(graph, occupancy, changes);
-            barrier_rule.barrier((migration_energy + c.size_barrier(n)).max(0.0), delta_e)
+            let delta_e = energy.delta_energy(graph, occupancy, &scratch.changes);
+            c.barrier(barrier_rule, migration_energy, n, delta_e, scratch.contact)?
         }
         RateLaw::Beam { .. } | RateLaw::BeamProcess { .. } => 0.0,
     };
-    Classified { rule, barrier }
+    Some(Classified { rule, barrier })
 }
 
 /// Classifies the cluster move in slot `local` of `entry` owned by `owner` (see
@@ -411,16 +426,7 @@ pub fn classify_one<E: EnergyModel>(
     if !plan_move(model, graph, occupancy, &c, owner, local, &frame, scratch) {
         return None;
     }
-    Some(classified(
-        model,
-        energy,
-        graph,
-        occupancy,
-        entry.rule,
-        &c,
-        n,
-        &scratch.changes,
-    ))
+    classified(model, energy, graph, occupancy, entry.rule, &c, n, scratch)
 }
 
 /// Classifies every slot of the cluster-move `entry` owned by `owner`, passing
@@ -453,16 +459,7 @@ pub fn classify_all<E: EnergyModel, R>(
     let frame = Frame::of(graph);
     for local in 0..entry.slots {
         let result = if plan_move(model, graph, occupancy, &c, owner, local, &frame, scratch) {
-            Some(classified(
-                model,
-                energy,
-                graph,
-                occupancy,
-                entry.rule,
-                &c,
-                n,
-                &scratch.changes,
-            ))
+            classified(model, energy, graph, occupancy, entry.rule, &c, n, scratch)
         } else {
             None
         };
@@ -473,6 +470,7 @@ pub fn classify_all<E: EnergyModel, R>(
 
 /// The net site changes of the (possible) cluster move in slot `local` of `entry` owned by
 /// `owner`, into `scratch.changes`; false (and no changes) when the move is not possible.
+/// A merge's energy gain is not checked here: it is planned only once classified.
 pub fn plan(
     model: &Model,
     graph: &SiteGraph,

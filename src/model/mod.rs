@@ -235,9 +235,39 @@ pub struct ClusterMove {
     /// Lattice move vectors (`vectors` of the file, [`vectors::MoveVectors`]) instead of
     /// the vectors of `shell`; `None`: one move per neighbour of the owner in `shell`.
     pub vectors: Option<vectors::VectorSet>,
+    /// Moves into contact (`merge_min_gain` of the file, [eV]): `None`, a moved cluster
+    /// may touch no other atom of the motif (every move has its reverse); `Some(g)`, a
+    /// move that brings the cluster into contact is possible too when it lowers the
+    /// energy by at least `g` (ΔE ≤ −g). Such a *merge* is one-way (no cluster move splits
+    /// a cluster): the reverse it omits would be slower than the merge by
+    /// `exp(ΔE / k_B T) ≤ exp(−g / k_B T)`, the error bound `nanokmc check` prints.
+    pub merge_min_gain: Option<f64>,
 }
 
 impl ClusterMove {
+    /// The barrier [eV] of a move of a cluster of `n` atoms with energy change `delta_e`
+    /// under `rule`, or `None` when the move is not possible: a move that stays alone takes
+    /// `rule(E_m + size term, ΔE)`; a merge (`contact`) is possible only when
+    /// `ΔE ≤ −merge_min_gain` and takes `E_m + size term` (the energy of the contact it
+    /// makes does not lower its barrier: before the move the cluster is out of bond range
+    /// of what it lands on).
+    #[must_use]
+    pub fn barrier(
+        &self,
+        rule: BarrierRule,
+        migration_energy: f64,
+        n: u32,
+        delta_e: f64,
+        contact: bool,
+    ) -> Option<f64> {
+        let e_m = (migration_energy + self.size_barrier(n)).max(0.0);
+        if !contact {
+            return Some(rule.barrier(e_m, delta_e));
+        }
+        let gain = self.merge_min_gain?;
+        (delta_e <= -gain).then_some(e_m)
+    }
+
     /// The size term `size_energy · f(n)` [eV] added to the migration energy of a cluster
     /// of `n` atoms: `f(n) = (n^p − 1)/p`, or `ln n` at `p = 0` (its limit), so that a
     /// monomer would have the rule's `migration_energy`. With `p = 0` the rate at

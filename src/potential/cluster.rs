@@ -1,6 +1,7 @@
 //! Potential-file reading of the `cluster_move` event type (collective translation of a
 //! small cluster, [`crate::model::Action::ClusterMove`]) and its keys `motif`, `connect`,
-//! `min_size`, `max_size`, `size_energy`, `size_power`, `vectors` and `vector_phase`.
+//! `min_size`, `max_size`, `size_energy`, `size_power`, `vectors`, `vector_phase` and
+//! `merge_min_gain`.
 //!
 //! [`super::Compiler::rule`] reads the keys every event type shares; this file checks the
 //! keys only cluster moves take (and rejects them on other types) and builds the action.
@@ -40,6 +41,10 @@ impl Compiler<'_> {
                 (
                     "vector_phase",
                     e.vector_phase.as_ref().map(toml::Spanned::span),
+                ),
+                (
+                    "merge_min_gain",
+                    e.merge_min_gain.as_ref().map(toml::Spanned::span),
                 ),
             ];
             if let Some((name, Some(span))) = given.into_iter().find(|(_, s)| s.is_some()) {
@@ -176,6 +181,25 @@ impl Compiler<'_> {
             None => 0.0,
         };
         let vectors = self.cluster_vectors(key, e, phases, move_vectors)?;
+        let merge_min_gain = match &e.merge_min_gain {
+            Some(q) => {
+                let k = format!("{key}.merge_min_gain");
+                let g = src.quantity(q, Dimension::Energy, &k)?;
+                if !(g.is_finite() && g > 0.0) {
+                    return Err(src.error(
+                        q.span(),
+                        k,
+                        format!(
+                            "merge_min_gain must be a positive energy: a merge is one-way, and \
+                             the reverse it leaves out is slower by at most exp(-gain / k_B T); \
+                             got {g} eV"
+                        ),
+                    ));
+                }
+                Some(g)
+            }
+            None => None,
+        };
         Ok(Action::ClusterMove(ClusterMove {
             species,
             motif,
@@ -186,6 +210,7 @@ impl Compiler<'_> {
             size_energy,
             size_power,
             vectors,
+            merge_min_gain,
         }))
     }
 

@@ -233,6 +233,8 @@ pub(super) struct FileEvent {
     #[serde(default)]
     pub(super) vector_phase: Option<Spanned<String>>,
     #[serde(default)]
+    pub(super) merge_min_gain: Option<Quantity>,
+    #[serde(default)]
     pub(super) prefactor: Option<Quantity>,
     #[serde(default)]
     pub(super) migration_energy: Option<Quantity>,

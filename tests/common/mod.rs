@@ -19,6 +19,16 @@ use nanokmc::state::SpeciesId;
 /// Fixed seeds of the statistical tests.
 pub const SEEDS: [u64; 3] = [20_261_122, 7, 1_234_567];
 
+/// The site of `g` at `p` (to 1e-9 Å); panics when there is none.
+pub fn site_at(g: &SiteGraph, p: [f64; 3]) -> u32 {
+    (0..g.len())
+        .find(|&i| {
+            let q = g.position(SiteId(i as u32));
+            (0..3).all(|a| (q[a] - p[a]).abs() < 1e-9)
+        })
+        .expect("a site at the position") as u32
+}
+
 /// Compiles potential text (named `test.toml` in messages).
 pub fn potential(text: &str) -> Potential {
     potential::compile(&Source::from_text("test.toml", text)).expect("test potential compiles")
