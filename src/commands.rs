@@ -5,7 +5,6 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
@@ -168,21 +167,8 @@ pub(crate) fn wall_duration(text: &str, option: &str) -> Result<Duration> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
-/// A flag set by SIGTERM or SIGINT (what Slurm sends before a job's end); a second signal
-/// while the checkpoints are being written ends the process at once (exit code 130).
-pub(crate) fn signal_stop_flag() -> Result<Arc<AtomicBool>> {
-    let stop_flag = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop_flag))
-            .context("installing the signal handler")?;
-        signal_hook::flag::register(signal, Arc::clone(&stop_flag))
-            .context("installing the signal handler")?;
-    }
-    Ok(stop_flag)
-}
-
 fn options(args: &RunArgs) -> Result<RunOptions> {
-    let stop_flag = signal_stop_flag()?;
+    let stop_flag = crate::signals::signal_stop_flag()?;
     Ok(RunOptions {
         out: args.out.clone(),
         seed: args.seed,

@@ -34,6 +34,7 @@ mod cli;
 mod commands;
 mod mpi_command;
 mod picture_commands;
+mod signals;
 mod sweep_command;
 mod validate_command;
 

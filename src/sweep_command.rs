@@ -8,7 +8,8 @@ use anyhow::{Result, anyhow};
 use clap::Args;
 
 use crate::cli::BadInput;
-use crate::commands::{EXIT_INTERRUPTED, signal_stop_flag, wall_duration};
+use crate::commands::{EXIT_INTERRUPTED, wall_duration};
+use crate::signals::signal_stop_flag;
 use nanokmc::run;
 use nanokmc::sweep::{self, MergeOptions, SweepOptions, manifest::Status, slurm};
 use nanokmc::units::Dimension;
