@@ -143,6 +143,7 @@ impl<E: EnergyModel> Simulation<E> {
             + self.deep.as_ref().map_or(0, DeepTemplates::memory_bytes)
             + self.owner_bits.memory_bytes()
             + self.clusters.as_ref().map_or(0, |c| c.memory_bytes())
+            + self.cluster_scratch.memory_bytes()
     }
 
     /// Audit mode: every `every` executed events, recompute every event from scratch

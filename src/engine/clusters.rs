@@ -32,10 +32,9 @@ use super::table::NO_BLOCK;
 use super::{Simulation, class_of, group_of};
 use crate::energy::EnergyModel;
 use crate::error::Result;
-use crate::events::cluster_move::SiteSet;
 use crate::events::{Classified, ClusterScratch, LayoutEntry, cluster_move};
 use crate::model::ClusterMove;
-use crate::sites::{ShellId, SiteId};
+use crate::sites::{ShellId, SiteId, SiteSet};
 use crate::solver::classes::ClassId;
 
 /// No cluster.
@@ -107,7 +106,10 @@ impl Clusters {
                 t.cluster_of.capacity() * 4
                     + t.members.values().map(|m| m.len() * 4 + 48).sum::<usize>()
             })
-            .sum()
+            .sum::<usize>()
+            + self.scratch.memory_bytes()
+            + self.seen.memory_bytes()
+            + self.visited.memory_bytes()
     }
 
     /// Number of small clusters of each cluster rule now, as `(rule, count)`.

@@ -36,42 +36,15 @@
 //! cluster moves with a bounded flood fill of its own (`engine/clusters.rs`), not with the
 //! fixed-radius refresh of the other actions.
 
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use super::{Classified, LayoutEntry};
 use crate::energy::EnergyModel;
 use crate::model::{Action, ClusterMove, Model, RateLaw};
-use crate::sites::{KindId, MinImage, SiteGraph, SiteId};
+use crate::sites::{KindId, MinImage, SiteGraph, SiteId, SiteSet};
 use crate::state::{Occupancy, SiteChange, SpeciesId};
 
 /// Largest distance [Å] between a neighbour's displacement and the move vector for the
 /// neighbour to count as the destination.
 const VECTOR_TOLERANCE: f64 = 1e-3;
-
-/// A hasher of site indices (Fibonacci multiplication; the sets of this file hold site
-/// indices only, and `SipHash` took half the time of a cluster move's plan).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SiteHasher(u64);
-
-impl Hasher for SiteHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_u32(&mut self, x: u32) {
-        self.0 = (self.0 ^ u64::from(x)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-/// A set of site indices.
-pub type SiteSet = HashSet<u32, BuildHasherDefault<SiteHasher>>;
 
 /// Scratch space of the cluster-move functions (no state between calls).
 #[derive(Debug, Clone, Default)]
@@ -88,6 +61,18 @@ pub struct ClusterScratch {
     /// Whether the last planned move brings the cluster into contact with other atoms of
     /// the motif (a merge).
     pub contact: bool,
+}
+
+impl ClusterScratch {
+    /// Memory held [bytes] (its site sets grow to the system's size).
+    #[must_use]
+    pub fn memory_bytes(&self) -> usize {
+        self.member_set.memory_bytes()
+            + self.dest_set.memory_bytes()
+            + self.reached_set.memory_bytes()
+            + (self.members.capacity() + self.dest.capacity() + self.reached.capacity()) * 4
+            + self.changes.capacity() * std::mem::size_of::<SiteChange>()
+    }
 }
 
 /// Slots of a cluster-move rule on an owner of `kind` holding `species`: one per neighbour

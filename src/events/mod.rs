@@ -435,16 +435,24 @@ impl EventCatalog {
                 molecule::classify_one(model, energy, graph, occupancy, owner, entry, local)?
             }
             Action::ClusterMove(_) => {
-                return cluster_move::classify_one(
-                    model,
-                    energy,
-                    graph,
-                    occupancy,
-                    owner,
-                    entry,
-                    local,
-                    &mut ClusterScratch::default(),
-                );
+                // one scratch per thread, reused: its site sets grow to the system's size
+                // once instead of at every call (the audit classifies every slot).
+                thread_local! {
+                    static SCRATCH: std::cell::RefCell<ClusterScratch> =
+                        std::cell::RefCell::new(ClusterScratch::default());
+                }
+                return SCRATCH.with(|scratch| {
+                    cluster_move::classify_one(
+                        model,
+                        energy,
+                        graph,
+                        occupancy,
+                        owner,
+                        entry,
+                        local,
+                        &mut scratch.borrow_mut(),
+                    )
+                });
             }
         };
         let barrier = if thermal {

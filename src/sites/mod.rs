@@ -29,8 +29,10 @@
 
 mod min_image;
 pub mod neighbors;
+mod site_set;
 
 pub use min_image::MinImage;
+pub use site_set::SiteSet;
 
 use std::collections::HashMap;
 
