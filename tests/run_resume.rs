@@ -88,6 +88,18 @@ fn interrupted_segment(
     delay: Duration,
     extra: &[&str],
 ) -> ExitStatus {
+    signalled_segment(scenario, out, &[signal], delay, extra)
+}
+
+/// Starts a run (fresh, or resumed from `out`'s checkpoint when it exists), sends each of
+/// `signals` after `delay`, 5 ms apart, and returns the exit status.
+fn signalled_segment(
+    scenario: &str,
+    out: &Path,
+    signals: &[&str],
+    delay: Duration,
+    extra: &[&str],
+) -> ExitStatus {
     let checkpoint = checkpoint_of(out);
     let mut command = nanokmc();
     command.args(["run", "--progress", "quiet"]);
@@ -103,9 +115,14 @@ fn interrupted_segment(
     command.args(extra);
     let mut child = command.spawn().unwrap();
     std::thread::sleep(delay);
-    let _ = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status();
+    for (i, signal) in signals.iter().enumerate() {
+        if i > 0 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let _ = Command::new("kill")
+            .args([*signal, &child.id().to_string()])
+            .status();
+    }
     child.wait().unwrap()
 }
 
@@ -412,29 +429,6 @@ fn energy_observable_has_its_unit() {
     assert_eq!(unit.as_str(), "eV");
 }
 
-/// Starts a run (fresh, or resumed from `out`'s checkpoint when it exists), sends SIGTERM
-/// twice, 5 ms apart, after `delay` (as `timeout` and some job managers deliver one signal:
-/// to the process and to its process group), and returns the exit status.
-fn twice_signalled_segment(scenario: &str, out: &Path, delay: Duration) -> ExitStatus {
-    let checkpoint = checkpoint_of(out);
-    let mut command = nanokmc();
-    command.args(["run", "--progress", "quiet"]);
-    if checkpoint.exists() {
-        command.arg("--resume").arg(&checkpoint);
-    } else {
-        command.arg(scenario).arg("--out").arg(out);
-    }
-    let mut child = command.spawn().unwrap();
-    std::thread::sleep(delay);
-    for _ in 0..2 {
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.wait().unwrap()
-}
-
 /// One SIGTERM delivered twice within a second is one signal: the run, fresh and resumed,
 /// writes its checkpoint and exits with code 3 (before session 11 the second copy ended it
 /// with code 130 in the middle of the checkpoint, leaving `.ckpt.tmp`), and the pieces
@@ -451,7 +445,15 @@ fn a_signal_delivered_twice_is_one_signal() {
     let out = dir.path().join("twice.h5md");
     let mut handled = 0;
     for fraction in [0.3, 0.3, 0.3] {
-        let status = twice_signalled_segment(SCENARIO, &out, full.mul_f64(fraction));
+        // twice, 5 ms apart: as `timeout` and some job managers deliver one signal, to the
+        // process and to its process group.
+        let status = signalled_segment(
+            SCENARIO,
+            &out,
+            &["-TERM", "-TERM"],
+            full.mul_f64(fraction),
+            &[],
+        );
         if status.success() {
             break;
         }
