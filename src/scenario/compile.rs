@@ -559,12 +559,26 @@ impl Compiler<'_> {
         Ok((crystal, kinds, fill))
     }
 
+    /// [`Self::phase_domain`] of a domain (segment, one-phase particle) at key `key`, with
+    /// its `kinds` table `map` applied ([`Self::domain_kinds`]).
+    pub(super) fn phase_domain_with_kinds(
+        &self,
+        phase: &Phase,
+        at: Range<usize>,
+        map: Option<&file::KindsTable>,
+        key: &str,
+    ) -> Result<(crate::lattice::Crystal, Vec<KindId>, Vec<SpeciesId>)> {
+        let (crystal, kinds, fill) = self.phase_domain(phase, at, &format!("{key}.phase"))?;
+        let kinds = self.domain_kinds(&crystal, kinds, &fill, map, &format!("{key}.kinds"))?;
+        Ok((crystal, kinds, fill))
+    }
+
     /// A domain's (segment's, one-phase particle's) `kinds` (role → site kind), if any: the
     /// kinds of its basis sites with those kinds in place of the phase's `roles`, so that
     /// sites of one phase can take their own energies, barriers and filters in one domain
     /// (a rod's tip domains, say). Each role must be one of the crystal's and each kind
     /// must allow the species that fills it.
-    pub(super) fn domain_kinds(
+    fn domain_kinds(
         &self,
         crystal: &crate::lattice::Crystal,
         mut kinds: Vec<KindId>,

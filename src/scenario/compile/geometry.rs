@@ -140,14 +140,11 @@ impl Compiler<'_> {
                     ));
                 };
                 let shape = self.shape(shape, &pat, &format!("{key}.shape"))?;
-                let (crystal, kinds, fill) =
-                    self.phase_domain(phase, phase_name.span(), &format!("{key}.phase"))?;
-                let kinds = self.domain_kinds(
-                    &crystal,
-                    kinds,
-                    &fill,
+                let (crystal, kinds, fill) = self.phase_domain_with_kinds(
+                    phase,
+                    phase_name.span(),
                     pf.kinds.as_ref(),
-                    &format!("{key}.kinds"),
+                    &key,
                 )?;
                 fills.push(fill);
                 let mut d = DomainSpec::new(phase.name.clone(), crystal, kinds, shape);
@@ -186,14 +183,11 @@ impl Compiler<'_> {
                     let skey = format!("{key}.segments[{j}]");
                     let sf = s;
                     let phase = self.phase(&sf.phase, &format!("{skey}.phase"))?;
-                    let (crystal, kinds, fill) =
-                        self.phase_domain(phase, sf.phase.span(), &format!("{skey}.phase"))?;
-                    let kinds = self.domain_kinds(
-                        &crystal,
-                        kinds,
-                        &fill,
+                    let (crystal, kinds, fill) = self.phase_domain_with_kinds(
+                        phase,
+                        sf.phase.span(),
                         sf.kinds.as_ref(),
-                        &format!("{skey}.kinds"),
+                        &skey,
                     )?;
                     fills.push(fill);
                     let mut seg = Segment::new(
@@ -230,14 +224,11 @@ impl Compiler<'_> {
                     let dkey = format!("{key}.domains[{j}]");
                     let df = d;
                     let phase = self.phase(&df.phase, &format!("{dkey}.phase"))?;
-                    let (crystal, kinds, fill) =
-                        self.phase_domain(phase, df.phase.span(), &format!("{dkey}.phase"))?;
-                    let kinds = self.domain_kinds(
-                        &crystal,
-                        kinds,
-                        &fill,
+                    let (crystal, kinds, fill) = self.phase_domain_with_kinds(
+                        phase,
+                        df.phase.span(),
                         df.kinds.as_ref(),
-                        &format!("{dkey}.kinds"),
+                        &dkey,
                     )?;
                     fills.push(fill);
                     let shape = self.shape(&df.shape, &pat, &format!("{dkey}.shape"))?;
