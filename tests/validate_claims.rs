@@ -16,6 +16,18 @@ use std::process::Command;
 use common::corpus::{check_error, expectation, toml_files};
 use nanokmc::validate::{self, Status, ValidateOptions, claim, report};
 
+/// One test of this file at a time. Tests that run claims in this process open trajectories
+/// with HDF5, and tests that spawn the binary fork: a child forked between HDF5's open and
+/// the close-on-exec flag set right after it (`output/descriptor.rs`) inherits the file's
+/// lock, and the next open of that trajectory fails with "unable to lock file" (seen once in
+/// a full `cargo test`, 2026-12-07). Serialising the file's tests closes the window; they
+/// take a few seconds in all.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn data(dir: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/validation")
@@ -34,6 +46,7 @@ fn options(work: &Path) -> ValidateOptions {
 
 #[test]
 fn validate_bad_claims_are_rejected_at_file_line_and_key() {
+    let _serial = serial();
     let mut problems = Vec::new();
     let files = toml_files(&data("bad"));
     assert!(files.len() >= 15);
@@ -53,6 +66,7 @@ fn validate_bad_claims_are_rejected_at_file_line_and_key() {
 
 #[test]
 fn validate_good_claims_compile() {
+    let _serial = serial();
     for f in toml_files(&data("good")) {
         let c = claim::read(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         assert!(!c.variants.is_empty());
@@ -71,6 +85,7 @@ fn validate_good_claims_compile() {
 /// 1160.45 K gives 2 × 1160.45 − 1000 = 1320.9 exactly, in every replica.
 #[test]
 fn validate_scale_and_offset_are_applied_to_the_series() {
+    let _serial = serial();
     let work = tempfile::tempdir().unwrap();
     let dir = work.path().join("claims");
     std::fs::create_dir_all(&dir).unwrap();
@@ -103,6 +118,7 @@ fn validate_scale_and_offset_are_applied_to_the_series() {
 /// (tens in 1 ns), and an unknown `into` names the claim's key and the domains that exist.
 #[test]
 fn validate_transfers_between_two_domains() {
+    let _serial = serial();
     let work = tempfile::tempdir().unwrap();
     let dir = work.path().join("claims");
     std::fs::create_dir_all(&dir).unwrap();
@@ -136,6 +152,7 @@ fn validate_transfers_between_two_domains() {
 /// any claim of the folder runs.
 #[test]
 fn validate_end_of_step_takes_the_last_frame_of_the_step() {
+    let _serial = serial();
     let work = tempfile::tempdir().unwrap();
     let dir = work.path().join("claims");
     std::fs::create_dir_all(&dir).unwrap();
@@ -180,6 +197,7 @@ fn validate_end_of_step_takes_the_last_frame_of_the_step() {
 /// 2 claims that must pass (see the module doc for N and tolerance), with their report.
 #[test]
 fn validate_passing_claims_pass_and_are_reported() {
+    let _serial = serial();
     let work = tempfile::tempdir().unwrap();
     let v = validate::run(&data("pass"), &options(work.path())).unwrap();
     assert_eq!(v.outcomes.len(), 2);
@@ -211,6 +229,7 @@ fn validate_passing_claims_pass_and_are_reported() {
 /// The same measurement as `pass/evaporation.toml` against a range 1.6 times too high.
 #[test]
 fn validate_claim_with_a_wrong_range_fails() {
+    let _serial = serial();
     let work = tempfile::tempdir().unwrap();
     let v = validate::run(&data("fail"), &options(work.path())).unwrap();
     assert_eq!(v.outcomes.len(), 1);
@@ -225,6 +244,7 @@ fn validate_claim_with_a_wrong_range_fails() {
 
 #[test]
 fn validate_missing_observable_skips_the_claim() {
+    let _serial = serial();
     let work = tempfile::tempdir().unwrap();
     let v = validate::run(&data("skip"), &options(work.path())).unwrap();
     assert_eq!(v.outcomes[0].status, Status::Skipped);
@@ -238,6 +258,7 @@ fn validate_missing_observable_skips_the_claim() {
 
 #[test]
 fn validate_replicas_do_not_depend_on_the_thread_count() {
+    let _serial = serial();
     let run = |threads| {
         let work = tempfile::tempdir().unwrap();
         let mut o = options(work.path());
@@ -254,6 +275,7 @@ fn validate_replicas_do_not_depend_on_the_thread_count() {
 /// that selects nothing is an input error, even beside one that does.
 #[test]
 fn validate_only_takes_names_prefixes_and_lists() {
+    let _serial = serial();
     let work = tempfile::tempdir().unwrap();
     let selected = |only: &[&str]| {
         let mut o = options(work.path());
@@ -304,6 +326,7 @@ fn claim_with_overrides(dir: &Path, overrides: &str) -> PathBuf {
 
 #[test]
 fn validate_override_errors_name_the_claim_line_and_key() {
+    let _serial = serial();
     let work = tempfile::tempdir().unwrap();
     let claims = tempfile::tempdir().unwrap();
     // a path that does not exist in the scenario.
@@ -344,6 +367,7 @@ fn nanokmc(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn validate_binary_exit_codes() {
+    let _serial = serial();
     let work = tempfile::tempdir().unwrap();
     let w = work.path().to_str().unwrap();
     let report = work.path().join("r.md");
@@ -427,6 +451,7 @@ fn validate_binary_exit_codes() {
 /// Two variants (the two ends of a hold, say) run separately, each with its own row.
 #[test]
 fn validate_variants_run_separately_and_all_must_pass() {
+    let _serial = serial();
     let claims = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
     let text = format!(
