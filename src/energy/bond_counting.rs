@@ -5,6 +5,7 @@
 //! set. The energy change of a change of species uses the neighbour counts cached in
 //! [`Occupancy`], so a pair term costs O(species) and a coordination term O(neighbours).
 
+use super::change_index::{CHANGE_INDEX, ChangeIndex, EARLIER_SCAN_LIMIT};
 use super::coordination::{Coordination, CoordinationShell, ManyCounted, OneCounted};
 use super::{EnergyModel, Swap, SwapFamily};
 use crate::model::{CoordinationTerm, EnergyParams};
@@ -454,6 +455,149 @@ impl BondCounting {
         }
     }
 
+    /// [`EnergyModel::delta_energy`]; with `indexed`, the earlier changes among a site's
+    /// neighbours are found through the per-site index when there are many changes.
+    fn general_delta(
+        &self,
+        graph: &SiteGraph,
+        occupancy: &Occupancy,
+        changes: &[SiteChange],
+        indexed: bool,
+    ) -> f64 {
+        let mut delta = 0.0;
+
+        // on-site terms: each change swaps one table entry for another.
+        for c in changes {
+            let row = &self.onsite[graph.kind(c.site).index()];
+            delta += row[c.to.index()] - row[c.from.index()];
+        }
+
+        // pair terms: apply the changes one after the other; the counts of a later change's
+        // site are corrected for earlier changes among its neighbours, in the order of the
+        // changes. Many changes (a cluster move) find those earlier neighbours through a
+        // per-site index instead of testing every earlier change: the same terms, added in
+        // the same order.
+        if indexed && changes.len() > EARLIER_SCAN_LIMIT && !self.bonds.is_empty() {
+            CHANGE_INDEX.with(|cell| {
+                let mut index = cell.borrow_mut();
+                let indexed = index.index(graph.len(), changes);
+                self.add_pair_terms(
+                    graph,
+                    occupancy,
+                    changes,
+                    indexed.then_some(&*index),
+                    &mut delta,
+                );
+            });
+        } else {
+            self.add_pair_terms(graph, occupancy, changes, None, &mut delta);
+        }
+
+        // coordination terms: the changed sites change their own term; their neighbours
+        // change coordination by ±1 when a counted species appears or disappears.
+        for coord in &self.coordination {
+            let mut touched: [(SiteId, i32); 64] = [(SiteId(0), 0); 64];
+            let mut n_touched = 0usize;
+            let mut overflow: Vec<(SiteId, i32)> = Vec::new();
+            for c in changes {
+                let d = i32::from(coord.counted.contains(c.to))
+                    - i32::from(coord.counted.contains(c.from));
+                if d == 0 {
+                    continue;
+                }
+                for k in graph.neighbors(c.site, coord.shell) {
+                    if let Some(e) = touched[..n_touched].iter_mut().find(|e| e.0 == k) {
+                        e.1 += d;
+                    } else if n_touched < touched.len() {
+                        touched[n_touched] = (k, d);
+                        n_touched += 1;
+                    } else if let Some(e) = overflow.iter_mut().find(|e| e.0 == k) {
+                        e.1 += d;
+                    } else {
+                        overflow.push((k, d));
+                    }
+                }
+            }
+            for &(k, d) in touched[..n_touched].iter().chain(overflow.iter()) {
+                if d == 0 || change_index(changes, k).is_some() {
+                    continue;
+                }
+                let species = occupancy.get(k);
+                let n = Self::coordination_of(occupancy, coord, k);
+                delta += coord.energy(species, shifted(n, d)) - coord.energy(species, n);
+            }
+            for c in changes {
+                let n = Self::coordination_of(occupancy, coord, c.site);
+                let d = touched[..n_touched]
+                    .iter()
+                    .chain(overflow.iter())
+                    .find(|e| e.0 == c.site)
+                    .map_or(0, |e| e.1);
+                delta += coord.energy(c.to, shifted(n, d)) - coord.energy(c.from, n);
+            }
+        }
+        delta
+    }
+
+    /// [`EnergyModel::delta_energy`] testing every earlier change for each change, as for a
+    /// few changes: for tests, which compare it bit for bit with the indexed form.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn delta_energy_unindexed(
+        &self,
+        graph: &SiteGraph,
+        occupancy: &Occupancy,
+        changes: &[SiteChange],
+    ) -> f64 {
+        self.general_delta(graph, occupancy, changes, false)
+    }
+
+    /// Adds the pair terms of `changes` to `delta` (see [`EnergyModel::delta_energy`]): for
+    /// each bond shell and each change in order, its site's bonds with the old counts, then
+    /// the correction for each earlier change among its neighbours, in the order of the
+    /// changes; with `index` (the changes indexed), those are looked up per neighbour.
+    fn add_pair_terms(
+        &self,
+        graph: &SiteGraph,
+        occupancy: &Occupancy,
+        changes: &[SiteChange],
+        index: Option<&ChangeIndex>,
+        delta: &mut f64,
+    ) {
+        let mut near = Vec::new();
+        for bonds in &self.bonds {
+            for (i, c) in changes.iter().enumerate() {
+                let counts = occupancy.counts(c.site, bonds.shell);
+                for (z, &n) in counts.iter().enumerate() {
+                    if n == 0 {
+                        continue;
+                    }
+                    #[allow(clippy::cast_possible_truncation)]
+                    let z = SpeciesId(z as u8);
+                    *delta += f64::from(n) * (bonds.get(c.to, z) - bonds.get(c.from, z));
+                }
+                // the earlier site was counted with its old species; it now holds its new one.
+                let correction = |earlier: &SiteChange| {
+                    bonds.get(c.to, earlier.to)
+                        - bonds.get(c.from, earlier.to)
+                        - (bonds.get(c.to, earlier.from) - bonds.get(c.from, earlier.from))
+                };
+                if let Some(index) = index {
+                    index.earlier_neighbors(graph, bonds.shell, c.site, i, &mut near);
+                    for &j in &near {
+                        *delta += correction(&changes[j]);
+                    }
+                } else {
+                    for earlier in &changes[..i] {
+                        if graph.slot_of(c.site, bonds.shell, earlier.site).is_some() {
+                            *delta += correction(earlier);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Adds the coordination terms of the swaps of `family` with each of `partners` to
     /// `out`, shell by shell (each partner's sum is accumulated in the same order as term by
     /// term): the owner's side once, then each partner's.
@@ -515,83 +659,7 @@ impl EnergyModel for BondCounting {
         occupancy: &Occupancy,
         changes: &[SiteChange],
     ) -> f64 {
-        let mut delta = 0.0;
-
-        // on-site terms: each change swaps one table entry for another.
-        for c in changes {
-            let row = &self.onsite[graph.kind(c.site).index()];
-            delta += row[c.to.index()] - row[c.from.index()];
-        }
-
-        // pair terms: apply the changes one after the other; the counts of a later change's
-        // site are corrected for earlier changes among its neighbours.
-        for bonds in &self.bonds {
-            for (i, c) in changes.iter().enumerate() {
-                let counts = occupancy.counts(c.site, bonds.shell);
-                for (z, &n) in counts.iter().enumerate() {
-                    if n == 0 {
-                        continue;
-                    }
-                    #[allow(clippy::cast_possible_truncation)]
-                    let z = SpeciesId(z as u8);
-                    delta += f64::from(n) * (bonds.get(c.to, z) - bonds.get(c.from, z));
-                }
-                for earlier in &changes[..i] {
-                    if graph.slot_of(c.site, bonds.shell, earlier.site).is_some() {
-                        // the earlier site was counted with its old species; it now holds
-                        // its new one.
-                        delta += bonds.get(c.to, earlier.to)
-                            - bonds.get(c.from, earlier.to)
-                            - (bonds.get(c.to, earlier.from) - bonds.get(c.from, earlier.from));
-                    }
-                }
-            }
-        }
-
-        // coordination terms: the changed sites change their own term; their neighbours
-        // change coordination by ±1 when a counted species appears or disappears.
-        for coord in &self.coordination {
-            let mut touched: [(SiteId, i32); 64] = [(SiteId(0), 0); 64];
-            let mut n_touched = 0usize;
-            let mut overflow: Vec<(SiteId, i32)> = Vec::new();
-            for c in changes {
-                let d = i32::from(coord.counted.contains(c.to))
-                    - i32::from(coord.counted.contains(c.from));
-                if d == 0 {
-                    continue;
-                }
-                for k in graph.neighbors(c.site, coord.shell) {
-                    if let Some(e) = touched[..n_touched].iter_mut().find(|e| e.0 == k) {
-                        e.1 += d;
-                    } else if n_touched < touched.len() {
-                        touched[n_touched] = (k, d);
-                        n_touched += 1;
-                    } else if let Some(e) = overflow.iter_mut().find(|e| e.0 == k) {
-                        e.1 += d;
-                    } else {
-                        overflow.push((k, d));
-                    }
-                }
-            }
-            for &(k, d) in touched[..n_touched].iter().chain(overflow.iter()) {
-                if d == 0 || change_index(changes, k).is_some() {
-                    continue;
-                }
-                let species = occupancy.get(k);
-                let n = Self::coordination_of(occupancy, coord, k);
-                delta += coord.energy(species, shifted(n, d)) - coord.energy(species, n);
-            }
-            for c in changes {
-                let n = Self::coordination_of(occupancy, coord, c.site);
-                let d = touched[..n_touched]
-                    .iter()
-                    .chain(overflow.iter())
-                    .find(|e| e.0 == c.site)
-                    .map_or(0, |e| e.1);
-                delta += coord.energy(c.to, shifted(n, d)) - coord.energy(c.from, n);
-            }
-        }
-        delta
+        self.general_delta(graph, occupancy, changes, true)
     }
 
     fn delta_energy_swap(&self, graph: &SiteGraph, occupancy: &Occupancy, swap: Swap) -> f64 {

@@ -16,6 +16,7 @@
 //! an `interaction_range`, add a key in the potential file reader and tests.
 
 mod bond_counting;
+mod change_index;
 mod coordination;
 
 pub use bond_counting::BondCounting;

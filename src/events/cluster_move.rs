@@ -39,7 +39,7 @@
 use super::{Classified, LayoutEntry};
 use crate::energy::EnergyModel;
 use crate::model::{Action, ClusterMove, Model, RateLaw};
-use crate::sites::{KindId, MinImage, SiteGraph, SiteId, SiteSet};
+use crate::sites::{KindId, MinImage, ShellId, SiteGraph, SiteId, SiteSet};
 use crate::state::{Occupancy, SiteChange, SpeciesId};
 
 /// Largest distance [Å] between a neighbour's displacement and the move vector for the
@@ -61,9 +61,57 @@ pub struct ClusterScratch {
     /// Whether the last planned move brings the cluster into contact with other atoms of
     /// the motif (a merge).
     pub contact: bool,
+    /// The atom at which a shell move last failed, per `(owner, slot)`.
+    probes: Probes,
+}
+
+/// Number of entries of [`Probes`].
+const PROBES: usize = 1024;
+
+/// A direct-mapped cache of the atom at which the shell move of a slot last failed, by
+/// owner and slot. Most shell moves of a cluster are blocked (a destination is missing,
+/// taken or of a kind the atom may not enter), and after an event elsewhere in the cluster's
+/// neighbourhood they are blocked by the same atom: [`plan_move`] tests that atom first and
+/// stops there, instead of walking the cluster to it. The cache only orders the work: a
+/// move the probe blocks is blocked at that atom in the full walk too, and every other move
+/// is planned in full.
+#[derive(Debug, Clone, Default)]
+struct Probes {
+    /// `(owner, slot, atom)`; empty until first used.
+    entries: Vec<(u32, u32, u32)>,
+}
+
+impl Probes {
+    fn entry(owner: SiteId, local: u32) -> usize {
+        let h = u64::from(owner.0).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ u64::from(local);
+        #[allow(clippy::cast_possible_truncation)]
+        let i = (h.wrapping_mul(0xD6E8_FEB8_6659_FD93) >> 54) as usize;
+        i % PROBES
+    }
+
+    /// The atom at which the move of `local` owned by `owner` last failed.
+    fn get(&self, owner: SiteId, local: u32) -> Option<SiteId> {
+        let &(o, l, atom) = self.entries.get(Self::entry(owner, local))?;
+        (o == owner.0 && l == local).then_some(SiteId(atom))
+    }
+
+    fn set(&mut self, owner: SiteId, local: u32, atom: SiteId) {
+        if self.entries.is_empty() {
+            self.entries = vec![(u32::MAX, u32::MAX, u32::MAX); PROBES];
+        }
+        self.entries[Self::entry(owner, local)] = (owner.0, local, atom.0);
+    }
 }
 
 impl ClusterScratch {
+    /// Records `atom` as the atom at which the move of slot `local` owned by `owner` last
+    /// failed (the probe tested first next time). For tests, which check that any probe
+    /// leaves every plan unchanged.
+    #[doc(hidden)]
+    pub fn set_probe(&mut self, owner: SiteId, local: u32, atom: SiteId) {
+        self.probes.set(owner, local, atom);
+    }
+
     /// Memory held [bytes] (its site sets grow to the system's size).
     #[must_use]
     pub fn memory_bytes(&self) -> usize {
@@ -72,6 +120,7 @@ impl ClusterScratch {
             + self.reached_set.memory_bytes()
             + (self.members.capacity() + self.dest.capacity() + self.reached.capacity()) * 4
             + self.changes.capacity() * std::mem::size_of::<SiteChange>()
+            + self.probes.entries.capacity() * 12
     }
 }
 
@@ -156,6 +205,54 @@ impl Frame {
     }
 }
 
+impl Frame {
+    /// The neighbour of `s` in `shell` at the vector `d`: the neighbour at the index
+    /// `offset` from `s` when it is at `d` (a repeated crystal), else the first neighbour
+    /// at `d` (by [`Self::is_vector`]). One pass over the neighbours, which are sorted by
+    /// index; in an open box a neighbour more than twice the tolerance away along x is
+    /// passed over without the full test (it fails it).
+    fn destination(
+        &self,
+        graph: &SiteGraph,
+        shell: ShellId,
+        s: SiteId,
+        offset: i64,
+        d: [f64; 3],
+    ) -> Option<SiteId> {
+        let open = self.image.is_open();
+        let ps = graph.position(s);
+        let at_d = |t: SiteId| {
+            if open && (graph.position(t)[0] - ps[0] - d[0]).abs() > 2.0 * VECTOR_TOLERANCE {
+                return false;
+            }
+            self.is_vector(graph, s, t, d)
+        };
+        let mut first = None;
+        for t in graph.neighbors(s, shell) {
+            let step = i64::from(t.0) - i64::from(s.0);
+            if step == offset {
+                // the neighbour at the offset: preferred when at d.
+                if at_d(t) {
+                    return Some(t);
+                }
+                if first.is_some() {
+                    return first;
+                }
+                continue;
+            }
+            if first.is_some() {
+                if step > offset {
+                    // no neighbour at the offset (the list is sorted).
+                    return first;
+                }
+            } else if at_d(t) {
+                first = Some(t);
+            }
+        }
+        first
+    }
+}
+
 /// Whether the cluster in `scratch.members` (owned by `owner`, its lowest site) can move by
 /// the vector of slot `local`; if so, fills `scratch.changes` with the net site changes.
 // the configuration, the rule, the slot and the scratch space.
@@ -210,32 +307,38 @@ fn plan_move(
         let offset = i64::from(offsets[local as usize]);
         let target = graph.neighbor(owner, c.shell, local as usize);
         let d = frame.displacement(graph, owner, target);
-        for &s in &scratch.members {
-            // the neighbour at the owner's index offset first (a repeated crystal), then the
-            // others (the vector is what counts).
-            let found = graph
-                .neighbors(s, c.shell)
-                .find(|t| i64::from(t.0) - i64::from(s.0) == offset)
-                .filter(|&t| frame.is_vector(graph, s, t, d))
-                .or_else(|| {
-                    graph
-                        .neighbors(s, c.shell)
-                        .find(|&t| frame.is_vector(graph, s, t, d))
-                });
-            let Some(t) = found else {
-                return false;
-            };
-            if !accepts(
-                model,
-                graph,
-                occupancy,
-                (&scratch.member_set, &mut scratch.dest_set),
-                s,
-                t,
-            ) {
+        let destination = |s: SiteId| frame.destination(graph, c.shell, s, offset, d);
+        if let Some(p) = scratch.probes.get(owner, local) {
+            if scratch.member_set.contains(&p.0)
+                && !destination(p).is_some_and(|t| {
+                    (occupancy.get(t).is_vacancy() || scratch.member_set.contains(&t.0))
+                        && model.kinds[graph.kind(t).index()]
+                            .allowed
+                            .contains(occupancy.get(p))
+                })
+            {
                 return false;
             }
-            scratch.dest.push(t);
+        }
+        for i in 0..scratch.members.len() {
+            let s = scratch.members[i];
+            let ok = destination(s).is_some_and(|t| {
+                accepts(
+                    model,
+                    graph,
+                    occupancy,
+                    (&scratch.member_set, &mut scratch.dest_set),
+                    s,
+                    t,
+                ) && {
+                    scratch.dest.push(t);
+                    true
+                }
+            });
+            if !ok {
+                scratch.probes.set(owner, local, s);
+                return false;
+            }
         }
     }
     let Some(contact) = landing(graph, occupancy, c, scratch) else {
