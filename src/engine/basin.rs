@@ -69,7 +69,7 @@ impl<E: EnergyModel> Simulation<E> {
         }
         self.owners = owners;
         if self.clusters.is_some() {
-            self.refresh_clusters(&changed[..changes.len()])?;
+            self.refresh_clusters(changes)?;
         }
         Ok(())
     }

@@ -21,6 +21,18 @@
 //!    (a slot whose class did not change stays where it is);
 //! 3. the owners of dissolved clusters that own none now lose their cluster slots.
 //!
+//! **Large components.** A flood fill that reaches `max_size + 1` atoms learns only that its
+//! component is too large to move; next to a large gold domain that is most refreshes. So a
+//! tracker marks the atoms of a component found to hold more than `max_size + BIG_MARGIN`
+//! atoms, and a later flood fill that reaches a marked atom stops: its component is large.
+//! The marks are exact, not a guess: they belong to an *epoch*, and an epoch ends before a
+//! marked component could have shrunk to `max_size` atoms or split, i.e. after
+//! `BIG_MARGIN` removals of motif atoms, at any event removing more than one, and at any
+//! removal whose motif neighbours are not connected among themselves (the one removal that
+//! could split a component; a removal whose neighbours stay connected cannot). A site that
+//! loses its atom loses its mark. A small cluster never holds a valid mark, so its flood
+//! fill, its members and their order are those of the plain fill.
+//!
 //! The set of small clusters is a function of the configuration alone (the components of
 //! the right size), so a checkpoint stores nothing of it: [`Simulation::build_clusters`]
 //! rebuilds it. `Simulation::audit` recomputes every cluster slot from scratch through
@@ -36,9 +48,14 @@ use crate::events::{Classified, ClusterScratch, LayoutEntry, cluster_move};
 use crate::model::ClusterMove;
 use crate::sites::{ShellId, SiteId, SiteSet};
 use crate::solver::classes::ClassId;
+use crate::state::SiteChange;
 
 /// No cluster.
 const NONE: u32 = u32::MAX;
+
+/// Atoms beyond `max_size` that a flood fill counts before it marks a component as large:
+/// the number of motif removals an epoch of marks survives.
+const BIG_MARGIN: usize = 64;
 
 /// The small clusters of one cluster rule.
 #[derive(Debug, Clone)]
@@ -51,6 +68,13 @@ pub(super) struct Tracker {
     cluster_of: Vec<u32>,
     /// Members of each small cluster, by owner.
     members: BTreeMap<u32, Vec<u32>>,
+    /// Per site, the epoch in which its atom was found in a large component (module
+    /// documentation); valid while equal to `epoch`.
+    big: Vec<u32>,
+    /// The current epoch of the large-component marks (≥ 1).
+    epoch: u32,
+    /// Motif atoms removed since the epoch began.
+    removed: usize,
 }
 
 /// Everything the engine keeps for cluster moves.
@@ -63,6 +87,8 @@ pub(super) struct Clusters {
     seen: SiteSet,
     visited: SiteSet,
     ball: Vec<SiteId>,
+    /// The changed sites of the refresh.
+    changed: Vec<SiteId>,
     seeds: Vec<SiteId>,
     old_owners: Vec<u32>,
     new_owners: Vec<u32>,
@@ -80,6 +106,9 @@ impl Clusters {
                 spec,
                 cluster_of: vec![NONE; n_sites],
                 members: BTreeMap::new(),
+                big: vec![0; n_sites],
+                epoch: 1,
+                removed: 0,
             })
             .collect();
         if trackers.is_empty() {
@@ -92,6 +121,7 @@ impl Clusters {
             seen: SiteSet::default(),
             visited: SiteSet::default(),
             ball: Vec::new(),
+            changed: Vec::new(),
             seeds: Vec::new(),
             old_owners: Vec::new(),
             new_owners: Vec::new(),
@@ -104,6 +134,7 @@ impl Clusters {
             .iter()
             .map(|t| {
                 t.cluster_of.capacity() * 4
+                    + t.big.capacity() * 4
                     + t.members.values().map(|m| m.len() * 4 + 48).sum::<usize>()
             })
             .sum::<usize>()
@@ -122,6 +153,21 @@ impl Clusters {
 }
 
 impl Tracker {
+    /// Ends the epoch of the large-component marks: every mark becomes invalid.
+    fn new_epoch(&mut self) {
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.big.fill(0);
+            self.epoch = 1;
+        }
+        self.removed = 0;
+    }
+
+    /// Whether the atom on `s` is known to be in a large component.
+    fn known_big(&self, s: SiteId) -> bool {
+        self.big[s.index()] == self.epoch
+    }
+
     /// Forgets the cluster owned by `owner`, pushing its members onto `seeds`.
     fn dissolve(&mut self, owner: u32, seeds: &mut Vec<SiteId>) {
         if let Some(members) = self.members.remove(&owner) {
@@ -157,6 +203,96 @@ fn lead_owner(
         .min()
 }
 
+/// Whether the motif atoms among the `connect` neighbours of `site` are connected among
+/// themselves (through `connect` bonds between them): then removing the atom of `site`
+/// cannot split its component.
+fn neighbours_connected(
+    graph: &crate::sites::SiteGraph,
+    occupancy: &crate::state::Occupancy,
+    spec: &ClusterMove,
+    site: SiteId,
+) -> bool {
+    /// More motif neighbours than this are not tested (treated as not connected).
+    const MAX: usize = 32;
+    let mut near = [SiteId(0); MAX];
+    let mut n = 0;
+    for k in graph.neighbors(site, spec.connect) {
+        if spec.motif.contains(occupancy.get(k)) {
+            if n == MAX {
+                return false;
+            }
+            near[n] = k;
+            n += 1;
+        }
+    }
+    if n <= 1 {
+        return true;
+    }
+    // breadth-first from the first neighbour over the others.
+    let mut reached = [false; MAX];
+    let mut queue = [0usize; MAX];
+    reached[0] = true;
+    let (mut head, mut tail) = (0, 1);
+    while head < tail {
+        let u = near[queue[head]];
+        head += 1;
+        for w in graph.neighbors(u, spec.connect) {
+            if let Some(j) = near[..n].iter().position(|&x| x == w) {
+                if !reached[j] {
+                    reached[j] = true;
+                    queue[tail] = j;
+                    tail += 1;
+                }
+            }
+        }
+    }
+    tail == n
+}
+
+/// The flood fill of the refresh: collects into `members` the cluster of `seed` as
+/// [`cluster_move::component`] with cap `max_size` does, and returns true when it is small
+/// (whole, at most `max_size` atoms). A component found large is cut short at an atom with
+/// a valid mark of `tracker`, or after `max_size + BIG_MARGIN` atoms, and then its atoms
+/// seen are marked (when the count reached the margin or a mark was met).
+fn collect_small(
+    graph: &crate::sites::SiteGraph,
+    occupancy: &crate::state::Occupancy,
+    tracker: &mut Tracker,
+    seed: SiteId,
+    members: &mut Vec<SiteId>,
+    seen: &mut SiteSet,
+) -> bool {
+    let spec = tracker.spec;
+    let max = spec.max_size as usize;
+    members.clear();
+    seen.clear();
+    members.push(seed);
+    seen.insert(seed.0);
+    let mut large = tracker.known_big(seed);
+    let mut head = 0;
+    'fill: while !large && head < members.len() {
+        let s = members[head];
+        head += 1;
+        for k in graph.neighbors(s, spec.connect) {
+            if spec.motif.contains(occupancy.get(k)) && seen.insert(k.0) {
+                if tracker.known_big(k) || members.len() == max + BIG_MARGIN {
+                    large = true;
+                    break 'fill;
+                }
+                members.push(k);
+            }
+        }
+    }
+    if large {
+        let epoch = tracker.epoch;
+        for m in members.iter() {
+            tracker.big[m.index()] = epoch;
+        }
+        return false;
+    }
+    members.len() <= max
+}
+
 impl<E: EnergyModel> Simulation<E> {
     /// Finds every small cluster from scratch (after construction, a restore or a rebuilt
     /// table); with `classify`, also classifies the cluster slots of their owners.
@@ -174,6 +310,7 @@ impl<E: EnergyModel> Simulation<E> {
             let tracker = &mut cl.trackers[t];
             tracker.cluster_of.fill(NONE);
             tracker.members.clear();
+            tracker.new_epoch();
             let spec = tracker.spec;
             cl.visited.clear();
             cl.new_owners.clear();
@@ -213,15 +350,43 @@ impl<E: EnergyModel> Simulation<E> {
         Ok(())
     }
 
-    /// Refreshes the cluster moves that the changes of the sites `changed` may have
-    /// affected (see the module documentation).
-    pub(super) fn refresh_clusters(&mut self, changed: &[SiteId]) -> Result<()> {
+    /// Refreshes the cluster moves that the site changes `changes` (already applied) may
+    /// have affected (see the module documentation).
+    pub(super) fn refresh_clusters(&mut self, changes: &[SiteChange]) -> Result<()> {
         let Some(mut clusters) = self.clusters.take() else {
             return Ok(());
         };
-        let result = self.refresh_clusters_in(&mut clusters, changed);
+        for tracker in &mut clusters.trackers {
+            self.age_marks(tracker, changes);
+        }
+        let mut changed = std::mem::take(&mut clusters.changed);
+        changed.clear();
+        changed.extend(changes.iter().map(|c| c.site));
+        let result = self.refresh_clusters_in(&mut clusters, &changed);
+        clusters.changed = changed;
         self.clusters = Some(clusters);
         result
+    }
+
+    /// Counts the motif removals of `changes` against the epoch of `tracker`'s
+    /// large-component marks, ending the epoch when a marked component could have shrunk
+    /// to `max_size` atoms or split (module documentation).
+    fn age_marks(&self, tracker: &mut Tracker, changes: &[SiteChange]) {
+        let spec = tracker.spec;
+        let mut removed = 0;
+        let mut may_split = false;
+        for c in changes {
+            if spec.motif.contains(c.from) && !spec.motif.contains(c.to) {
+                removed += 1;
+                tracker.big[c.site.index()] = 0;
+                may_split =
+                    may_split || !neighbours_connected(&self.graph, &self.occupancy, &spec, c.site);
+            }
+        }
+        tracker.removed += removed;
+        if removed > 1 || may_split || tracker.removed >= BIG_MARGIN {
+            tracker.new_epoch();
+        }
     }
 
     /// `cl.ball`: the sites within `cl.reach` steps of the changes, breadth-first over all
@@ -294,12 +459,11 @@ impl<E: EnergyModel> Simulation<E> {
                 if !spec.motif.contains(self.occupancy.get(seed)) || cl.visited.contains(&seed.0) {
                     continue;
                 }
-                let whole = cluster_move::component(
+                let whole = collect_small(
                     &self.graph,
                     &self.occupancy,
-                    &spec,
+                    &mut cl.trackers[t],
                     seed,
-                    spec.max_size as usize,
                     &mut cl.scratch.members,
                     &mut cl.seen,
                 );

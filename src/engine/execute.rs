@@ -53,7 +53,7 @@ impl<E: EnergyModel> Simulation<E> {
         }
         self.owners = owners;
         if self.clusters.is_some() {
-            self.refresh_clusters(&changed[..n])?;
+            self.refresh_clusters(decoded.changes())?;
         }
         Ok(decoded.rule)
     }
@@ -103,7 +103,10 @@ impl<E: EnergyModel> Simulation<E> {
             self.refresh_owner(o, outer)?;
         }
         self.owners = owners;
-        self.refresh_clusters(&changed)?;
+        let changes = std::mem::take(&mut self.cluster_changes);
+        let refreshed = self.refresh_clusters(&changes);
+        self.cluster_changes = changes;
+        refreshed?;
         Ok(decoded.rule)
     }
 
