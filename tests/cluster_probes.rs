@@ -63,11 +63,8 @@ migration_energy = "0.3 eV"
 size_energy = "0.05 eV"
 "#;
 
-#[test]
-fn any_probe_leaves_every_cluster_slot_unchanged() {
-    let pot = potential(MODEL);
-    let g = fcc_periodic(4, false);
-    let model = Arc::new(pot.model);
+/// The slide rule of `model` and its layout entry (12 slots).
+fn slide(model: &nanokmc::model::Model) -> (nanokmc::model::ClusterMove, LayoutEntry) {
     let rule = model.find_rule("slide").unwrap();
     let Action::ClusterMove(spec) = model.rules[rule].action else {
         panic!("slide is a cluster move");
@@ -78,38 +75,62 @@ fn any_probe_leaves_every_cluster_slot_unchanged() {
         slots: 12,
         mover_owned: false,
     };
+    (spec, entry)
+}
+
+/// A random configuration on `g` (15 % Au, 10 % B) and, for each cluster of 2–12 atoms,
+/// its owner (lowest site) and its atoms.
+fn random_clusters(
+    g: &Arc<nanokmc::sites::SiteGraph>,
+    model: &Arc<nanokmc::model::Model>,
+    spec: &nanokmc::model::ClusterMove,
+    r: &mut impl Rng,
+) -> (Simulation, Vec<(SiteId, Vec<SiteId>)>) {
+    let species: Vec<SpeciesId> = (0..g.len())
+        .map(|_| match r.random_range(0..20) {
+            0..=2 => SpeciesId(1),
+            3..=4 => SpeciesId(2),
+            _ => SpeciesId::VACANCY,
+        })
+        .collect();
+    let sim = Simulation::new(
+        g.clone(),
+        model.clone(),
+        species,
+        Program::constant(600.0, 0.0).unwrap(),
+        rng::stream(1, 0),
+    )
+    .unwrap();
+    let occ = sim.occupancy();
+    let mut members = Vec::new();
+    let mut seen = SiteSet::default();
+    let mut clusters = Vec::new();
+    for owner in 0..g.len() as u32 {
+        let owner = SiteId(owner);
+        if occ.get(owner) == SpeciesId(1)
+            && component(g, occ, spec, owner, 13, &mut members, &mut seen)
+            && members.len() >= 2
+            && members.iter().all(|&m| m >= owner)
+        {
+            clusters.push((owner, members.clone()));
+        }
+    }
+    (sim, clusters)
+}
+
+#[test]
+fn any_probe_leaves_every_cluster_slot_unchanged() {
+    let pot = potential(MODEL);
+    let g = fcc_periodic(4, false);
+    let model = Arc::new(pot.model);
+    let (spec, entry) = slide(&model);
     let mut r = rng::stream(20_261_207, 0);
     let mut checked = 0usize;
     let mut possible = 0usize;
     for _ in 0..20 {
-        let species: Vec<SpeciesId> = (0..g.len())
-            .map(|_| match r.random_range(0..20) {
-                0..=2 => SpeciesId(1),
-                3..=4 => SpeciesId(2),
-                _ => SpeciesId::VACANCY,
-            })
-            .collect();
-        let sim = Simulation::new(
-            g.clone(),
-            model.clone(),
-            species,
-            Program::constant(600.0, 0.0).unwrap(),
-            rng::stream(1, 0),
-        )
-        .unwrap();
+        let (sim, clusters) = random_clusters(&g, &model, &spec, &mut r);
         let occ = sim.occupancy();
-        let mut members = Vec::new();
-        let mut seen = SiteSet::default();
-        for owner in 0..g.len() as u32 {
-            let owner = SiteId(owner);
-            if occ.get(owner) != SpeciesId(1)
-                || !component(&g, occ, &spec, owner, 13, &mut members, &mut seen)
-                || members.len() < 2
-                || members.iter().any(|&m| m < owner)
-            {
-                continue;
-            }
-            let atoms = members.clone();
+        for (owner, atoms) in clusters {
             for local in 0..entry.slots {
                 let reference = classify_one(
                     &model,
@@ -198,16 +219,7 @@ fn slides_in_a_shuffled_open_block_match_a_count_from_positions() {
     let pot = potential(MODEL);
     let g = shuffled_open_fcc(4, 99);
     let model = Arc::new(pot.model);
-    let rule = model.find_rule("slide").unwrap();
-    let Action::ClusterMove(spec) = model.rules[rule].action else {
-        panic!("slide is a cluster move");
-    };
-    let entry = LayoutEntry {
-        rule: rule as u32,
-        offset: 0,
-        slots: 12,
-        mover_owned: false,
-    };
+    let (spec, entry) = slide(&model);
     let key = |p: [f64; 3]| [0, 1, 2].map(|a| (p[a] * 2.0).round() as i64);
     let at: std::collections::HashMap<[i64; 3], SiteId> = (0..g.len() as u32)
         .map(|i| (key(g.position(SiteId(i))), SiteId(i)))
@@ -215,36 +227,10 @@ fn slides_in_a_shuffled_open_block_match_a_count_from_positions() {
     let mut r = rng::stream(20_261_208, 0);
     let (mut possible, mut refused, mut offset_misses) = (0usize, 0usize, 0usize);
     for _ in 0..20 {
-        let species: Vec<SpeciesId> = (0..g.len())
-            .map(|_| match r.random_range(0..20) {
-                0..=2 => SpeciesId(1),
-                3..=4 => SpeciesId(2),
-                _ => SpeciesId::VACANCY,
-            })
-            .collect();
-        let sim = Simulation::new(
-            g.clone(),
-            model.clone(),
-            species,
-            Program::constant(600.0, 0.0).unwrap(),
-            rng::stream(1, 0),
-        )
-        .unwrap();
+        let (sim, clusters) = random_clusters(&g, &model, &spec, &mut r);
         let occ = sim.occupancy();
-        let mut members = Vec::new();
-        let mut seen = SiteSet::default();
         let mut scratch = ClusterScratch::default();
-        for owner in 0..g.len() as u32 {
-            let owner = SiteId(owner);
-            if occ.get(owner) != SpeciesId(1)
-                || !component(&g, occ, &spec, owner, 13, &mut members, &mut seen)
-                || members.len() < 2
-                || members
-                    .iter()
-                    .any(|&m| m < owner && occ.get(m) == SpeciesId(1))
-            {
-                continue;
-            }
+        for (owner, members) in clusters {
             let owner_neighbours: Vec<SiteId> = g.neighbors(owner, spec.shell).collect();
             for local in 0..entry.slots {
                 // from the positions: every atom has a site at the vector, vacant or of the
