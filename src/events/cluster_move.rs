@@ -203,9 +203,7 @@ impl Frame {
         let tol2 = VECTOR_TOLERANCE * VECTOR_TOLERANCE;
         off(raw) <= tol2 || (!self.image.is_open() && off(self.min_image(raw)) <= tol2)
     }
-}
 
-impl Frame {
     /// The neighbour of `s` in `shell` at the vector `d`: the neighbour at the index
     /// `offset` from `s` when it is at `d` (a repeated crystal), else the first neighbour
     /// at `d` (by [`Self::is_vector`]). One pass over the neighbours, which are sorted by
