@@ -78,6 +78,28 @@ fn slide(model: &nanokmc::model::Model) -> (nanokmc::model::ClusterMove, LayoutE
     (spec, entry)
 }
 
+/// The classification of slot `local` of the cluster moves owned by `owner`, as its rule
+/// and the bits of its barrier.
+fn classify(
+    sim: &Simulation,
+    owner: SiteId,
+    entry: LayoutEntry,
+    local: u32,
+    scratch: &mut ClusterScratch,
+) -> Option<(u32, u64)> {
+    classify_one(
+        sim.model(),
+        sim.energy(),
+        sim.graph(),
+        sim.occupancy(),
+        owner,
+        entry,
+        local,
+        scratch,
+    )
+    .map(|c| (c.rule, c.barrier.to_bits()))
+}
+
 /// A random configuration on `g` (15 % Au, 10 % B) and, for each cluster of 2–12 atoms,
 /// its owner (lowest site) and its atoms.
 fn random_clusters(
@@ -129,36 +151,16 @@ fn any_probe_leaves_every_cluster_slot_unchanged() {
     let mut possible = 0usize;
     for _ in 0..20 {
         let (sim, clusters) = random_clusters(&g, &model, &spec, &mut r);
-        let occ = sim.occupancy();
         for (owner, atoms) in clusters {
             for local in 0..entry.slots {
-                let reference = classify_one(
-                    &model,
-                    sim.energy(),
-                    &g,
-                    occ,
-                    owner,
-                    entry,
-                    local,
-                    &mut ClusterScratch::default(),
-                );
+                let reference = classify(&sim, owner, entry, local, &mut ClusterScratch::default());
                 possible += usize::from(reference.is_some());
                 for &probe in &atoms {
                     let mut scratch = ClusterScratch::default();
                     scratch.set_probe(owner, local, probe);
-                    let got = classify_one(
-                        &model,
-                        sim.energy(),
-                        &g,
-                        occ,
-                        owner,
-                        entry,
-                        local,
-                        &mut scratch,
-                    );
+                    let got = classify(&sim, owner, entry, local, &mut scratch);
                     assert_eq!(
-                        got.map(|c| (c.rule, c.barrier.to_bits())),
-                        reference.map(|c| (c.rule, c.barrier.to_bits())),
+                        got, reference,
                         "owner {owner:?}, slot {local}, probe {probe:?}"
                     );
                     checked += 1;
@@ -266,16 +268,7 @@ fn slides_in_a_shuffled_open_block_match_a_count_from_positions() {
                         })
                         .count();
                 }
-                let got = classify_one(
-                    &model,
-                    sim.energy(),
-                    &g,
-                    occ,
-                    owner,
-                    entry,
-                    local,
-                    &mut scratch,
-                );
+                let got = classify(&sim, owner, entry, local, &mut scratch);
                 assert_eq!(got.is_some(), expected, "owner {owner:?}, slot {local}");
                 if expected {
                     possible += 1;

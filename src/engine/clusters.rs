@@ -253,7 +253,7 @@ fn neighbours_connected(
 /// [`cluster_move::component`] with cap `max_size` does, and returns true when it is small
 /// (whole, at most `max_size` atoms). A component found large is cut short at an atom with
 /// a valid mark of `tracker`, or after `max_size + BIG_MARGIN` atoms, and then its atoms
-/// seen are marked (when the count reached the margin or a mark was met).
+/// seen are marked.
 fn collect_small(
     graph: &crate::sites::SiteGraph,
     occupancy: &crate::state::Occupancy,
@@ -264,33 +264,23 @@ fn collect_small(
 ) -> bool {
     let spec = tracker.spec;
     let max = spec.max_size as usize;
-    members.clear();
-    seen.clear();
-    members.push(seed);
-    seen.insert(seed.0);
-    let mut large = tracker.known_big(seed);
-    let mut head = 0;
-    'fill: while !large && head < members.len() {
-        let s = members[head];
-        head += 1;
-        for k in graph.neighbors(s, spec.connect) {
-            if spec.motif.contains(occupancy.get(k)) && seen.insert(k.0) {
-                if tracker.known_big(k) || members.len() == max + BIG_MARGIN {
-                    large = true;
-                    break 'fill;
-                }
-                members.push(k);
-            }
-        }
-    }
-    if large {
+    let whole = cluster_move::component_until(
+        graph,
+        occupancy,
+        &spec,
+        seed,
+        max + BIG_MARGIN,
+        members,
+        seen,
+        |k| tracker.known_big(k),
+    );
+    if !whole {
         let epoch = tracker.epoch;
         for m in members.iter() {
             tracker.big[m.index()] = epoch;
         }
-        return false;
     }
-    members.len() <= max
+    whole && members.len() <= max
 }
 
 impl<E: EnergyModel> Simulation<E> {

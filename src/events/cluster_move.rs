@@ -149,17 +149,37 @@ pub fn component(
     members: &mut Vec<SiteId>,
     seen: &mut SiteSet,
 ) -> bool {
+    component_until(graph, occupancy, c, start, cap, members, seen, |_| false)
+}
+
+/// [`component`] that also stops, returning false, at the first atom (`start` included)
+/// for which `stop` holds; that atom is not added to `members`, except `start`.
+// the arguments of `component` and the stop test.
+#[allow(clippy::too_many_arguments)]
+pub fn component_until(
+    graph: &SiteGraph,
+    occupancy: &Occupancy,
+    c: &ClusterMove,
+    start: SiteId,
+    cap: usize,
+    members: &mut Vec<SiteId>,
+    seen: &mut SiteSet,
+    stop: impl Fn(SiteId) -> bool,
+) -> bool {
     members.clear();
     seen.clear();
     members.push(start);
     seen.insert(start.0);
+    if stop(start) {
+        return false;
+    }
     let mut head = 0;
     while head < members.len() {
         let s = members[head];
         head += 1;
         for k in graph.neighbors(s, c.connect) {
             if c.motif.contains(occupancy.get(k)) && seen.insert(k.0) {
-                if members.len() == cap {
+                if members.len() == cap || stop(k) {
                     return false;
                 }
                 members.push(k);
