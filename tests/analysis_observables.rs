@@ -356,11 +356,12 @@ fn clusters_entry(max_jump: Option<f64>) -> Entry {
         "c",
         Observable::Clusters(Clusters {
             species: SpeciesSet::single(A),
-            shell: ShellId(0),
+            shells: vec![ShellId(0)],
             region: Region::default(),
             min_size: 1,
             max_jump,
             size_edges: default_size_edges(),
+            attached_to: None,
         }),
     )
 }
@@ -415,6 +416,84 @@ fn clusters_two_blocks_merge_then_disappear() {
         scalar(&m, "c:msd").is_nan(),
         "no cluster of frame 0 is left"
     );
+}
+
+/// A row of six atoms (x = 0…5 Å) on two kinds, `support` (x < 3) and `free` (x ≥ 3),
+/// linked along shell `a` within each kind and along shell `b` only across the middle pair
+/// (x = 2, 3), as the rod's layer and the carbon's are linked by their own shell.
+fn two_shell_row() -> SiteGraph {
+    let positions: Vec<[f64; 3]> = (0..6).map(|x| [f64::from(x), 0.0, 0.0]).collect();
+    let kinds: Vec<KindId> = (0..6).map(|x| KindId(u16::from(x >= 3))).collect();
+    let names = GraphNames {
+        shells: vec!["a".into(), "b".into()],
+        kinds: vec!["support".into(), "free".into()],
+        domains: vec!["p/row".into()],
+    };
+    let b = SimulationBox {
+        origin: [0.0; 3],
+        edges: [[6.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+        periodic: [false; 3],
+    };
+    let mut builder =
+        SiteGraphBuilder::new(positions, kinds, vec![DomainId(0); 6], names, b).unwrap();
+    for x in 0..6u32 {
+        let same = |y: u32| (x < 3) == (y < 3);
+        let a: Vec<SiteId> = [x.wrapping_sub(1), x + 1]
+            .into_iter()
+            .filter(|&y| y < 6 && same(y))
+            .map(SiteId)
+            .collect();
+        let b: Vec<SiteId> = match x {
+            2 => vec![SiteId(3)],
+            3 => vec![SiteId(2)],
+            _ => vec![],
+        };
+        builder.set_neighbors(SiteId(x), &[a, b]).unwrap();
+    }
+    builder.finish().unwrap()
+}
+
+/// `shells` joins clusters along any of its relations, and `attached_to` splits the atoms
+/// into those of clusters touching a `support` site and the rest: along `a` alone the row
+/// is two clusters (3 attached, 3 free); along `a` and `b` one attached cluster of 6; with
+/// the atom at x = 2 removed, the three `free` atoms are a free cluster again.
+#[test]
+fn clusters_join_along_several_shells_and_split_attached_from_free() {
+    let g = two_shell_row();
+    let entry_with = |name: &str, shells: Vec<ShellId>| {
+        entry(
+            name,
+            Observable::Clusters(Clusters {
+                species: SpeciesSet::single(A),
+                shells,
+                region: Region::default(),
+                min_size: 1,
+                max_jump: None,
+                size_edges: default_size_edges(),
+                attached_to: Some(vec![KindId(0)]),
+            }),
+        )
+    };
+    let mut an = Analyzer::new(vec![
+        entry_with("one", vec![ShellId(0)]),
+        entry_with("both", vec![ShellId(0), ShellId(1)]),
+    ]);
+    let mut species = vec![A; 6];
+    let m = values(&mut an, &g, &species, 0.0);
+    assert_eq!(scalar(&m, "one:count"), 2.0);
+    assert_eq!(scalar(&m, "one:attached_atoms"), 3.0);
+    assert_eq!(scalar(&m, "one:free_atoms"), 3.0);
+    assert_eq!(scalar(&m, "one:free_count"), 1.0);
+    assert_eq!(scalar(&m, "both:count"), 1.0);
+    assert_eq!(scalar(&m, "both:attached_atoms"), 6.0);
+    assert_eq!(scalar(&m, "both:free_atoms"), 0.0);
+    assert_eq!(scalar(&m, "both:free_count"), 0.0);
+    species[2] = VAC;
+    let m = values(&mut an, &g, &species, 1.0);
+    assert_eq!(scalar(&m, "both:count"), 2.0);
+    assert_eq!(scalar(&m, "both:attached_atoms"), 2.0);
+    assert_eq!(scalar(&m, "both:free_atoms"), 3.0);
+    assert_eq!(scalar(&m, "both:free_count"), 1.0);
 }
 
 /// A single atom hops +x across the periodic boundary (x = 9 → 0 → 1 in a 10 Å box): its

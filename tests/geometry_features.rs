@@ -615,3 +615,79 @@ fn a_kinds_table_renames_one_role_in_its_domain_only() {
     let name = a.build_system(0).unwrap().graph.domain_names()[0].clone();
     check_renamed_oct(&with, &plain, &[name.as_str()]);
 }
+
+/// `substrate_thickness` and `[[initial]] region` (scenarios/au_mixture.toml): rod A's layer
+/// covers the carbon up to 18 Å above it (away from the rods: sites higher than the normal
+/// radius exist, none above the band), every such site with no atom within the normal radius has
+/// the carbon rule's kind, and the three particles are exactly the layer's sites within 7 Å
+/// of the three stated centres (so they lie on the lattice they slide on).
+#[test]
+fn substrate_band_holds_particles_on_the_layer_lattice() {
+    let s = scenario::read(&root().join("scenarios/au_mixture.toml")).unwrap();
+    let system = s.build_system(0).unwrap();
+    let g = &system.graph;
+    let kind = |name: &str| g.kind_names().iter().position(|k| k == name).unwrap();
+    let domain = |name: &str| g.domain_names().iter().position(|d| d == name).unwrap();
+    let (layer, carbon) = (domain("rodA/au_layer"), domain("carbon"));
+    let carbon_z = -11.66;
+    let atoms: Vec<[f64; 3]> = (0..g.len())
+        .filter(|&i| {
+            let d = g.domains()[i].index();
+            d == carbon || g.domain_names()[d].ends_with("/CdSe_rod")
+        })
+        .map(|i| {
+            #[allow(clippy::cast_possible_truncation)]
+            g.position(SiteId(i as u32))
+        })
+        .collect();
+    let dist2 = |a: [f64; 3], b: [f64; 3]| (0..3).map(|k| (a[k] - b[k]).powi(2)).sum::<f64>();
+    let centres = [[-40.0, -11.0, -2.4], [40.0, 11.0, -2.4], [0.0, 38.0, -2.4]];
+    // the highest site with no atom within the normal radius (6 Å), and how many there are
+    let mut top: f64 = f64::NEG_INFINITY;
+    let mut high = 0;
+    let mut in_sphere = [0usize; 3];
+    let mut gold = [0usize; 3];
+    for i in 0..g.len() {
+        let occupied = !system.species[i].is_vacancy();
+        if g.domains()[i].index() != layer {
+            let holds_gold = occupied
+                && g.kind_names()[g
+                    .kind(SiteId(
+                        #[allow(clippy::cast_possible_truncation)]
+                        {
+                            i as u32
+                        },
+                    ))
+                    .index()]
+                .starts_with("au_");
+            assert!(!holds_gold, "gold outside rod A's layer at site {i}");
+            continue;
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        let site = SiteId(i as u32);
+        let p = g.position(site);
+        if atoms.iter().all(|&a| dist2(a, p) > 36.0) {
+            top = top.max(p[2]);
+            high += 1;
+            assert_eq!(g.kind(site).index(), kind("au_carbon"), "band site {p:?}");
+        }
+        for (k, c) in centres.iter().enumerate() {
+            if dist2(p, *c) < 49.0 {
+                in_sphere[k] += 1;
+                gold[k] += usize::from(occupied);
+            } else if occupied {
+                assert!(
+                    centres.iter().any(|c| dist2(p, *c) < 49.0),
+                    "gold outside the spheres at {p:?}"
+                );
+            }
+        }
+    }
+    assert!(
+        top > carbon_z + 15.0 && top <= carbon_z + 18.0 + 1e-9,
+        "top of the band at {top}"
+    );
+    assert!(high > 1000, "{high} band sites away from every atom");
+    assert_eq!(in_sphere, gold, "every site of each sphere holds gold");
+    assert!(gold.iter().all(|&n| n > 60), "particles of {gold:?} atoms");
+}

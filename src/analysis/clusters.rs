@@ -26,15 +26,15 @@ use super::geometry::{MinImage, for_each_component, norm2, sub};
 use super::region::Region;
 use super::{Frame, Measurement, State, Value, mean};
 use crate::model::SpeciesSet;
-use crate::sites::{ShellId, SiteId};
+use crate::sites::{KindId, ShellId, SiteId};
 
 /// A clusters entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Clusters {
     /// Species whose atoms form the clusters.
     pub species: SpeciesSet,
-    /// Neighbour relation that connects them.
-    pub shell: ShellId,
+    /// Neighbour relations that connect them (along any of them).
+    pub shells: Vec<ShellId>,
     /// Sites considered (atoms outside are ignored).
     pub region: Region,
     /// Smallest cluster counted and followed [atoms].
@@ -44,6 +44,10 @@ pub struct Clusters {
     pub max_jump: Option<f64>,
     /// Edges of the size histogram [atoms]; bin `i` is `[edges[i], edges[i + 1])`.
     pub size_edges: Vec<f64>,
+    /// Site kinds that attach a cluster (e.g. the adsorption sites of a support): a cluster
+    /// with an atom on one of them is *attached*, the others are *free*; `None`: no such
+    /// measurements.
+    pub attached_to: Option<Vec<KindId>>,
 }
 
 /// The default histogram edges: 1, 2, 4, …, 2²⁴ atoms.
@@ -60,6 +64,8 @@ struct Found {
     centre: [f64; 3],
     /// Radius of gyration [Å].
     radius_of_gyration: f64,
+    /// An atom on one of the `attached_to` kinds.
+    attached: bool,
 }
 
 /// Greedy pairing of the lost old clusters with the unmatched new ones of equal size, by
@@ -277,7 +283,7 @@ impl Clusters {
         let mut members: Vec<(u32, u32)> = Vec::new();
         for_each_component(
             graph,
-            self.shell,
+            &self.shells,
             member,
             |_| false,
             &image,
@@ -303,10 +309,15 @@ impl Clusters {
                 #[allow(clippy::cast_possible_truncation)]
                 let index = found.len() as u32;
                 members.extend(c.sites.iter().map(|s| (s.0, index)));
+                let attached = self
+                    .attached_to
+                    .as_ref()
+                    .is_some_and(|k| c.sites.iter().any(|&s| k.contains(&graph.kind(s))));
                 found.push(Found {
                     size,
                     centre,
                     radius_of_gyration: rg2.sqrt(),
+                    attached,
                 });
             },
         );
@@ -403,6 +414,24 @@ impl Clusters {
                 "1",
                 tracker.splits as f64,
             ));
+            if self.attached_to.is_some() {
+                let (attached, free): (Vec<&Found>, Vec<&Found>) =
+                    found.iter().partition(|f| f.attached);
+                let sum = |v: &[&Found]| v.iter().map(|f| f.size).sum::<u64>() as f64;
+                out.push(Measurement::scalar(
+                    name,
+                    "attached_atoms",
+                    "atoms",
+                    sum(&attached),
+                ));
+                out.push(Measurement::scalar(name, "free_atoms", "atoms", sum(&free)));
+                out.push(Measurement::scalar(
+                    name,
+                    "free_count",
+                    "1",
+                    free.len() as f64,
+                ));
+            }
         }
         out.push(Measurement {
             name: format!("{name}:size_histogram"),
@@ -572,6 +601,7 @@ mod tests {
                 size: 1 + (i / 3) % 2,
                 centre: point(),
                 radius_of_gyration: 0.0,
+                attached: false,
             })
             .collect();
         let lost: Vec<usize> = (0..old.len()).collect();

@@ -66,13 +66,13 @@ pub struct Component {
 }
 
 /// Calls `visit` for every connected component of the sites for which `member` holds,
-/// neighbours along `shell`, in order of each component's lowest site. `outside(site)`
+/// neighbours along any of `shells`, in order of each component's lowest site. `outside(site)`
 /// marks non-member neighbours that make a component "touch the border" (e.g. sites out of
 /// the analysed region); missing neighbours (a site at the edge of an open box or of the
 /// site set) always do.
 pub fn for_each_component(
     graph: &SiteGraph,
-    shell: ShellId,
+    shells: &[ShellId],
     member: impl Fn(usize) -> bool,
     outside: impl Fn(usize) -> bool,
     image: &MinImage,
@@ -97,23 +97,25 @@ pub fn for_each_component(
             let site = c.sites[head];
             let here = c.unwrapped[head];
             head += 1;
-            let neighbours = graph.neighbors(site, shell);
-            if neighbours.len() < graph.max_neighbors(graph.kind(site), shell) {
-                c.touches_border = true;
-            }
-            for n in neighbours {
-                let i = n.index();
-                if !member(i) {
-                    if !c.touches_border && outside(i) {
-                        c.touches_border = true;
-                    }
-                    continue;
+            for &shell in shells {
+                let neighbours = graph.neighbors(site, shell);
+                if neighbours.len() < graph.max_neighbors(graph.kind(site), shell) {
+                    c.touches_border = true;
                 }
-                if seen.insert(i) {
-                    let d = image.apply(sub(positions[i], positions[site.index()]));
-                    c.sites.push(n);
-                    c.unwrapped
-                        .push([here[0] + d[0], here[1] + d[1], here[2] + d[2]]);
+                for n in neighbours {
+                    let i = n.index();
+                    if !member(i) {
+                        if !c.touches_border && outside(i) {
+                            c.touches_border = true;
+                        }
+                        continue;
+                    }
+                    if seen.insert(i) {
+                        let d = image.apply(sub(positions[i], positions[site.index()]));
+                        c.sites.push(n);
+                        c.unwrapped
+                            .push([here[0] + d[0], here[1] + d[1], here[2] + d[2]]);
+                    }
                 }
             }
         }

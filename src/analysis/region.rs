@@ -63,6 +63,43 @@ pub struct Resolved<'a> {
     center: Option<[f64; 3]>,
 }
 
+impl RegionShape {
+    /// Whether the point `p` [Å] lies in the shape; a shell about the atoms' centroid
+    /// (`Center::Atoms`) contains nothing here (resolve it per frame with [`Region::resolve`]).
+    #[must_use]
+    pub fn contains_point(&self, p: [f64; 3]) -> bool {
+        match *self {
+            Self::Shell {
+                center: Center::Atoms,
+                ..
+            } => false,
+            Self::Shell {
+                center: Center::Point(c),
+                inner,
+                outer,
+            } => within_shell(p, c, inner, outer),
+            shape => within(shape, p),
+        }
+    }
+}
+
+/// Box and slab test (a shell is resolved by its caller).
+fn within(shape: RegionShape, p: [f64; 3]) -> bool {
+    match shape {
+        RegionShape::Box { min, max } => (0..3).all(|a| p[a] >= min[a] && p[a] < max[a]),
+        RegionShape::Slab { normal, from, to } => {
+            let x = p[0] * normal[0] + p[1] * normal[1] + p[2] * normal[2];
+            x >= from && x < to
+        }
+        RegionShape::Shell { .. } => false,
+    }
+}
+
+fn within_shell(p: [f64; 3], c: [f64; 3], inner: f64, outer: f64) -> bool {
+    let d2 = (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2) + (p[2] - c[2]).powi(2);
+    d2 >= inner * inner && d2 < outer * outer
+}
+
 impl Region {
     /// True when the region has no filter at all.
     #[must_use]
@@ -113,15 +150,10 @@ impl Resolved<'_> {
         };
         let p = graph.position(site);
         match shape {
-            RegionShape::Box { min, max } => (0..3).all(|a| p[a] >= min[a] && p[a] < max[a]),
-            RegionShape::Slab { normal, from, to } => {
-                let x = p[0] * normal[0] + p[1] * normal[1] + p[2] * normal[2];
-                x >= from && x < to
-            }
-            RegionShape::Shell { inner, outer, .. } => self.center.is_some_and(|c| {
-                let d2 = (p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2) + (p[2] - c[2]).powi(2);
-                d2 >= inner * inner && d2 < outer * outer
-            }),
+            RegionShape::Shell { inner, outer, .. } => self
+                .center
+                .is_some_and(|c| within_shell(p, c, inner, outer)),
+            _ => within(shape, p),
         }
     }
 }

@@ -112,7 +112,7 @@ impl Voids {
         let mut void_r2 = 0.0;
         for_each_component(
             graph,
-            self.shell,
+            &[self.shell],
             |i| frame.species[i].is_vacancy() && inside(i),
             |i| !in_place(i),
             &image,

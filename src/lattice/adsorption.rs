@@ -6,8 +6,8 @@
 //! An [`AdlayerSpec`] is an overlayer lattice (a crystal, e.g. fcc Au, in a stated
 //! rotation and origin) restricted to a shell around one particle:
 //! 1. its lattice points are enumerated over the particle's bounding box grown by
-//!    `thickness` (and, with `on_substrate`, over the substrate's extent up to `thickness`
-//!    above its plane);
+//!    `thickness` (and, with `on_substrate`, over the substrate's extent up to
+//!    `substrate_thickness`, by default `thickness`, above its plane);
 //! 2. a point is kept when it lies outside every domain shape of every particle, within
 //!    `thickness` of a site inside its particle (or, with `on_substrate`, of a substrate
 //!    site), not below `substrate.z + min_separation`, and not closer than
@@ -21,7 +21,10 @@
 //!    direction within `tolerance` of the surface normal (and whose domain filter, if any,
 //!    matches the underlying domain); else the layer's default kind for its basis role.
 //!
-//! A point with no atom within `normal_radius` is dropped. Layers are emitted after the
+//! A point with no atom within `normal_radius` is dropped, except over the substrate when
+//! the layer has a `substrate_thickness` (a band higher than `thickness` over the
+//! substrate, where particles can rest on the layer's lattice): such a point takes the
+//! normal +z and the substrate's domain. Layers are emitted after the
 //! substrate, one domain per layer named `particle/layer`, all sites vacant, so a model
 //! without layers builds exactly the sites it built before. Several layers (`thickness`
 //! of a few interlayer spacings, or several specs) give a cluster room to grow.
@@ -75,6 +78,12 @@ pub struct AdlayerSpec {
     pub thickness: f64,
     /// Also cover the substrate's extent up to `thickness` above its plane.
     pub on_substrate: bool,
+    /// With `on_substrate`: cover the substrate up to this height instead of `thickness`
+    /// (a site is kept within this distance of a substrate site) [Å]. A site of this band
+    /// with no atom within `normal_radius` is kept with the normal +z and the substrate's
+    /// domain (room for particles on the substrate, on the layer's lattice). `None`:
+    /// `thickness`, and such sites are dropped.
+    pub substrate_thickness: Option<f64>,
     /// Radius of the neighbourhood whose atoms define a site's surface normal [Å].
     pub normal_radius: f64,
     /// Facet rules, first match wins.
@@ -147,6 +156,15 @@ pub fn add_layers(
         if layer.on_substrate && substrate.is_none() {
             return Err(Error::build(&context, "`on_substrate` needs a substrate"));
         }
+        if let Some(h) = layer.substrate_thickness
+            && !(layer.on_substrate && h.is_finite() && h > 0.0)
+        {
+            return Err(Error::build(
+                &context,
+                "substrate_thickness must be positive and finite, with `on_substrate`",
+            ));
+        }
+        let band = layer.substrate_thickness.unwrap_or(layer.thickness);
         if layer.kinds.len() != layer.crystal.basis.len() {
             return Err(Error::build(&context, "one kind per basis site is needed"));
         }
@@ -167,7 +185,7 @@ pub fn add_layers(
             lo[1] = lo[1].min(-0.5 * s.extent[1]);
             hi[1] = hi[1].max(0.5 * s.extent[1]);
             lo[2] = lo[2].min(s.z);
-            hi[2] = hi[2].max(s.z + layer.thickness);
+            hi[2] = hi[2].max(s.z + band);
         }
         if lo.iter().chain(&hi).any(|x| !x.is_finite()) {
             return Err(Error::build(&context, "the particle is unbounded"));
@@ -235,16 +253,17 @@ pub fn add_layers(
             {
                 continue;
             }
-            // Within `thickness` of a site inside this particle (or of the substrate).
+            // Within `thickness` of a site inside this particle (or within the band's height
+            // of the substrate).
             let t2 = layer.thickness * layer.thickness;
-            let supported = atoms
-                .within_unsorted::<SquaredEuclidean>(&p, t2)
-                .iter()
-                .any(|n| {
-                    let d = list.domains[atom_index[n.item as usize]].index();
-                    particle_domains.contains(&d)
-                        || (layer.on_substrate && Some(d) == substrate_domain)
-                });
+            let b2 = band * band;
+            let (mut by_particle, mut on_band) = (false, false);
+            for n in atoms.within_unsorted::<SquaredEuclidean>(&p, t2.max(b2)) {
+                let d = list.domains[atom_index[n.item as usize]].index();
+                by_particle |= particle_domains.contains(&d) && n.distance <= t2;
+                on_band |= layer.on_substrate && Some(d) == substrate_domain && n.distance <= b2;
+            }
+            let supported = by_particle || on_band;
             if !supported {
                 continue;
             }
@@ -254,6 +273,17 @@ pub fn add_layers(
             // Surface normal from the centroid of the nearby atoms; domain of the nearest.
             let near = atoms.within_unsorted::<SquaredEuclidean>(&p, n2);
             if near.is_empty() {
+                // High over the substrate: normal +z, the substrate's domain.
+                if let (true, Some(_), Some(d)) =
+                    (on_band, layer.substrate_thickness, substrate_domain)
+                {
+                    let domain = &list.domain_names[d];
+                    let kind = classify(&layer.facets, [0.0, 0.0, 1.0], domain)
+                        .map_or(layer.kinds[usize::from(c.role)], |r| r.kind);
+                    out.positions.push(p);
+                    out.kinds.push(kind);
+                    out.roles.push(c.role);
+                }
                 continue;
             }
             let mut centroid = [0.0; 3];

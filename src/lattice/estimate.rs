@@ -81,7 +81,7 @@ impl Assembly {
             }
             let mut volume = inflated_volume(lo, hi, layer.thickness);
             if layer.on_substrate {
-                volume += substrate_area * layer.thickness;
+                volume += substrate_area * layer.substrate_thickness.unwrap_or(layer.thickness);
             }
             total += volume * density(&layer.crystal);
         }

@@ -8,10 +8,9 @@
 use std::ops::Range;
 
 use super::compile::listing;
-use super::file::{AnalysisFile, AnalysisSpecFile, PhaseFile, RegionFile};
+use super::file::{AnalysisFile, AnalysisSpecFile, PhaseFile};
 use crate::analysis::{
-    Center, Entry, Observable, Region, RegionShape, clusters, composition, fluxes, phases, shape,
-    voids,
+    Entry, Observable, Region, clusters, composition, fluxes, phases, shape, voids,
 };
 use crate::error::{Error, Result};
 use crate::input::{Quantity, Source, Spanned, closest};
@@ -33,12 +32,14 @@ const TYPES: [(&str, &[&str]); 7] = [
         &[
             "species",
             "shell",
+            "shells",
             "domains",
             "kinds",
             "region",
             "min_size",
             "max_jump",
             "size_bins",
+            "attached_to",
         ],
     ),
     (
@@ -202,7 +203,7 @@ impl Checker<'_> {
                 let ids: Vec<SpeciesId> = list.iter().map(|(s, _)| *s).collect();
                 Observable::Clusters(clusters::Clusters {
                     species: SpeciesSet::from_species(&ids),
-                    shell: self.required_shell(f, &key("shell"), kind)?,
+                    shells: self.cluster_shells(f, &key, kind)?,
                     region,
                     min_size: self.min_size(f, &key("min_size"))?,
                     max_jump: f
@@ -214,6 +215,11 @@ impl Checker<'_> {
                         None => clusters::default_size_edges(),
                         Some(b) => self.size_bins(b, &key("size_bins"))?,
                     },
+                    attached_to: f
+                        .attached_to
+                        .as_ref()
+                        .map(|list| self.kind_list(list, &key("attached_to")))
+                        .transpose()?,
                 })
             }
             "voids" => {
@@ -477,6 +483,37 @@ impl Checker<'_> {
         Ok(ShellId(i as u8))
     }
 
+    /// `shell`, or `shells` (a cluster connected along any of several relations).
+    fn cluster_shells(
+        &self,
+        f: &AnalysisFile,
+        key: &dyn Fn(&str) -> String,
+        kind: &str,
+    ) -> Result<Vec<ShellId>> {
+        match (&f.shell, &f.shells) {
+            (Some(_), Some(list)) => Err(self.err(
+                list.span(),
+                &key("shells"),
+                "give `shell` or `shells`, not both",
+            )),
+            (None, Some(list)) => {
+                if list.get_ref().is_empty() {
+                    return Err(self.err(list.span(), &key("shells"), "must name a shell"));
+                }
+                let mut out: Vec<ShellId> = Vec::new();
+                for name in list.get_ref() {
+                    let one = Spanned::new(list.span(), name.clone());
+                    let id = self.shell(&one, &key("shells"))?;
+                    if !out.contains(&id) {
+                        out.push(id);
+                    }
+                }
+                Ok(out)
+            }
+            _ => Ok(vec![self.required_shell(f, &key("shell"), kind)?]),
+        }
+    }
+
     fn required_shell(&self, f: &AnalysisFile, key: &str, kind: &str) -> Result<ShellId> {
         match &f.shell {
             Some(s) => self.shell(s, key),
@@ -497,10 +534,6 @@ impl Checker<'_> {
         } else {
             Err(self.err(q.span(), key, "must be a positive length"))
         }
-    }
-
-    fn signed_length(&self, q: &Quantity, key: &str) -> Result<f64> {
-        self.source.quantity(q, Dimension::Length, key)
     }
 
     fn min_size(&self, f: &AnalysisFile, key: &str) -> Result<u64> {
@@ -544,29 +577,27 @@ impl Checker<'_> {
             region.domains = Some(found);
         }
         if let Some(list) = &f.kinds {
-            let names: Vec<&str> = self.model.kinds.iter().map(|k| k.name.as_str()).collect();
-            if list.get_ref().is_empty() {
-                return Err(self.err(list.span(), &key("kinds"), "must name a site kind"));
-            }
-            let mut kinds = Vec::new();
-            for name in list.get_ref() {
-                let k = lookup(
-                    self.source,
-                    name,
-                    list.span(),
-                    &key("kinds"),
-                    "site kind",
-                    &names,
-                )?;
-                #[allow(clippy::cast_possible_truncation)]
-                kinds.push(KindId(k as u16));
-            }
-            region.kinds = Some(kinds);
+            region.kinds = Some(self.kind_list(list, &key("kinds"))?);
         }
         if let Some(r) = &f.region {
-            region.shape = Some(self.shape(r, &key("region"))?);
+            region.shape = Some(super::region::shape(self.source, r, &key("region"))?);
         }
         Ok(region)
+    }
+
+    /// Site kinds named in `list` (at least one).
+    fn kind_list(&self, list: &Spanned<Vec<String>>, key: &str) -> Result<Vec<KindId>> {
+        let names: Vec<&str> = self.model.kinds.iter().map(|k| k.name.as_str()).collect();
+        if list.get_ref().is_empty() {
+            return Err(self.err(list.span(), key, "must name a site kind"));
+        }
+        let mut kinds = Vec::new();
+        for name in list.get_ref() {
+            let k = lookup(self.source, name, list.span(), key, "site kind", &names)?;
+            #[allow(clippy::cast_possible_truncation)]
+            kinds.push(KindId(k as u16));
+        }
+        Ok(kinds)
     }
 
     /// Domains matching `name`: a domain (`particle/domain`) or a particle (all its domains).
@@ -595,132 +626,6 @@ impl Checker<'_> {
         }
         Ok(found)
     }
-
-    // one arm per region type, each short.
-    #[allow(clippy::too_many_lines)]
-    fn shape(&self, r: &Spanned<RegionFile>, key: &str) -> Result<RegionShape> {
-        let f = r.get_ref();
-        let kind = f.kind.get_ref().as_str();
-        let takes: &[&str] = match kind {
-            "box" => &["min", "max"],
-            "slab" => &["normal", "from", "to"],
-            "shell" => &["center", "inner", "outer"],
-            other => {
-                let known = ["box", "slab", "shell"];
-                let hint = closest(other, &known)
-                    .map_or(String::new(), |h| format!("; did you mean `{h}`?"));
-                return Err(self.err(
-                    f.kind.span(),
-                    &format!("{key}.type"),
-                    format!(
-                        "unknown region `{other}` (known: {}){hint}",
-                        listing(known.iter().copied())
-                    ),
-                ));
-            }
-        };
-        let given = [
-            ("min", f.min.is_some()),
-            ("max", f.max.is_some()),
-            ("normal", f.normal.is_some()),
-            ("from", f.from.is_some()),
-            ("to", f.to.is_some()),
-            ("center", f.center.is_some()),
-            ("inner", f.inner.is_some()),
-            ("outer", f.outer.is_some()),
-        ];
-        for (k, present) in given {
-            if present && !takes.contains(&k) {
-                return Err(self.err(
-                    r.span(),
-                    &format!("{key}.{k}"),
-                    format!(
-                        "a `{kind}` region does not take `{k}` (it takes {})",
-                        listing(takes.iter().copied())
-                    ),
-                ));
-            }
-        }
-        let need = |k: &str| {
-            self.err(
-                r.span(),
-                &format!("{key}.{k}"),
-                format!("a `{kind}` region needs `{k}`"),
-            )
-        };
-        let vector = |v: &[Quantity; 3], k: &str| -> Result<[f64; 3]> {
-            let mut out = [0.0; 3];
-            for (a, q) in v.iter().enumerate() {
-                out[a] = self.signed_length(q, &format!("{key}.{k}[{a}]"))?;
-            }
-            Ok(out)
-        };
-        match kind {
-            "box" => {
-                let min = vector(f.min.as_ref().ok_or_else(|| need("min"))?, "min")?;
-                let max = vector(f.max.as_ref().ok_or_else(|| need("max"))?, "max")?;
-                if (0..3).any(|a| max[a] <= min[a]) {
-                    return Err(self.err(
-                        r.span(),
-                        &format!("{key}.max"),
-                        "every component of `max` must exceed that of `min`",
-                    ));
-                }
-                Ok(RegionShape::Box { min, max })
-            }
-            "slab" => {
-                let n = f.normal.as_ref().ok_or_else(|| need("normal"))?;
-                let v = n.get_ref();
-                let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
-                if v.len() != 3 || !(norm.is_finite() && norm > 0.0) {
-                    return Err(self.err(
-                        n.span(),
-                        &format!("{key}.normal"),
-                        "must be a non-zero vector [x, y, z]",
-                    ));
-                }
-                let from_q = f.from.as_ref().ok_or_else(|| need("from"))?;
-                let to_q = f.to.as_ref().ok_or_else(|| need("to"))?;
-                let from = self.signed_length(from_q, &format!("{key}.from"))?;
-                let to = self.signed_length(to_q, &format!("{key}.to"))?;
-                if to <= from {
-                    return Err(self.err(to_q.span(), &format!("{key}.to"), "must exceed `from`"));
-                }
-                Ok(RegionShape::Slab {
-                    normal: [v[0] / norm, v[1] / norm, v[2] / norm],
-                    from,
-                    to,
-                })
-            }
-            _ => {
-                let outer_q = f.outer.as_ref().ok_or_else(|| need("outer"))?;
-                let outer = self.length(outer_q, &format!("{key}.outer"))?;
-                let inner = match &f.inner {
-                    None => 0.0,
-                    Some(q) => {
-                        let v = self.signed_length(q, &format!("{key}.inner"))?;
-                        if !(v >= 0.0 && v < outer) {
-                            return Err(self.err(
-                                q.span(),
-                                &format!("{key}.inner"),
-                                "must be a length ≥ 0 and below `outer`",
-                            ));
-                        }
-                        v
-                    }
-                };
-                let center = match &f.center {
-                    None => Center::Atoms,
-                    Some(c) => Center::Point(vector(c, "center")?),
-                };
-                Ok(RegionShape::Shell {
-                    center,
-                    inner,
-                    outer,
-                })
-            }
-        }
-    }
 }
 
 /// The keys written in an entry (besides `name` and `type`), with their spans.
@@ -740,6 +645,8 @@ fn given_keys(f: &AnalysisFile) -> Vec<(&'static str, Range<usize>)> {
     add("min_size", f.min_size.as_ref().map(Spanned::span));
     add("max_jump", f.max_jump.as_ref().map(Spanned::span));
     add("size_bins", f.size_bins.as_ref().map(Spanned::span));
+    add("attached_to", f.attached_to.as_ref().map(Spanned::span));
+    add("shells", f.shells.as_ref().map(Spanned::span));
     add("bin_width", f.bin_width.as_ref().map(Spanned::span));
     add("r_max", f.r_max.as_ref().map(Spanned::span));
     add("phases", f.phases.as_ref().map(Spanned::span));

@@ -660,6 +660,24 @@ impl Compiler<'_> {
             Some(d) => Some(self.domains(d, &format!("{key}.domain"), domains)?),
             None => None,
         };
+        let region = match &f.region {
+            None => None,
+            Some(r) => {
+                let shape = super::region::shape(self.source, r, &format!("{key}.region"))?;
+                if let crate::analysis::RegionShape::Shell {
+                    center: crate::analysis::Center::Atoms,
+                    ..
+                } = shape
+                {
+                    return Err(self.err(
+                        r.span(),
+                        &format!("{key}.region.center"),
+                        "a `shell` region of an initial change needs `center` (there are no atoms to take the centroid of yet)",
+                    ));
+                }
+                Some(shape)
+            }
+        };
         let amount = match (&f.fraction, &f.count) {
             (Some(_), Some(_)) => {
                 return Err(self.err(at.clone(), &key, "give `fraction` or `count`, not both"));
@@ -685,6 +703,7 @@ impl Compiler<'_> {
             kind,
             from,
             to,
+            region,
             amount,
             key,
             location: self.source.location(at.start),

@@ -53,6 +53,8 @@ pub(super) struct AnalysisFile {
     #[serde(default)]
     pub shell: Option<Spanned<String>>,
     #[serde(default)]
+    pub shells: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
     pub domains: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     pub kinds: Option<Spanned<Vec<String>>>,
@@ -64,6 +66,8 @@ pub(super) struct AnalysisFile {
     pub max_jump: Option<Quantity>,
     #[serde(default)]
     pub size_bins: Option<Spanned<Vec<i64>>>,
+    #[serde(default)]
+    pub attached_to: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     pub bin_width: Option<Quantity>,
     #[serde(default)]
@@ -213,6 +217,8 @@ pub(super) struct AdlayerFile {
     pub lattice_origin: Option<[Quantity; 3]>,
     #[serde(default)]
     pub on_substrate: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub substrate_thickness: Option<Quantity>,
     #[serde(default)]
     pub normal_radius: Option<Quantity>,
     #[serde(default)]
@@ -365,6 +371,8 @@ pub(super) struct Initial {
     pub fraction: Option<Spanned<f64>>,
     #[serde(default)]
     pub count: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub region: Option<Spanned<RegionFile>>,
 }
 
 /// `[program]`.

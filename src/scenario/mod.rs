@@ -24,6 +24,7 @@ mod beam_program;
 mod compile;
 mod file;
 pub mod memory;
+mod region;
 mod shaping;
 
 use std::path::{Path, PathBuf};
@@ -148,6 +149,8 @@ pub struct InitialChange {
     pub from: Option<SpeciesId>,
     /// Species they get.
     pub to: SpeciesId,
+    /// Geometric filter (`None`: none); a shell has a stated centre.
+    pub region: Option<crate::analysis::RegionShape>,
     /// How many.
     pub amount: Amount,
     /// Its key (`initial[i]`), for errors found while building.
@@ -377,6 +380,9 @@ impl Scenario {
                         .domains
                         .as_ref()
                         .is_none_or(|d| d.contains(&graph.domain(site)))
+                    && change
+                        .region
+                        .is_none_or(|r| r.contains_point(graph.position(site)))
             })
             .collect();
         let n = candidates.len() as u64;

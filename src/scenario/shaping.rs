@@ -273,6 +273,20 @@ impl Compiler<'_> {
             });
         }
         let on_substrate = lf.on_substrate.as_ref().is_some_and(|b| *b.get_ref());
+        let substrate_thickness = match &lf.substrate_thickness {
+            None => None,
+            Some(q) => {
+                let h = self.positive_length(q, &format!("{key}.substrate_thickness"))?;
+                if !on_substrate {
+                    return Err(self.err(
+                        q.span(),
+                        &format!("{key}.substrate_thickness"),
+                        "applies to a layer with `on_substrate = true`",
+                    ));
+                }
+                Some(h)
+            }
+        };
         Ok(AdlayerSpec {
             name,
             particle: index,
@@ -282,6 +296,7 @@ impl Compiler<'_> {
             lattice_origin,
             thickness,
             on_substrate,
+            substrate_thickness,
             normal_radius,
             facets,
         })
