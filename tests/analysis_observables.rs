@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use nanokmc::analysis::{
     Analyzer, Center, Entry, Frame, Measurement, Observable, Region, RegionShape, Value,
-    clusters::{Clusters, default_size_edges},
+    clusters::{Attachment, Clusters, default_size_edges},
     composition::Composition,
     facets::{Facets, Family},
     fluxes::Fluxes,
@@ -418,45 +418,58 @@ fn clusters_two_blocks_merge_then_disappear() {
     );
 }
 
-/// A row of six atoms (x = 0…5 Å) on two kinds, `support` (x < 3) and `free` (x ≥ 3),
-/// linked along shell `a` within each kind and along shell `b` only across the middle pair
-/// (x = 2, 3), as the rod's layer and the carbon's are linked by their own shell.
+/// A row of six atoms (x = 0…5 Å) on two kinds, left (x < 3) and right (x ≥ 3), linked
+/// along shell `a` within each kind and along shell `b` only across the middle pair
+/// (x = 2, 3), as a rod's layer and the carbon's are linked by a shell of their own; and a
+/// seventh site (x = −1) linked to x = 0 along shell `c`: the support a cluster touches.
 fn two_shell_row() -> SiteGraph {
-    let positions: Vec<[f64; 3]> = (0..6).map(|x| [f64::from(x), 0.0, 0.0]).collect();
-    let kinds: Vec<KindId> = (0..6).map(|x| KindId(u16::from(x >= 3))).collect();
+    let positions: Vec<[f64; 3]> = (-1..6).map(|x| [f64::from(x), 0.0, 0.0]).collect();
+    let kinds: Vec<KindId> = (-1..6).map(|x| KindId(u16::from(x >= 3))).collect();
     let names = GraphNames {
-        shells: vec!["a".into(), "b".into()],
-        kinds: vec!["support".into(), "free".into()],
+        shells: vec!["a".into(), "b".into(), "c".into()],
+        kinds: vec!["left".into(), "right".into()],
         domains: vec!["p/row".into()],
     };
     let b = SimulationBox {
-        origin: [0.0; 3],
-        edges: [[6.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+        origin: [-1.0, 0.0, 0.0],
+        edges: [[7.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
         periodic: [false; 3],
     };
     let mut builder =
-        SiteGraphBuilder::new(positions, kinds, vec![DomainId(0); 6], names, b).unwrap();
-    for x in 0..6u32 {
-        let same = |y: u32| (x < 3) == (y < 3);
-        let a: Vec<SiteId> = [x.wrapping_sub(1), x + 1]
-            .into_iter()
-            .filter(|&y| y < 6 && same(y))
-            .map(SiteId)
-            .collect();
+        SiteGraphBuilder::new(positions, kinds, vec![DomainId(0); 7], names, b).unwrap();
+    // site i is at x = i − 1; the support is site 0
+    for i in 0..7u32 {
+        let x = i64::from(i) - 1;
+        let same = |y: i64| y >= 0 && (x < 3) == (y < 3);
+        let a: Vec<SiteId> = if x < 0 {
+            vec![]
+        } else {
+            [x - 1, x + 1]
+                .into_iter()
+                .filter(|&y| (0..6).contains(&y) && same(y))
+                .map(|y| SiteId(u32::try_from(y + 1).unwrap()))
+                .collect()
+        };
         let b: Vec<SiteId> = match x {
-            2 => vec![SiteId(3)],
-            3 => vec![SiteId(2)],
+            2 => vec![SiteId(4)],
+            3 => vec![SiteId(3)],
             _ => vec![],
         };
-        builder.set_neighbors(SiteId(x), &[a, b]).unwrap();
+        let c: Vec<SiteId> = match x {
+            -1 => vec![SiteId(1)],
+            0 => vec![SiteId(0)],
+            _ => vec![],
+        };
+        builder.set_neighbors(SiteId(i), &[a, b, c]).unwrap();
     }
     builder.finish().unwrap()
 }
 
 /// `shells` joins clusters along any of its relations, and `attached_to` splits the atoms
-/// into those of clusters touching a `support` site and the rest: along `a` alone the row
-/// is two clusters (3 attached, 3 free); along `a` and `b` one attached cluster of 6; with
-/// the atom at x = 2 removed, the three `free` atoms are a free cluster again.
+/// into those of clusters in contact with the support (a B atom along shell `c`) and the
+/// rest: along `a` alone the row is two clusters (3 attached, 3 free); along `a` and `b`
+/// one attached cluster of 6; with the atom at x = 2 removed, the three right atoms are a
+/// free cluster again; with the support removed, nothing is attached.
 #[test]
 fn clusters_join_along_several_shells_and_split_attached_from_free() {
     let g = two_shell_row();
@@ -470,7 +483,10 @@ fn clusters_join_along_several_shells_and_split_attached_from_free() {
                 min_size: 1,
                 max_jump: None,
                 size_edges: default_size_edges(),
-                attached_to: Some(vec![KindId(0)]),
+                attached_to: Some(Attachment {
+                    shell: ShellId(2),
+                    species: SpeciesSet::single(B),
+                }),
             }),
         )
     };
@@ -478,7 +494,8 @@ fn clusters_join_along_several_shells_and_split_attached_from_free() {
         entry_with("one", vec![ShellId(0)]),
         entry_with("both", vec![ShellId(0), ShellId(1)]),
     ]);
-    let mut species = vec![A; 6];
+    let mut species = vec![A; 7];
+    species[0] = B;
     let m = values(&mut an, &g, &species, 0.0);
     assert_eq!(scalar(&m, "one:count"), 2.0);
     assert_eq!(scalar(&m, "one:attached_atoms"), 3.0);
@@ -488,12 +505,16 @@ fn clusters_join_along_several_shells_and_split_attached_from_free() {
     assert_eq!(scalar(&m, "both:attached_atoms"), 6.0);
     assert_eq!(scalar(&m, "both:free_atoms"), 0.0);
     assert_eq!(scalar(&m, "both:free_count"), 0.0);
-    species[2] = VAC;
+    species[3] = VAC; // the atom at x = 2
     let m = values(&mut an, &g, &species, 1.0);
     assert_eq!(scalar(&m, "both:count"), 2.0);
     assert_eq!(scalar(&m, "both:attached_atoms"), 2.0);
     assert_eq!(scalar(&m, "both:free_atoms"), 3.0);
     assert_eq!(scalar(&m, "both:free_count"), 1.0);
+    species[0] = VAC; // the support
+    let m = values(&mut an, &g, &species, 2.0);
+    assert_eq!(scalar(&m, "both:attached_atoms"), 0.0);
+    assert_eq!(scalar(&m, "both:free_atoms"), 5.0);
 }
 
 /// A single atom hops +x across the periodic boundary (x = 9 → 0 → 1 in a 10 Å box): its

@@ -26,7 +26,7 @@ use super::geometry::{MinImage, for_each_component, norm2, sub};
 use super::region::Region;
 use super::{Frame, Measurement, State, Value, mean};
 use crate::model::SpeciesSet;
-use crate::sites::{KindId, ShellId, SiteId};
+use crate::sites::{ShellId, SiteId};
 
 /// A clusters entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,10 +44,19 @@ pub struct Clusters {
     pub max_jump: Option<f64>,
     /// Edges of the size histogram [atoms]; bin `i` is `[edges[i], edges[i + 1])`.
     pub size_edges: Vec<f64>,
-    /// Site kinds that attach a cluster (e.g. the adsorption sites of a support): a cluster
-    /// with an atom on one of them is *attached*, the others are *free*; `None`: no such
-    /// measurements.
-    pub attached_to: Option<Vec<KindId>>,
+    /// The contact that attaches a cluster (e.g. to a support): a cluster with a member
+    /// that has a neighbour along `shell` holding one of `species` is *attached*, the others
+    /// are *free*; `None`: no such measurements.
+    pub attached_to: Option<Attachment>,
+}
+
+/// A contact: a neighbour along `shell` holding one of `species`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attachment {
+    /// The neighbour relation of the contact.
+    pub shell: ShellId,
+    /// The species of the neighbour.
+    pub species: SpeciesSet,
 }
 
 /// The default histogram edges: 1, 2, 4, …, 2²⁴ atoms.
@@ -64,7 +73,7 @@ struct Found {
     centre: [f64; 3],
     /// Radius of gyration [Å].
     radius_of_gyration: f64,
-    /// An atom on one of the `attached_to` kinds.
+    /// A member in contact (`attached_to`).
     attached: bool,
 }
 
@@ -309,10 +318,13 @@ impl Clusters {
                 #[allow(clippy::cast_possible_truncation)]
                 let index = found.len() as u32;
                 members.extend(c.sites.iter().map(|s| (s.0, index)));
-                let attached = self
-                    .attached_to
-                    .as_ref()
-                    .is_some_and(|k| c.sites.iter().any(|&s| k.contains(&graph.kind(s))));
+                let attached = self.attached_to.as_ref().is_some_and(|a| {
+                    c.sites.iter().any(|&s| {
+                        graph
+                            .neighbors(s, a.shell)
+                            .any(|n| a.species.contains(frame.species[n.index()]))
+                    })
+                });
                 found.push(Found {
                     size,
                     centre,

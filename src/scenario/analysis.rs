@@ -215,11 +215,19 @@ impl Checker<'_> {
                         None => clusters::default_size_edges(),
                         Some(b) => self.size_bins(b, &key("size_bins"))?,
                     },
-                    attached_to: f
-                        .attached_to
-                        .as_ref()
-                        .map(|list| self.kind_list(list, &key("attached_to")))
-                        .transpose()?,
+                    attached_to: match &f.attached_to {
+                        None => None,
+                        Some(a) => {
+                            let a = a.get_ref();
+                            let species =
+                                self.species_list(&a.species, &key("attached_to.species"))?;
+                            let ids: Vec<SpeciesId> = species.iter().map(|(s, _)| *s).collect();
+                            Some(clusters::Attachment {
+                                shell: self.shell(&a.shell, &key("attached_to.shell"))?,
+                                species: SpeciesSet::from_species(&ids),
+                            })
+                        }
+                    },
                 })
             }
             "voids" => {

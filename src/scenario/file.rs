@@ -67,7 +67,7 @@ pub(super) struct AnalysisFile {
     #[serde(default)]
     pub size_bins: Option<Spanned<Vec<i64>>>,
     #[serde(default)]
-    pub attached_to: Option<Spanned<Vec<String>>>,
+    pub attached_to: Option<Spanned<AttachedFile>>,
     #[serde(default)]
     pub bin_width: Option<Quantity>,
     #[serde(default)]
@@ -223,6 +223,14 @@ pub(super) struct AdlayerFile {
     pub normal_radius: Option<Quantity>,
     #[serde(default)]
     pub facets: Vec<FacetFile>,
+}
+
+/// `attached_to` of a clusters entry: the contact that attaches a cluster.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AttachedFile {
+    pub shell: Spanned<String>,
+    pub species: Spanned<Vec<String>>,
 }
 
 /// A facet family of an adsorption layer and the site kind of its sites.
