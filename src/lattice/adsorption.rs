@@ -9,8 +9,8 @@
 //!    `thickness` (and, with `on_substrate`, over the substrate's extent up to
 //!    `substrate_thickness`, by default `thickness`, above its plane);
 //! 2. a point is kept when it lies outside every domain shape of every particle, within
-//!    `thickness` of a site inside its particle (or, with `on_substrate`, of a substrate
-//!    site), not below `substrate.z + min_separation`, and not closer than
+//!    `thickness` of a site inside its particle (or, with `on_substrate`, within
+//!    `substrate_thickness` of a substrate site), not below `substrate.z + min_separation`, and not closer than
 //!    `min_separation` to any site already placed (particle, margin, substrate, earlier
 //!    layers). Measuring the thickness from the sites, not from the shape's faces, keeps
 //!    edges and corners from collecting sites far from any atom;
@@ -76,7 +76,8 @@ pub struct AdlayerSpec {
     /// Largest distance from a layer site to the nearest site inside the particle (or of
     /// the substrate) [Å]: ≈ 2.5 Å for one layer of adatoms, ≈ 5 Å for two.
     pub thickness: f64,
-    /// Also cover the substrate's extent up to `thickness` above its plane.
+    /// Also cover the substrate's extent up to `thickness` (or `substrate_thickness`) above
+    /// its plane.
     pub on_substrate: bool,
     /// With `on_substrate`: cover the substrate up to this height instead of `thickness`
     /// (a site is kept within this distance of a substrate site) [Å]. A site of this band
