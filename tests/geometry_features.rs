@@ -618,7 +618,7 @@ fn a_kinds_table_renames_one_role_in_its_domain_only() {
 
 /// `substrate_thickness` and `[[initial]] region` (scenarios/au_mixture.toml): rod A's layer
 /// covers the carbon up to 18 Å above it (away from the rods: sites higher than the normal
-/// radius exist, none above the band), every such site with no atom within the normal radius has
+/// radius exist, none above the band), every site with no atom within the normal radius has
 /// the carbon rule's kind, and the three particles are exactly the layer's sites within 7 Å
 /// of the three stated centres (so they lie on the lattice they slide on).
 #[test]
@@ -648,39 +648,30 @@ fn substrate_band_holds_particles_on_the_layer_lattice() {
     let mut in_sphere = [0usize; 3];
     let mut gold = [0usize; 3];
     for i in 0..g.len() {
-        let occupied = !system.species[i].is_vacancy();
-        if g.domains()[i].index() != layer {
-            let holds_gold = occupied
-                && g.kind_names()[g
-                    .kind(SiteId(
-                        #[allow(clippy::cast_possible_truncation)]
-                        {
-                            i as u32
-                        },
-                    ))
-                    .index()]
-                .starts_with("au_");
-            assert!(!holds_gold, "gold outside rod A's layer at site {i}");
-            continue;
-        }
         #[allow(clippy::cast_possible_truncation)]
         let site = SiteId(i as u32);
+        let occupied = !system.species[i].is_vacancy();
+        if g.domains()[i].index() != layer {
+            let gold_kind = g.kind_names()[g.kind(site).index()].starts_with("au_");
+            assert!(
+                !(occupied && gold_kind),
+                "gold outside rod A's layer at site {i}"
+            );
+            continue;
+        }
         let p = g.position(site);
         if atoms.iter().all(|&a| dist2(a, p) > 36.0) {
             top = top.max(p[2]);
             high += 1;
             assert_eq!(g.kind(site).index(), kind("au_carbon"), "band site {p:?}");
         }
-        for (k, c) in centres.iter().enumerate() {
-            if dist2(p, *c) < 49.0 {
+        let sphere = centres.iter().position(|c| dist2(p, *c) < 49.0);
+        match sphere {
+            Some(k) => {
                 in_sphere[k] += 1;
                 gold[k] += usize::from(occupied);
-            } else if occupied {
-                assert!(
-                    centres.iter().any(|c| dist2(p, *c) < 49.0),
-                    "gold outside the spheres at {p:?}"
-                );
             }
+            None => assert!(!occupied, "gold outside the spheres at {p:?}"),
         }
     }
     assert!(
